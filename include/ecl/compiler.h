@@ -1,0 +1,39 @@
+/*
+ * compiler.h — ECL source to bytecode (SPEC §2, §3).
+ *
+ * Lexer -> parser (AST in an arena from the allocator) -> compiler with
+ * constant folding and dead-code removal -> ecl_chunk -> serialised bytes.
+ * Errors are ECL_ERR_SYNTAX with the line and column of the offending token
+ * and a message saying what was expected, e.g.
+ *   "expected ')' after arguments, found 'return'".
+ */
+#ifndef ECL_COMPILER_H
+#define ECL_COMPILER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ecl/alloc.h"
+#include "ecl/error.h"
+
+/* Nesting limit for expressions and blocks (parser recursion depth). */
+#define ECL_MAX_SYNTAX_DEPTH 200
+
+typedef struct ecl_compile_options
+{
+	/*
+	 * Which policy to compile when the source defines several; NULL means
+	 * the source must define at most one (or be in script mode).
+	 */
+	const char *policy_name;
+} ecl_compile_options;
+
+/*
+ * Compile src (UTF-8, len bytes, need not be NUL-terminated).  On success
+ * *out (allocated from a) holds the serialised bytecode.  opts may be NULL.
+ */
+ecl_status	ecl_compile(const ecl_alloc *a, const char *src, size_t len,
+						const ecl_compile_options *opts,
+						uint8_t **out, size_t *out_len, ecl_error *err);
+
+#endif							/* ECL_COMPILER_H */

@@ -1,0 +1,102 @@
+/*
+ * vm.h — the ECLVM: runs one verified program once (SPEC §2.6, §2.7, §5).
+ *
+ * The VM is a loop over instruction words with a value stack of
+ * program->max_stack entries and program->nlocals locals, both allocated once
+ * per run from ctx->alloc.  Numbers and booleans never allocate.  Every
+ * instruction charges its gas before it executes; host instructions in the
+ * NETWORK/STORAGE layers also charge that gas as mana.  Every
+ * ECL_INTERRUPT_INTERVAL steps (and on every backward jump budget check) the
+ * VM calls ctx->interrupt so the embedder can honour cancel and timeouts.
+ */
+#ifndef ECL_VM_H
+#define ECL_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ecl/alloc.h"
+#include "ecl/bytecode.h"
+#include "ecl/error.h"
+#include "ecl/host.h"
+#include "ecl/value.h"
+
+#define ECL_INTERRUPT_INTERVAL 1024
+
+/*
+ * Called periodically; return ECL_FAIL with err set (e.g. ECL_ERR_TIMEOUT)
+ * to stop the run.  In the backend it may also not return at all
+ * (CHECK_FOR_INTERRUPTS): the VM holds nothing that outlives ctx->alloc.
+ */
+typedef ecl_status (*ecl_interrupt_fn) (void *ictx, ecl_error *err);
+
+/*
+ * The input object, possibly lazy: the backend looks single fields up in the
+ * jsonb without converting all of it.  get_field sets *found = false when the
+ * field is absent.  materialize builds the whole object (for `input`).
+ */
+typedef struct ecl_input_source
+{
+	ecl_status	(*get_field) (void *ictx, const ecl_alloc *a,
+							  const char *name, size_t len,
+							  ecl_value *out, bool *found, ecl_error *err);
+	ecl_status	(*materialize) (void *ictx, const ecl_alloc *a,
+								ecl_value *out, ecl_error *err);
+	void	   *ctx;
+} ecl_input_source;
+
+/* An input source over an existing object value (v must outlive the run). */
+void		ecl_input_from_value(ecl_input_source *src, const ecl_value *v);
+
+typedef struct ecl_limits
+{
+	int64_t		gas_limit;		/* > 0 */
+	int64_t		mana_limit;		/* > 0 */
+	uint64_t	max_steps;		/* 0 = no step limit beyond gas */
+	uint32_t	max_stack_depth;	/* programs needing more fail (ECL_ERR_STACK) */
+} ecl_limits;
+
+typedef struct ecl_run_ctx
+{
+	const ecl_alloc *alloc;		/* run-scoped memory, released by the caller */
+	const ecl_host *host;		/* never NULL; &ecl_no_host for none */
+	void	   *host_ctx;
+	ecl_value	caller;			/* did or null */
+	ecl_value	realm;			/* string or null */
+	ecl_input_source input;
+	bool		read_only;
+	ecl_limits	limits;
+	ecl_interrupt_fn interrupt;	/* may be NULL */
+	void	   *interrupt_ctx;
+} ecl_run_ctx;
+
+typedef enum ecl_outcome
+{
+	ECL_OUTCOME_PASSED = 0,		/* returned (or fell off the end) truthy */
+	ECL_OUTCOME_DENIED,			/* a require failed, or returned falsy */
+	ECL_OUTCOME_ERROR			/* runtime fault: see error */
+} ecl_outcome;
+
+typedef struct ecl_run_result
+{
+	ecl_outcome outcome;
+	ecl_value	value;			/* return value; false when a require denied;
+								 * null on error */
+	const char *message;		/* deny message of a failed require, else NULL */
+	int64_t		gas_used;		/* including the instruction that ran out */
+	int64_t		mana_used;		/* ECL_BASE_MANA + I/O gas */
+	uint64_t	steps;			/* instructions executed */
+	int64_t		gas_by_layer[ECL_LAYER_COUNT];
+	ecl_error	error;			/* outcome == ERROR: code, line, column, text */
+} ecl_run_result;
+
+/*
+ * Run p once.  Returns ECL_OK when the run finished (passed or denied) and
+ * ECL_FAIL when it ended in an error (res->error, with the line and column of
+ * the failing instruction and the program's name in error.policy).
+ * A return with a falsy value is DENIED with message NULL.
+ */
+ecl_status	ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx,
+					   ecl_run_result *res);
+
+#endif							/* ECL_VM_H */

@@ -1,0 +1,70 @@
+/*
+ * error.c — filling error values.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ecl/error.h"
+
+ecl_status
+ecl_error_set(ecl_error *err, ecl_error_code code, uint32_t line,
+			  uint32_t column, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (err == NULL)
+		return ECL_FAIL;
+	err->code = code;
+	err->line = line;
+	err->column = column;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return ECL_FAIL;
+}
+
+void
+ecl_error_clear(ecl_error *err)
+{
+	memset(err, 0, sizeof(*err));
+}
+
+const char *
+ecl_error_code_name(ecl_error_code code)
+{
+	switch (code)
+	{
+		case ECL_ERR_NONE:
+			return "none";
+		case ECL_ERR_SYNTAX:
+			return "syntax_error";
+		case ECL_ERR_UNDEFINED:
+			return "undefined_object";
+		case ECL_ERR_OUT_OF_GAS:
+			return "out_of_gas";
+		case ECL_ERR_MANA:
+			return "mana_exhausted";
+		case ECL_ERR_TIMEOUT:
+			return "timeout";
+		case ECL_ERR_STACK:
+			return "stack_limit";
+		case ECL_ERR_TYPE:
+			return "type_error";
+		case ECL_ERR_BYTECODE:
+			return "invalid_bytecode";
+		case ECL_ERR_DIV_ZERO:
+			return "division_by_zero";
+		case ECL_ERR_NUMERIC:
+			return "numeric_out_of_range";
+		case ECL_ERR_READ_ONLY:
+			return "read_only";
+		case ECL_ERR_HOST:
+			return "host_error";
+		case ECL_ERR_RESOURCE:
+			return "resource_exhausted";
+		case ECL_ERR_INVALID_ARG:
+			return "invalid_argument";
+	}
+	return "unknown";
+}
