@@ -1,0 +1,59 @@
+# ecl — PostgreSQL extension build (PGXS).
+#
+#   make            build the extension (installs build dependencies if missing)
+#   make install    install into the PostgreSQL found by pg_config
+#   make test       every test: core unit tests, pg_regress suites, shell tests;
+#                   ends with "N passed, N failed"
+#   make demo       the walk-through in a throw-away cluster
+#   make unit       only the core unit tests (no PostgreSQL needed)
+#   make bench / make fuzz   long-running, not part of make test
+
+EXTENSION = ecl
+EXTVERSION = 0.1
+
+MODULE_big = ecl
+CORE_SRCS = $(sort $(wildcard src/core/*.c))
+PG_SRCS = $(sort $(wildcard src/pg/*.c))
+OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
+
+# The install script is assembled from numbered fragments (one per topic).
+INSTALL_FRAGMENTS = $(sort $(wildcard sql/install/*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+# pg_regress suites: sql/<name>.sql with expected/<name>.out
+REGRESS = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%.sql,$(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --outputdir=. --dbname=contrib_regression
+
+PG_CPPFLAGS = -I$(CURDIR)/include
+PG_CFLAGS = -std=gnu11 -Wno-declaration-after-statement
+SHLIB_LINK = -lsodium -lm
+
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql results regression.diffs regression.out
+
+# Guard: without pg_config (fresh machine) the dependency step must still run.
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+else
+all:
+	@echo "pg_config not found: run 'make deps' (or make test / make demo, which do it)"; exit 1
+endif
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)
+	cat $^ > $@
+
+$(OBJS): $(wildcard include/ecl/*.h src/pg/*.h)
+
+.PHONY: deps unit test demo bench fuzz
+deps:
+	@test/install-deps.sh
+
+unit:
+	$(MAKE) -C test/unit
+
+test: deps
+	@test/run-all-tests.sh
+
+demo: deps
+	@test/demo.sh

@@ -1,0 +1,56 @@
+/*
+ * ecl_pg.h — shared declarations of the PostgreSQL glue (src/pg).
+ *
+ * Only src/pg includes PostgreSQL headers.  This header is the seam between
+ * the glue modules: GUCs, the palloc allocator, mapping core errors to
+ * ereport, and the jsonb <-> ECL value bridge.
+ */
+#ifndef ECL_PG_H
+#define ECL_PG_H
+
+#include "postgres.h"
+
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "ecl/alloc.h"
+#include "ecl/error.h"
+#include "ecl/value.h"
+#include "ecl/vm.h"
+
+/* GUCs, defined in ecl.c (SPEC §5, §8) */
+extern int	ecl_gas_limit;			/* ecl.gas_limit, default 50000 */
+extern int	ecl_mana_limit;			/* ecl.mana_limit, default 10000 */
+extern int	ecl_timeout_ms;			/* ecl.timeout_ms, default 5000 */
+extern int	ecl_max_stack_depth;	/* ecl.max_stack_depth, default 1024 */
+extern bool ecl_rate_limit;			/* ecl.rate_limit, default off */
+extern bool ecl_track;				/* ecl.track, default on */
+extern int	ecl_max_tracked;		/* ecl.max_tracked, default 1000 (postmaster) */
+
+/* pg_alloc.c: an ecl_alloc over a memory context (free is pfree). */
+void		ecl_pg_alloc_init(ecl_alloc *a, MemoryContext cxt);
+
+/*
+ * error_map.c: raise a core error as an SQL error with the SQLSTATE of
+ * SPEC §10.  policy_name overrides err->policy when not NULL.  The message
+ * names the policy and line:column when known, e.g.
+ *   policy "transfer_guard", line 4:13: type error: cannot compare string and number
+ */
+int			ecl_sqlstate_for(ecl_error_code code);
+pg_noreturn void ecl_raise(const ecl_error *err, const char *policy_name);
+
+/*
+ * jsonb_bridge.c: conversions between jsonb and ECL values (SPEC §2.2).
+ * ecl_value_from_jsonb converts a whole document into values allocated from a.
+ * ecl_input_from_jsonb makes a lazy input source: single fields are looked up
+ * in the jsonb (findJsonbValueFromContainer) and converted on demand; state
+ * must point to storage of ECL_JSONB_INPUT_STATE_SIZE bytes living as long as
+ * the run.  ecl_value_to_jsonb builds a Jsonb in CurrentMemoryContext.
+ */
+ecl_status	ecl_value_from_jsonb(const ecl_alloc *a, Jsonb *jb, ecl_value *out,
+								 ecl_error *err);
+#define ECL_JSONB_INPUT_STATE_SIZE 64
+void		ecl_input_from_jsonb(ecl_input_source *src, Jsonb *jb, void *state);
+Jsonb	   *ecl_value_to_jsonb(ecl_value v);
+
+#endif							/* ECL_PG_H */

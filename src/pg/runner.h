@@ -1,0 +1,71 @@
+/*
+ * runner.h — THE runner: the one code path that executes every policy
+ * (SPEC §5).  ecl.eval, ecl.run_policy, ecl.check, ecl.allowed, ecl.enforce,
+ * the engine entry points, the gateway and ecl.simulate all fill an
+ * EclRunRequest and call ecl_run(); none has a private copy of this path.
+ *
+ * ecl_run:
+ *   1. creates a memory context for the run (child of CurrentMemoryContext),
+ *   2. binds the host chosen by host_kind to the caller and realm,
+ *   3. runs the VM with budgets (request values, else the GUCs), an interrupt
+ *      hook doing CHECK_FOR_INTERRUPTS and the ecl.timeout_ms check,
+ *   4. copies value, message, logs and events out into the caller's context,
+ *   5. reports the run to the statistics (SPEC §8) — also when it ends in an
+ *      error, before re-raising it,
+ *   6. deletes the run's memory context.
+ * Runtime errors are raised with ecl_raise (SQLSTATE of SPEC §10).  A denial
+ * is not an error: out->passed = false.
+ */
+#ifndef ECL_RUNNER_H
+#define ECL_RUNNER_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+
+#include "ecl/bytecode.h"
+
+typedef enum EclHostKind
+{
+	ECL_HOST_NONE = 0,			/* pure computation, plus log and get_timestamp */
+	ECL_HOST_TABLES,			/* the production host on ecl.* tables (SPI) */
+	ECL_HOST_STATE				/* the state-only host over a JSON snapshot */
+} EclHostKind;
+
+typedef struct EclRunRequest
+{
+	const ecl_program *program; /* verified; owned by the caller (cache) */
+	const char *policy_name;	/* for messages and statistics; NULL = ad hoc */
+	const char *policy_type;	/* SPEC §5 kind: custom, crossing, api, ... */
+	const char *caller_did;		/* NULL = no caller */
+	const char *realm_id;		/* NULL = no realm */
+	Jsonb	   *input;			/* NULL = {} */
+	int64		gas_limit;		/* <= 0: ecl.gas_limit */
+	int64		mana_limit;		/* <= 0: ecl.mana_limit */
+	int			timeout_ms;		/* <= 0: ecl.timeout_ms */
+	bool		read_only;		/* writes and emits raise 25006 */
+	EclHostKind host_kind;
+	Jsonb	   *state;			/* ECL_HOST_STATE: the snapshot */
+	bool		track;			/* report to the statistics */
+} EclRunRequest;
+
+typedef struct EclRunOutcome
+{
+	bool		passed;
+	Jsonb	   *value;			/* the value (false when denied) */
+	char	   *message;		/* deny message or NULL */
+	int64		gas_used;
+	int64		mana_used;
+	int64		duration_us;
+	List	   *logs;			/* of char * */
+	Jsonb	   *events;			/* JSON array of {event, payload} */
+	Jsonb	   *writes;			/* ECL_HOST_STATE: JSON array of writes */
+} EclRunOutcome;
+
+void		ecl_run(const EclRunRequest *req, EclRunOutcome *out);
+
+/* Fill a request with defaults (everything NULL/0, host NONE, track on). */
+void		ecl_run_request_init(EclRunRequest *req);
+
+#endif							/* ECL_RUNNER_H */

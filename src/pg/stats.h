@@ -1,0 +1,48 @@
+/*
+ * stats.h — ECLVM statistics in shared memory (SPEC §8), pg_stat style.
+ *
+ * Requires shared_preload_libraries = 'ecl'.  Without it every record
+ * function is a no-op (policies still run) and the views raise an error
+ * saying what to set.  Updates are exact under concurrency.
+ */
+#ifndef ECL_STATS_H
+#define ECL_STATS_H
+
+#include "postgres.h"
+
+typedef enum EclRunStatus
+{
+	ECL_RUN_PASSED = 0,
+	ECL_RUN_DENIED,
+	ECL_RUN_ERROR,				/* runtime error other than the two below */
+	ECL_RUN_OUT_OF_GAS,
+	ECL_RUN_RATE_LIMITED
+} EclRunStatus;
+
+typedef struct EclRunReport
+{
+	const char *policy_name;	/* NULL for ad hoc (ecl.eval) */
+	const char *policy_type;	/* kind; NULL counts as "custom" */
+	const char *realm_id;		/* NULL or "" = no realm */
+	EclRunStatus status;
+	int64		gas_used;
+	int64		mana_used;
+	int64		duration_us;
+	int64		events_emitted;
+} EclRunReport;
+
+/* called from _PG_init when loaded via shared_preload_libraries */
+void		ecl_stats_init(void);
+
+void		ecl_stats_record_run(const EclRunReport *report);
+void		ecl_stats_record_compile(bool ok);
+void		ecl_stats_record_crossing(const char *realm_id, bool allowed);
+
+/*
+ * get_metric(name): global names (policies_executed, policy_success_rate,
+ * crossing_allow_rate, ...) and "realm.<column>" for realm_id.  Returns false
+ * for unknown names or when statistics are not available.
+ */
+bool		ecl_stats_metric(const char *name, const char *realm_id, double *out);
+
+#endif							/* ECL_STATS_H */
