@@ -156,6 +156,28 @@ bool		ecl_equal(ecl_value a, ecl_value b);
 const char *ecl_type_name(ecl_type t);
 
 /*
+ * Operators, shared by the VM (slow paths) and the compiler's constant
+ * folding so that both give identical results.  op is an ecl_opcode:
+ * binary ADD SUB MUL DIV MOD EQ NE LT LE GT GE, unary NEG NOT TO_BOOL.
+ * Errors (line/column left 0 for the caller to fill in): ECL_ERR_TYPE naming
+ * the operation and both types ("cannot apply '<' to string and number"),
+ * ECL_ERR_DIV_ZERO, ECL_ERR_NUMERIC when the result is NaN or infinite.
+ * ADD concatenates when either side is a string or did: the other side is
+ * converted as by ecl_value_to_text.
+ */
+ecl_status	ecl_value_binary(const ecl_alloc *a, int op, ecl_value x, ecl_value y,
+							 ecl_value *out, ecl_error *err);
+ecl_status	ecl_value_unary(const ecl_alloc *a, int op, ecl_value x,
+							ecl_value *out, ecl_error *err);
+
+/*
+ * Text of a value for concatenation and log(): strings as-is (no quotes),
+ * numbers via ecl_format_number, true/false/null, everything else as JSON.
+ */
+ecl_status	ecl_value_to_text(const ecl_alloc *a, ecl_value v, ecl_value *out_string,
+							  ecl_error *err);
+
+/*
  * Deep copy into allocator a (used to move a result out of a run's memory
  * before that memory is released).
  */
