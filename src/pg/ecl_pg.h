@@ -18,6 +18,24 @@
 #include "ecl/value.h"
 #include "ecl/vm.h"
 
+/*
+ * PostgreSQL 18 spells the no-return marker pg_noreturn (a prefix); older
+ * releases only have the postfix pg_attribute_noreturn().  C11 _Noreturn
+ * works as a prefix everywhere we build (gnu11).
+ */
+#ifndef pg_noreturn
+#define pg_noreturn _Noreturn
+#endif
+
+/* The extension's own SQLSTATEs (SPEC §10), class EC. */
+#define ERRCODE_ECL_DENIED			MAKE_SQLSTATE('E','C','0','0','1')
+#define ERRCODE_ECL_OUT_OF_GAS		MAKE_SQLSTATE('E','C','0','0','2')
+#define ERRCODE_ECL_MANA			MAKE_SQLSTATE('E','C','0','0','3')
+#define ERRCODE_ECL_TIMEOUT			MAKE_SQLSTATE('E','C','0','0','4')
+#define ERRCODE_ECL_STACK			MAKE_SQLSTATE('E','C','0','0','5')
+#define ERRCODE_ECL_TYPE			MAKE_SQLSTATE('E','C','0','0','6')
+#define ERRCODE_ECL_BYTECODE		MAKE_SQLSTATE('E','C','0','0','7')
+
 /* GUCs, defined in ecl.c (SPEC §5, §8) */
 extern int	ecl_gas_limit;			/* ecl.gas_limit, default 50000 */
 extern int	ecl_mana_limit;			/* ecl.mana_limit, default 10000 */
