@@ -22,7 +22,12 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites: sql/<name>.sql with expected/<name>.out
 REGRESS = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%.sql,$(wildcard sql/*.sql))))
-REGRESS_OPTS = --inputdir=. --outputdir=. --dbname=contrib_regression
+# Every suite runs in one database that pg_regress creates with the extension
+# already installed (so any single suite can be run alone: make installcheck
+# REGRESS=language_values); suites clean up what they create.  UTF8 so that
+# string tests behave the same whatever the cluster's default encoding.
+REGRESS_OPTS = --inputdir=. --outputdir=. --dbname=contrib_regression \
+	--load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -I$(CURDIR)/include
 PG_CFLAGS = -std=gnu11 -Wno-declaration-after-statement

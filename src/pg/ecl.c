@@ -1,0 +1,95 @@
+/*
+ * ecl.c — module entry point: PG_MODULE_MAGIC, _PG_init and the GUCs.
+ *
+ * The budgets (SPEC §5) are user-settable so a session or a function's SET
+ * clause can adjust them; switches that protect other users (rate limiting,
+ * statistics tracking) are superuser-only; ecl.max_tracked sizes shared
+ * memory and can only be set at server start.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "ecl_pg.h"
+
+PG_MODULE_MAGIC;
+
+int			ecl_gas_limit = 50000;
+int			ecl_mana_limit = 10000;
+int			ecl_timeout_ms = 5000;
+int			ecl_max_stack_depth = 1024;
+bool		ecl_rate_limit = false;
+bool		ecl_track = true;
+int			ecl_max_tracked = 1000;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("ecl.gas_limit",
+							"Gas budget of one ECL run.",
+							"Every executed instruction costs gas; a run that would exceed this budget fails with SQLSTATE EC002.",
+							&ecl_gas_limit,
+							50000, 1, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecl.mana_limit",
+							"Mana (I/O) budget of one ECL run.",
+							"Each run costs 10 mana plus the cost of its network and storage host calls; exceeding the budget fails with SQLSTATE EC003.",
+							&ecl_mana_limit,
+							10000, 1, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecl.timeout_ms",
+							"Wall-clock limit of one ECL run.",
+							"A run still executing after this time fails with SQLSTATE EC004. 0 disables the limit (statement_timeout still applies).",
+							&ecl_timeout_ms,
+							5000, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecl.max_stack_depth",
+							"Largest operand stack an ECL program may need.",
+							"Bytecode whose computed stack depth exceeds this is rejected with SQLSTATE EC005.",
+							&ecl_max_stack_depth,
+							1024, 1, 1024 * 1024,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("ecl.rate_limit",
+							 "Enables per-identity mana rate limiting.",
+							 "Each DID has a mana account in shared memory that runs draw from and that regenerates with the DID's reliability.",
+							 &ecl_rate_limit,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("ecl.track",
+							 "Collects ECLVM statistics.",
+							 NULL,
+							 &ecl_track,
+							 true,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecl.max_tracked",
+							"Number of policies tracked in ecl.stat_eclvm_policies.",
+							NULL,
+							&ecl_max_tracked,
+							1000, 10, 1000000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("ecl");
+
+	/*
+	 * Shared-memory statistics are set up by the integrator (ecl_stats_init)
+	 * when loaded through shared_preload_libraries.
+	 */
+}

@@ -1,0 +1,312 @@
+/*
+ * jsonb_bridge.c — jsonb <-> ECL values (SPEC §2.2).
+ *
+ * jsonb -> ECL: numbers become doubles (a numeric outside the double range is
+ * an ECL_ERR_NUMERIC error, 22003), strings stay UTF-8, containers are
+ * converted recursively.  The input of a run is converted LAZILY: a policy
+ * that reads `amount` converts only that field, found with one binary search
+ * in the jsonb object (getKeyJsonValueFromContainer), not the whole document.
+ *
+ * ECL -> jsonb: a did becomes a JSON string, a trust vector the object
+ * {"r","i","c","p","v","omega"}.  Numbers go through the core's
+ * ecl_format_number (shortest round-trip text) into numeric, so 0.1 + 0.2
+ * shows as 0.30000000000000004, exactly what the VM computed.
+ */
+#include "postgres.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "ecl_pg.h"
+
+static const char *const trust_keys[ECL_TRUST_DIMS] = {"r", "i", "c", "p", "v", "omega"};
+
+/* ---------------------------------------------------------------- jsonb -> ECL */
+
+static ecl_status container_to_value(const ecl_alloc *a, JsonbContainer *jc,
+									 int depth, ecl_value *out, ecl_error *err);
+
+static ecl_status
+numeric_to_ecl_number(Numeric num, ecl_value *out, ecl_error *err)
+{
+	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
+														   NumericGetDatum(num)));
+	double		d;
+	char	   *end;
+
+	/* jsonb never holds NaN or infinities, so only range can fail */
+	errno = 0;
+	d = strtod(text, &end);
+	if (isinf(d) || (errno == ERANGE && d != 0.0))
+	{
+		ecl_error_set(err, ECL_ERR_NUMERIC, 0, 0,
+					  "number %.40s%s is out of range for an ECL number (double precision)",
+					  text, strlen(text) > 40 ? "..." : "");
+		pfree(text);
+		return ECL_FAIL;
+	}
+	/* underflow to zero (e.g. 1e-400) is the nearest double: accepted */
+	pfree(text);
+	*out = ecl_number(d);
+	return ECL_OK;
+}
+
+static ecl_status
+jsonb_value_to_value(const ecl_alloc *a, JsonbValue *jv, int depth,
+					 ecl_value *out, ecl_error *err)
+{
+	switch (jv->type)
+	{
+		case jbvNull:
+			*out = ecl_null();
+			return ECL_OK;
+		case jbvBool:
+			*out = ecl_bool(jv->val.boolean);
+			return ECL_OK;
+		case jbvNumeric:
+			return numeric_to_ecl_number(jv->val.numeric, out, err);
+		case jbvString:
+			return ecl_string_new(a, jv->val.string.val, jv->val.string.len,
+								  out, err);
+		case jbvBinary:
+			return container_to_value(a, jv->val.binary.data, depth, out, err);
+		default:
+			/* jbvArray/jbvObject/jbvDatetime never come out of a stored jsonb */
+			return ecl_error_set(err, ECL_ERR_INVALID_ARG, 0, 0,
+								 "unexpected jsonb value kind %d", (int) jv->type);
+	}
+}
+
+static ecl_status
+container_to_value(const ecl_alloc *a, JsonbContainer *jc, int depth,
+				   ecl_value *out, ecl_error *err)
+{
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+	uint32		n = JsonContainerSize(jc);
+	uint32		i = 0;
+
+	check_stack_depth();
+	if (depth >= ECL_MAX_NESTING)
+		return ecl_error_set(err, ECL_ERR_INVALID_ARG, 0, 0,
+							 "JSON value nested deeper than %d levels",
+							 ECL_MAX_NESTING);
+
+	if (JsonContainerIsScalar(jc))
+	{
+		JsonbValue	scalar;
+
+		if (!JsonbExtractScalar(jc, &scalar))
+			return ecl_error_set(err, ECL_ERR_INVALID_ARG, 0, 0,
+								 "malformed scalar jsonb");
+		return jsonb_value_to_value(a, &scalar, depth, out, err);
+	}
+
+	if (JsonContainerIsArray(jc))
+	{
+		if (ecl_array_new(a, n, out, err) != ECL_OK)
+			return ECL_FAIL;
+	}
+	else if (ecl_object_new(a, n, out, err) != ECL_OK)
+		return ECL_FAIL;
+
+	/* skipNested: nested containers come back as jbvBinary; we recurse */
+	it = JsonbIteratorInit(jc);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_ELEM)
+		{
+			if (i >= n)
+				return ecl_error_set(err, ECL_ERR_INVALID_ARG, 0, 0,
+									 "malformed jsonb array");
+			if (jsonb_value_to_value(a, &v, depth + 1,
+									 &out->u.arr->items[i], err) != ECL_OK)
+				return ECL_FAIL;
+			i++;
+		}
+		else if (tok == WJB_KEY)
+		{
+			char	   *key = v.val.string.val;
+			int			keylen = v.val.string.len;
+			ecl_value	item;
+
+			tok = JsonbIteratorNext(&it, &v, true);
+			if (tok != WJB_VALUE)
+				return ecl_error_set(err, ECL_ERR_INVALID_ARG, 0, 0,
+									 "malformed jsonb object");
+			if (jsonb_value_to_value(a, &v, depth + 1, &item, err) != ECL_OK ||
+				ecl_object_set(a, out, key, keylen, item, err) != ECL_OK)
+				return ECL_FAIL;
+		}
+	}
+	return ECL_OK;
+}
+
+ecl_status
+ecl_value_from_jsonb(const ecl_alloc *a, Jsonb *jb, ecl_value *out,
+					 ecl_error *err)
+{
+	return container_to_value(a, &jb->root, 0, out, err);
+}
+
+/* ------------------------------------------------------- lazy input source */
+
+typedef struct JsonbInputState
+{
+	Jsonb	   *jb;
+} JsonbInputState;
+
+StaticAssertDecl(sizeof(JsonbInputState) <= ECL_JSONB_INPUT_STATE_SIZE,
+				 "ECL_JSONB_INPUT_STATE_SIZE too small");
+
+static ecl_status
+jsonb_input_get_field(void *ictx, const ecl_alloc *a, const char *name,
+					  size_t len, ecl_value *out, bool *found, ecl_error *err)
+{
+	JsonbInputState *st = (JsonbInputState *) ictx;
+	JsonbValue	res;
+
+	*found = false;
+	if (!JsonContainerIsObject(&st->jb->root) || len > INT_MAX)
+		return ECL_OK;
+	if (getKeyJsonValueFromContainer(&st->jb->root, name, (int) len, &res) == NULL)
+		return ECL_OK;
+	*found = true;
+	return jsonb_value_to_value(a, &res, 1, out, err);
+}
+
+static ecl_status
+jsonb_input_materialize(void *ictx, const ecl_alloc *a, ecl_value *out,
+						ecl_error *err)
+{
+	JsonbInputState *st = (JsonbInputState *) ictx;
+
+	return ecl_value_from_jsonb(a, st->jb, out, err);
+}
+
+void
+ecl_input_from_jsonb(ecl_input_source *src, Jsonb *jb, void *state)
+{
+	JsonbInputState *st = (JsonbInputState *) state;
+
+	st->jb = jb;
+	src->get_field = jsonb_input_get_field;
+	src->materialize = jsonb_input_materialize;
+	src->ctx = st;
+}
+
+/* ---------------------------------------------------------------- ECL -> jsonb */
+
+static void
+number_to_jsonb(double d, JsonbValue *jv)
+{
+	char		buf[32];
+
+	if (!isfinite(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("ECL number %g cannot be represented in JSON", d)));
+	ecl_format_number(d, buf);
+	jv->type = jbvNumeric;
+	jv->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+														  CStringGetDatum(buf),
+														  ObjectIdGetDatum(InvalidOid),
+														  Int32GetDatum(-1)));
+}
+
+static void
+string_to_jsonb(const char *data, uint32 len, JsonbValue *jv)
+{
+	/* jsonb (like text) cannot hold NUL; "\u0000" in ECL can make one */
+	if (memchr(data, '\0', len) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 errmsg("ECL string containing \\u0000 cannot be converted to jsonb")));
+	jv->type = jbvString;
+	jv->val.string.val = (char *) data;
+	jv->val.string.len = (int) len;
+}
+
+/* Push v onto the parse state; tok is WJB_ELEM, WJB_VALUE, or 0 at the root. */
+static JsonbValue *
+push_value(JsonbParseState **ps, ecl_value v, JsonbIteratorToken tok)
+{
+	JsonbValue	jv;
+	JsonbValue *res = NULL;
+
+	check_stack_depth();
+	switch ((ecl_type) v.type)
+	{
+		case ECL_T_NULL:
+			jv.type = jbvNull;
+			break;
+		case ECL_T_BOOL:
+			jv.type = jbvBool;
+			jv.val.boolean = v.u.b;
+			break;
+		case ECL_T_NUMBER:
+			number_to_jsonb(v.u.num, &jv);
+			break;
+		case ECL_T_STRING:
+		case ECL_T_DID:
+			string_to_jsonb(v.u.str->data, v.u.str->len, &jv);
+			break;
+		case ECL_T_TRUST:
+			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+			for (int d = 0; d < ECL_TRUST_DIMS; d++)
+			{
+				JsonbValue	key;
+
+				string_to_jsonb(trust_keys[d], strlen(trust_keys[d]), &key);
+				pushJsonbValue(ps, WJB_KEY, &key);
+				push_value(ps, ecl_number(v.u.trust->dim[d]), WJB_VALUE);
+			}
+			return pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+		case ECL_T_ARRAY:
+			pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
+			for (uint32 i = 0; i < v.u.arr->len; i++)
+				push_value(ps, v.u.arr->items[i], WJB_ELEM);
+			return pushJsonbValue(ps, WJB_END_ARRAY, NULL);
+		case ECL_T_OBJECT:
+			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+			for (uint32 i = 0; i < v.u.obj->len; i++)
+			{
+				JsonbValue	key;
+
+				string_to_jsonb(v.u.obj->keys[i]->data, v.u.obj->keys[i]->len, &key);
+				pushJsonbValue(ps, WJB_KEY, &key);
+				push_value(ps, v.u.obj->vals[i], WJB_VALUE);
+			}
+			return pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+		default:
+			elog(ERROR, "unknown ECL value type %d", (int) v.type);
+	}
+
+	/* a scalar */
+	if (tok == 0)
+	{
+		res = palloc(sizeof(JsonbValue));
+		*res = jv;
+		return res;
+	}
+	return pushJsonbValue(ps, tok, &jv);
+}
+
+Jsonb *
+ecl_value_to_jsonb(ecl_value v)
+{
+	JsonbParseState *ps = NULL;
+	JsonbValue *res = push_value(&ps, v, 0);
+
+	/* JsonbValueToJsonb wraps a scalar into a raw-scalar document itself */
+	return JsonbValueToJsonb(res);
+}

@@ -1,0 +1,327 @@
+/*
+ * runner.c — THE runner (SPEC §5): every policy execution, whatever the
+ * entry point, goes through ecl_run().  See runner.h for the steps.
+ *
+ * Memory: everything a run allocates (VM stack, locals, strings, arrays,
+ * converted input fields, collected logs) lives in one memory context that
+ * is deleted when the run ends, so a million calls in one session leave the
+ * backend's memory flat.  The outcome is copied into the caller's context
+ * first.
+ *
+ * Errors: a runtime fault comes back from the VM as an ecl_error value; the
+ * statistics are told about it and then it is raised with ecl_raise.  Errors
+ * that arrive by longjmp instead (query cancel, statement_timeout, a failing
+ * SPI call in a host) pass through the PG_CATCH block, which reports them
+ * too before re-raising.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/timestamp.h"
+
+#include "ecl/host.h"
+#include "ecl/vm.h"
+
+#include "ecl_pg.h"
+#include "runner.h"
+#include "stats.h"
+
+/* ------------------------------------------------------------------ host NONE */
+
+/*
+ * State shared by the hosts of one run.  Lives in the run's memory context.
+ */
+typedef struct RunHostState
+{
+	const EclRunRequest *req;
+	List	   *logs;			/* char *, in the run's memory context */
+} RunHostState;
+
+static ecl_status
+host_log(void *hctx, const ecl_string *msg, ecl_error *err)
+{
+	RunHostState *hs = (RunHostState *) hctx;
+	char	   *copy = pnstrdup(msg->data, msg->len);
+
+	hs->logs = lappend(hs->logs, copy);
+	if (hs->req->policy_name)
+		elog(DEBUG1, "ecl policy \"%s\" log: %s", hs->req->policy_name, copy);
+	else
+		elog(DEBUG1, "ecl log: %s", copy);
+	return ECL_OK;
+}
+
+/* Transaction start time in Unix seconds: one transaction sees one time. */
+static ecl_status
+host_get_timestamp(void *hctx, double *out, ecl_error *err)
+{
+	TimestampTz ts = GetCurrentTransactionStartTimestamp();
+
+	*out = (double) ts / USECS_PER_SEC +
+		(double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+	return ECL_OK;
+}
+
+/*
+ * Pure computation plus log and get_timestamp: every other entry is NULL, so
+ * the VM fails those instructions with "no host data available".
+ */
+static const ecl_host none_host = {
+	.log = host_log,
+	.get_timestamp = host_get_timestamp,
+};
+
+/* The one place that picks the host for a run. */
+static const ecl_host *
+bind_host(const EclRunRequest *req, RunHostState *hs, void **hctx)
+{
+	switch (req->host_kind)
+	{
+		case ECL_HOST_NONE:
+			*hctx = hs;
+			return &none_host;
+		case ECL_HOST_TABLES:
+		case ECL_HOST_STATE:
+			break;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("ECL host kind %d is not available in this build",
+					(int) req->host_kind)));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/* ----------------------------------------------------------- interrupt hook */
+
+typedef struct RunClock
+{
+	instr_time	start;
+	int			timeout_ms;		/* 0 = no ECL timeout */
+} RunClock;
+
+static int64
+elapsed_us(const RunClock *clock)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, clock->start);
+	return (int64) INSTR_TIME_GET_MICROSEC(now);
+}
+
+/* Called by the VM every few hundred instructions. */
+static ecl_status
+run_interrupt(void *ictx, ecl_error *err)
+{
+	RunClock   *clock = (RunClock *) ictx;
+
+	/* query cancel, statement_timeout, termination: does not return */
+	CHECK_FOR_INTERRUPTS();
+
+	if (clock->timeout_ms > 0 &&
+		elapsed_us(clock) > (int64) clock->timeout_ms * 1000)
+		return ecl_error_set(err, ECL_ERR_TIMEOUT, 0, 0,
+							 "policy exceeded ecl.timeout_ms (%d ms)",
+							 clock->timeout_ms);
+	return ECL_OK;
+}
+
+/* ---------------------------------------------------------------- statistics */
+
+static EclRunStatus
+status_for(const ecl_run_result *res, bool failed)
+{
+	if (!failed)
+		return res->outcome == ECL_OUTCOME_PASSED ? ECL_RUN_PASSED : ECL_RUN_DENIED;
+	if (res->error.code == ECL_ERR_OUT_OF_GAS)
+		return ECL_RUN_OUT_OF_GAS;
+	return ECL_RUN_ERROR;
+}
+
+/*
+ * Called exactly once per run: after a finished run, before a runtime error
+ * is raised, and from PG_CATCH for errors that arrived by longjmp.
+ */
+static void
+report_run(const EclRunRequest *req, EclRunStatus status,
+		   const ecl_run_result *res, int64 duration_us)
+{
+	EclRunReport report;
+
+	if (!req->track)
+		return;
+
+	report.policy_name = req->policy_name;
+	report.policy_type = req->policy_type;
+	report.realm_id = req->realm_id;
+	report.status = status;
+	report.gas_used = res->gas_used;
+	report.mana_used = res->mana_used;
+	report.duration_us = duration_us;
+	report.events_emitted = 0;
+
+	/*
+	 * >>> STATISTICS INTEGRATION POINT (SPEC §8) <<<
+	 * The integrator wires the shared-memory statistics here:
+	 *     ecl_stats_record_run(&report);
+	 * (events_emitted comes from the table host's event list once it exists.)
+	 */
+	(void) report;
+}
+
+/* ------------------------------------------------------------------- the run */
+
+void
+ecl_run_request_init(EclRunRequest *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->host_kind = ECL_HOST_NONE;
+	req->policy_type = "custom";
+	req->track = true;
+}
+
+static Jsonb *
+copy_jsonb(Jsonb *jb, MemoryContext cxt)
+{
+	Jsonb	   *copy = MemoryContextAlloc(cxt, VARSIZE(jb));
+
+	memcpy(copy, jb, VARSIZE(jb));
+	return copy;
+}
+
+static Jsonb *
+empty_json_array(void)
+{
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("[]")));
+}
+
+/* Build the VM's view of the run: allocator, context values, input, limits. */
+static void
+prepare_context(const EclRunRequest *req, ecl_run_ctx *ctx,
+				const ecl_alloc *alloc, RunHostState *hs, RunClock *clock)
+{
+	ecl_error	err;
+
+	ecl_error_clear(&err);
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->alloc = alloc;
+	ctx->host = bind_host(req, hs, &ctx->host_ctx);
+	ctx->read_only = req->read_only;
+
+	ctx->caller = ecl_null();
+	if (req->caller_did != NULL &&
+		ecl_did_new(alloc, req->caller_did, strlen(req->caller_did),
+					&ctx->caller, &err) != ECL_OK)
+		ecl_raise(&err, req->policy_name);
+	ctx->realm = ecl_null();
+	if (req->realm_id != NULL &&
+		ecl_string_new(alloc, req->realm_id, strlen(req->realm_id),
+					   &ctx->realm, &err) != ECL_OK)
+		ecl_raise(&err, req->policy_name);
+
+	if (req->input != NULL)
+	{
+		if (!JB_ROOT_IS_OBJECT(req->input) || JB_ROOT_IS_SCALAR(req->input))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("input must be a JSON object")));
+		ecl_input_from_jsonb(&ctx->input, req->input,
+							 palloc0(ECL_JSONB_INPUT_STATE_SIZE));
+	}
+	else
+	{
+		ecl_value  *empty = palloc(sizeof(ecl_value));
+
+		if (ecl_object_new(alloc, 0, empty, &err) != ECL_OK)
+			ecl_raise(&err, req->policy_name);
+		ecl_input_from_value(&ctx->input, empty);
+	}
+
+	ctx->limits.gas_limit = req->gas_limit > 0 ? req->gas_limit : ecl_gas_limit;
+	ctx->limits.mana_limit = req->mana_limit > 0 ? req->mana_limit : ecl_mana_limit;
+	ctx->limits.max_steps = 0;
+	ctx->limits.max_stack_depth = (uint32_t) ecl_max_stack_depth;
+	ctx->interrupt = run_interrupt;
+	ctx->interrupt_ctx = clock;
+}
+
+void
+ecl_run(const EclRunRequest *req, EclRunOutcome *out)
+{
+	MemoryContext caller_cxt = CurrentMemoryContext;
+	MemoryContext run_cxt;
+	ecl_alloc	alloc;
+	RunHostState hs;
+	RunClock	clock;
+	ecl_run_ctx ctx;
+	ecl_run_result res;
+	volatile bool reported = false;
+
+	Assert(req->program != NULL);
+	memset(out, 0, sizeof(*out));
+	memset(&res, 0, sizeof(res));
+	memset(&hs, 0, sizeof(hs));
+	hs.req = req;
+
+	run_cxt = AllocSetContextCreate(caller_cxt, "ecl run", ALLOCSET_DEFAULT_SIZES);
+	ecl_pg_alloc_init(&alloc, run_cxt);
+
+	INSTR_TIME_SET_CURRENT(clock.start);
+	clock.timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : ecl_timeout_ms;
+
+	PG_TRY();
+	{
+		ecl_status	st;
+		int64		duration_us;
+
+		MemoryContextSwitchTo(run_cxt);
+		prepare_context(req, &ctx, &alloc, &hs, &clock);
+		st = ecl_vm_run(req->program, &ctx, &res);
+		duration_us = elapsed_us(&clock);
+
+		if (st != ECL_OK)
+		{
+			MemoryContextSwitchTo(caller_cxt);
+			reported = true;
+			report_run(req, status_for(&res, true), &res, duration_us);
+			ecl_raise(&res.error, req->policy_name);
+		}
+
+		/* Build the outcome in the run's context, then copy it out. */
+		{
+			Jsonb	   *value = ecl_value_to_jsonb(res.value);
+			ListCell   *lc;
+
+			MemoryContextSwitchTo(caller_cxt);
+			out->passed = res.outcome == ECL_OUTCOME_PASSED;
+			out->value = copy_jsonb(value, caller_cxt);
+			out->message = res.message ? pstrdup(res.message) : NULL;
+			out->gas_used = res.gas_used;
+			out->mana_used = res.mana_used;
+			out->duration_us = duration_us;
+			foreach(lc, hs.logs)
+				out->logs = lappend(out->logs, pstrdup((char *) lfirst(lc)));
+			out->events = empty_json_array();
+			out->writes = NULL;
+		}
+
+		reported = true;
+		report_run(req, status_for(&res, false), &res, duration_us);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(caller_cxt);
+		if (!reported)
+			report_run(req, ECL_RUN_ERROR, &res, elapsed_us(&clock));
+		/* the error data lives in ErrorContext, not here */
+		MemoryContextDelete(run_cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	MemoryContextDelete(run_cxt);
+}
