@@ -31,8 +31,14 @@ typedef struct EclRunReport
 	int64		events_emitted;
 } EclRunReport;
 
-/* called from _PG_init when loaded via shared_preload_libraries */
+/*
+ * called from _PG_init when loaded via shared_preload_libraries; also sets
+ * up the shared memory of the per-DID rate limiter (rate_limit.h)
+ */
 void		ecl_stats_init(void);
+
+/* true when the shared statistics exist (the library was preloaded) */
+bool		ecl_stats_available(void);
 
 void		ecl_stats_record_run(const EclRunReport *report);
 void		ecl_stats_record_compile(bool ok);

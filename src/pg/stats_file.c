@@ -1,0 +1,357 @@
+/*
+ * stats_file.c — keep the ECLVM statistics across a clean restart.
+ *
+ * The postmaster writes pg_stat/ecl_stats.stat when it shuts down cleanly
+ * (on_shmem_exit with exit code 0) and reads it back when it creates the
+ * shared memory, then deletes it.  So a server that crashes after startup
+ * finds no file and starts from zero instead of from stale counters.
+ *
+ * Format (native byte order; the file never leaves its cluster):
+ *   header   magic, version, the layout constants below, row counts,
+ *            stats_reset
+ *   body     global counters, per-kind counters, realm rows, policy rows
+ *   trailer  CRC-32C of header and body
+ * The writer goes to a temporary file and renames it into place.  The
+ * reader checks magic, version, layout, exact size and CRC before it
+ * changes anything; a missing, short or corrupt file is ignored with a
+ * LOG message and never stops the server from starting.
+ */
+#include "postgres.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "port/pg_crc32c.h"
+#include "storage/fd.h"
+#include "utils/memutils.h"
+
+#include "stats_internal.h"
+
+#define ECL_STATS_FILE "pg_stat/ecl_stats.stat"
+#define ECL_STATS_FILE_TMP ECL_STATS_FILE ".tmp"
+#define ECL_STATS_FILE_MAGIC 0x45434C53 /* "ECLS" */
+#define ECL_STATS_FILE_VERSION 1
+
+typedef struct EclStatsFileHeader
+{
+	uint32		magic;
+	uint32		version;
+	/* layout: a build with different sizes must not read the rows */
+	uint32		n_global;
+	uint32		n_kinds;
+	uint32		n_kind_counters;
+	uint32		realm_row_size;
+	uint32		policy_row_size;
+	uint32		padding;
+	uint64		n_realms;
+	uint64		n_policies;
+	int64		stats_reset;
+} EclStatsFileHeader;
+
+typedef struct EclRealmRow
+{
+	EclRealmKey key;
+	EclRealmCounters counters;
+} EclRealmRow;
+
+typedef struct EclPolicyRow
+{
+	EclPolicyKey key;
+	EclPolicyCounters counters;
+} EclPolicyRow;
+
+#define COUNTERS_SIZE \
+	(sizeof(uint64) * (ECL_GC_COUNT + ECL_KIND_COUNT * ECL_KC_COUNT))
+
+static void
+fill_layout(EclStatsFileHeader *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = ECL_STATS_FILE_MAGIC;
+	h->version = ECL_STATS_FILE_VERSION;
+	h->n_global = ECL_GC_COUNT;
+	h->n_kinds = ECL_KIND_COUNT;
+	h->n_kind_counters = ECL_KC_COUNT;
+	h->realm_row_size = sizeof(EclRealmRow);
+	h->policy_row_size = sizeof(EclPolicyRow);
+}
+
+/* ---------------------------------------------------------------------
+ * Saving (postmaster, clean shutdown)
+ * ---------------------------------------------------------------------
+ */
+
+static bool
+write_chunk(FILE *f, pg_crc32c *crc, const void *data, size_t len)
+{
+	COMP_CRC32C(*crc, data, len);
+	return fwrite(data, 1, len, f) == len;
+}
+
+void
+ecl_stats_save_file(int code, Datum arg)
+{
+	FILE	   *f;
+	EclStatsFileHeader h;
+	pg_crc32c	crc;
+	HASH_SEQ_STATUS seq;
+	bool		ok = true;
+
+	/* a crashing postmaster's memory is not trusted: save nothing */
+	if (code != 0 || ecl_stats_shared == NULL)
+		return;
+
+	f = AllocateFile(ECL_STATS_FILE_TMP, PG_BINARY_W);
+	if (f == NULL)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("ecl: could not write statistics file \"%s\": %m",
+						ECL_STATS_FILE_TMP)));
+		return;
+	}
+
+	fill_layout(&h);
+	h.n_realms = hash_get_num_entries(ecl_stats_realms);
+	h.n_policies = hash_get_num_entries(ecl_stats_policies);
+	h.stats_reset = (int64) pg_atomic_read_u64(&ecl_stats_shared->stats_reset);
+
+	INIT_CRC32C(crc);
+	ok = write_chunk(f, &crc, &h, sizeof(h));
+	for (int i = 0; ok && i < ECL_GC_COUNT; i++)
+	{
+		uint64		v = pg_atomic_read_u64(&ecl_stats_shared->global[i]);
+
+		ok = write_chunk(f, &crc, &v, sizeof(v));
+	}
+	for (int k = 0; ok && k < ECL_KIND_COUNT; k++)
+		for (int c = 0; ok && c < ECL_KC_COUNT; c++)
+		{
+			uint64		v = pg_atomic_read_u64(&ecl_stats_shared->by_kind[k][c]);
+
+			ok = write_chunk(f, &crc, &v, sizeof(v));
+		}
+
+	/* no other process is left, so the tables are read without locks */
+	if (ok)
+	{
+		EclRealmEntry *e;
+		uint64		n = 0;
+
+		hash_seq_init(&seq, ecl_stats_realms);
+		while ((e = hash_seq_search(&seq)) != NULL)
+		{
+			EclRealmRow row;
+
+			memset(&row, 0, sizeof(row));
+			row.key = e->key;
+			row.counters = e->counters;
+			if (ok && n < h.n_realms)
+				ok = write_chunk(f, &crc, &row, sizeof(row));
+			n++;
+		}
+		ok = ok && n == h.n_realms;
+	}
+	if (ok)
+	{
+		EclPolicyEntry *e;
+		uint64		n = 0;
+
+		hash_seq_init(&seq, ecl_stats_policies);
+		while ((e = hash_seq_search(&seq)) != NULL)
+		{
+			EclPolicyRow row;
+
+			memset(&row, 0, sizeof(row));
+			row.key = e->key;
+			row.counters = e->counters;
+			if (ok && n < h.n_policies)
+				ok = write_chunk(f, &crc, &row, sizeof(row));
+			n++;
+		}
+		ok = ok && n == h.n_policies;
+	}
+	FIN_CRC32C(crc);
+	if (ok)
+		ok = fwrite(&crc, 1, sizeof(crc), f) == sizeof(crc);
+
+	if (FreeFile(f) != 0)
+		ok = false;
+	if (ok)
+		ok = (durable_rename(ECL_STATS_FILE_TMP, ECL_STATS_FILE, LOG) == 0);
+	if (!ok)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("ecl: could not save statistics to \"%s\"",
+						ECL_STATS_FILE)));
+		unlink(ECL_STATS_FILE_TMP);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Loading (postmaster, shared memory just created)
+ * ---------------------------------------------------------------------
+ */
+
+static void
+reject(const char *why)
+{
+	ereport(LOG,
+			(errmsg("ecl: ignoring statistics file \"%s\": %s",
+					ECL_STATS_FILE, why),
+			 errdetail("ECLVM statistics start from zero.")));
+}
+
+/*
+ * Check the whole file in buf (len bytes).  Returns NULL when it is fine,
+ * else why not.
+ */
+static const char *
+validate(const char *buf, size_t len, const EclStatsFileHeader **hp)
+{
+	EclStatsFileHeader expect;
+	const EclStatsFileHeader *h = (const EclStatsFileHeader *) buf;
+	pg_crc32c	crc;
+	pg_crc32c	stored;
+	size_t		fixed = sizeof(EclStatsFileHeader) + COUNTERS_SIZE + sizeof(pg_crc32c);
+
+	if (len < sizeof(EclStatsFileHeader))
+		return "file is too short";
+	if (h->magic != ECL_STATS_FILE_MAGIC)
+		return "not an ecl statistics file";
+	if (h->version != ECL_STATS_FILE_VERSION)
+		return "written by another version of ecl";
+	fill_layout(&expect);
+	if (h->n_global != expect.n_global || h->n_kinds != expect.n_kinds ||
+		h->n_kind_counters != expect.n_kind_counters ||
+		h->realm_row_size != expect.realm_row_size ||
+		h->policy_row_size != expect.policy_row_size)
+		return "written by a build with another layout";
+	if (len < fixed ||
+		h->n_realms > (len - fixed) / sizeof(EclRealmRow) ||
+		h->n_policies > (len - fixed) / sizeof(EclPolicyRow) ||
+		len != fixed + h->n_realms * sizeof(EclRealmRow) +
+		h->n_policies * sizeof(EclPolicyRow))
+		return "file is truncated or has trailing data";
+
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, buf, len - sizeof(pg_crc32c));
+	FIN_CRC32C(crc);
+	memcpy(&stored, buf + len - sizeof(pg_crc32c), sizeof(stored));
+	if (!EQ_CRC32C(crc, stored))
+		return "checksum mismatch";
+	*hp = h;
+	return NULL;
+}
+
+/* Put validated contents into the (freshly created, empty) shared state. */
+static void
+apply(const char *buf, const EclStatsFileHeader *h)
+{
+	const char *p = buf + sizeof(EclStatsFileHeader);
+
+	for (int i = 0; i < ECL_GC_COUNT; i++, p += sizeof(uint64))
+	{
+		uint64		v;
+
+		memcpy(&v, p, sizeof(v));
+		pg_atomic_write_u64(&ecl_stats_shared->global[i], v);
+	}
+	for (int k = 0; k < ECL_KIND_COUNT; k++)
+		for (int c = 0; c < ECL_KC_COUNT; c++, p += sizeof(uint64))
+		{
+			uint64		v;
+
+			memcpy(&v, p, sizeof(v));
+			pg_atomic_write_u64(&ecl_stats_shared->by_kind[k][c], v);
+		}
+	pg_atomic_write_u64(&ecl_stats_shared->stats_reset, (uint64) h->stats_reset);
+
+	/* if ecl.max_tracked shrank, the least-called rows give way */
+	for (uint64 i = 0; i < h->n_realms; i++, p += sizeof(EclRealmRow))
+	{
+		EclRealmRow row;
+		EclRealmEntry *e;
+
+		memcpy(&row, p, sizeof(row));
+		e = ecl_stats_enter_realm(&row.key);
+		if (e != NULL)
+			e->counters = row.counters;
+	}
+	for (uint64 i = 0; i < h->n_policies; i++, p += sizeof(EclPolicyRow))
+	{
+		EclPolicyRow row;
+		EclPolicyEntry *e;
+
+		memcpy(&row, p, sizeof(row));
+		e = ecl_stats_enter_policy(&row.key);
+		if (e != NULL)
+			e->counters = row.counters;
+	}
+}
+
+void
+ecl_stats_load_file(void)
+{
+	FILE	   *f;
+	struct stat st;
+	char	   *buf = NULL;
+	const EclStatsFileHeader *h = NULL;
+	const char *why;
+
+	f = AllocateFile(ECL_STATS_FILE, PG_BINARY_R);
+	if (f == NULL)
+	{
+		if (errno == ENOENT)
+			ereport(LOG,
+					(errmsg("ecl: no saved statistics file \"%s\"; ECLVM statistics start from zero",
+							ECL_STATS_FILE)));
+		else
+			ereport(LOG,
+					(errcode_for_file_access(),
+					 errmsg("ecl: could not open statistics file \"%s\": %m",
+							ECL_STATS_FILE)));
+		goto done;
+	}
+	if (fstat(fileno(f), &st) != 0)
+	{
+		reject("cannot stat it");
+		goto done;
+	}
+	if (st.st_size <= 0 || (uint64) st.st_size > MaxAllocHugeSize)
+	{
+		reject("file has an impossible size");
+		goto done;
+	}
+	buf = palloc_extended(st.st_size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	if (buf == NULL)
+	{
+		reject("out of memory");
+		goto done;
+	}
+	if (fread(buf, 1, st.st_size, f) != (size_t) st.st_size)
+	{
+		reject("file could not be read completely");
+		goto done;
+	}
+	why = validate(buf, st.st_size, &h);
+	if (why != NULL)
+	{
+		reject(why);
+		goto done;
+	}
+	apply(buf, h);
+	ereport(LOG,
+			(errmsg("ecl: restored ECLVM statistics (%llu realm rows, %llu policy rows)",
+					(unsigned long long) h->n_realms,
+					(unsigned long long) h->n_policies)));
+
+done:
+	if (buf != NULL)
+		pfree(buf);
+	if (f != NULL)
+		FreeFile(f);
+	/* never reuse a file: after a crash, stale counters would come back */
+	unlink(ECL_STATS_FILE);
+}
