@@ -1,0 +1,65 @@
+/*
+ * identity.h — identities, role bindings and credentials (SPEC §4, §11).
+ *
+ * The SQL functions live in identity.c (generate_identity, current_did,
+ * did:key helpers) and credential.c (issue_credential, verify_credential).
+ * This header is what the table host, the gateway and the snapshot use.
+ *
+ * Every lookup here runs as the owner of schema ecl (the superuser that
+ * installed the extension), after the caller's role has been captured, so a
+ * caller needs no privileges on ecl.* tables: the functions that call these
+ * decide who may ask.  Queries qualify every table and operator, so the
+ * caller's search_path cannot redirect them.
+ */
+#ifndef ECL_IDENTITY_H
+#define ECL_IDENTITY_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+
+/* sodium_init() once per backend; raises an error if libsodium cannot start */
+void		ecl_sodium_init(void);
+
+/*
+ * The DID bound to a role in ecl.role_dids, palloc'd in CurrentMemoryContext,
+ * or NULL when the role has none.  ecl_current_did() asks for the current
+ * user (GetUserId(): inside RLS checks and views this is the role whose
+ * privileges apply).
+ */
+char	   *ecl_did_for_role(Oid roleid);
+char	   *ecl_current_did(void);
+
+/*
+ * Credential validity (SPEC §4): the credential exists, is not revoked
+ * (revoked_at is NULL or later than now), is not expired (expires_at is NULL
+ * or later than now), and if it carries a signature, that signature verifies
+ * with the issuer's Ed25519 key (identities.public_key, or for a did:key
+ * issuer without a stored key, the key the DID encodes) and the issuer is
+ * not revoked.  A bad signature makes the credential count as absent.
+ *
+ * Pass the transaction start time (GetCurrentTransactionStartTimestamp()) as
+ * now so that one transaction sees one time.
+ *
+ * ecl_credential_valid_for: true when any credential of subject with that
+ * schema is valid.  Uses a prepared plan kept for the backend's lifetime.
+ */
+bool		ecl_credential_valid_for(const char *subject, const char *schema,
+									 TimestampTz now);
+bool		ecl_credential_valid(int64 credential_id, TimestampTz now);
+
+/*
+ * Run the following lookups as the owner of schema ecl.  Pair every call
+ * with ecl_end_owner_lookup, also on error (PG_FINALLY): the caller's user id
+ * and security context are restored from saved.
+ */
+typedef struct EclSavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} EclSavedUser;
+
+void		ecl_begin_owner_lookup(EclSavedUser *saved);
+void		ecl_end_owner_lookup(const EclSavedUser *saved);
+
+#endif							/* ECL_IDENTITY_H */
