@@ -61,8 +61,15 @@ host_get_timestamp(void *hctx, double *out, ecl_error *err)
 {
 	TimestampTz ts = GetCurrentTransactionStartTimestamp();
 
-	*out = (double) ts / USECS_PER_SEC +
-		(double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+	/*
+	 * Shift to the Unix epoch in exact integer microseconds, then divide
+	 * once: a single rounding, so the value equals
+	 * extract(epoch from transaction_timestamp())::float8.
+	 */
+	int64		unix_us = ts + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
+		SECS_PER_DAY * USECS_PER_SEC;
+
+	*out = (double) unix_us / USECS_PER_SEC;
 	return ECL_OK;
 }
 
