@@ -1,0 +1,770 @@
+/*
+ * vm.c — the ECLVM dispatch loop (SPEC §2.6, §2.7).
+ *
+ * One loop over verified instruction words.  With GCC/Clang it dispatches by
+ * computed goto through a label table generated from ECL_OPCODES; elsewhere
+ * (or with -DECL_VM_NO_COMPUTED_GOTO) the same handlers become cases of a
+ * switch.  Both are selected by the CASE/NEXT macros below, so the handler
+ * code exists once.
+ *
+ * Per instruction the loop charges gas from a table, compares against the
+ * limit, and counts the step; step limit and the interrupt hook are checked
+ * only when the step count reaches next_check, so the common path stays at a
+ * few instructions.  Numbers, booleans, locals and jumps are handled inline;
+ * mixed-type operators go to ecl_value_binary, built-in functions and host
+ * calls to builtins.c.  The operand stack and the locals are allocated once
+ * per run; number and boolean values never allocate.
+ *
+ * The verifier guarantees that every operand is in range and the stack never
+ * under- or overflows, so the handlers do not check that again.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "value_util.h"
+#include "vm_internal.h"
+
+#if defined(__GNUC__) && !defined(ECL_VM_NO_COMPUTED_GOTO)
+#define ECL_VM_COMPUTED_GOTO 1
+#endif
+
+static const uint16_t op_gas[ECL_OP_COUNT] = {
+#define ECL_X_GAS(name, operand, gas, layer, pop, push, jpush, flags, doc) gas,
+	ECL_OPCODES(ECL_X_GAS)
+#undef ECL_X_GAS
+};
+
+/* Index of a trust dimension named k, or -1 (SPEC §2.4). */
+static int
+trust_dim_index(const ecl_string *k)
+{
+	if (k->len == 1)
+	{
+		switch (k->data[0])
+		{
+			case 'r':
+			case 'R':
+				return 0;
+			case 'i':
+			case 'I':
+				return 1;
+			case 'c':
+			case 'C':
+				return 2;
+			case 'p':
+			case 'P':
+				return 3;
+			case 'v':
+			case 'V':
+				return 4;
+		}
+		return -1;
+	}
+	if ((k->len == 5 && memcmp(k->data, "omega", 5) == 0) ||
+		(k->len == 2 && memcmp(k->data, "\xCE\xA9", 2) == 0))	/* Ω */
+		return 5;
+	return -1;
+}
+
+static const char *const dim_names[ECL_TRUST_DIMS] = {"r", "i", "c", "p", "v", "omega"};
+
+/* The step count at which the loop next looks at limits and the interrupt. */
+static uint64_t
+next_check_after(uint64_t steps, uint64_t max_steps)
+{
+	uint64_t	next = (steps / ECL_INTERRUPT_INTERVAL + 1) * ECL_INTERRUPT_INTERVAL;
+
+	if (max_steps != 0 && max_steps + 1 > steps && max_steps + 1 < next)
+		next = max_steps + 1;
+	return next;
+}
+
+static inline bool
+truthy_fast(ecl_value v)
+{
+	return v.type == ECL_T_BOOL ? v.u.b : ecl_truthy(v);
+}
+
+ecl_status
+ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
+{
+	const ecl_alloc *A = ctx->alloc;
+	const ecl_instr *code = p->code;
+	const ecl_value *consts = p->consts;
+	ecl_error  *err = &res->error;
+	ecl_vm_state vm;
+	ecl_value  *stack = NULL;
+	ecl_value  *locals = NULL;
+	ecl_value  *sp;
+	uint32_t	pc = 0;
+	ecl_instr	ins = 0;
+	uint32_t	op = 0;
+	int64_t		gas = 0;
+	const int64_t gas_limit = ctx->limits.gas_limit;
+	const uint64_t max_steps = ctx->limits.max_steps;
+	uint64_t	steps = 0;
+	uint64_t	next_check;
+	int64_t		mana = ECL_BASE_MANA;
+	int64_t		layer_gas[ECL_LAYER_COUNT] = {0};
+	ecl_status	status = ECL_OK;
+	ecl_value	tmp;
+
+#ifdef ECL_VM_COMPUTED_GOTO
+	static const void *const dispatch_table[ECL_OP_COUNT] = {
+#define ECL_X_LABEL(name, operand, gas, layer, pop, push, jpush, flags, doc) &&L_##name,
+		ECL_OPCODES(ECL_X_LABEL)
+#undef ECL_X_LABEL
+	};
+#define CASE(name) L_##name:
+#define NEXT() do { FETCH_AND_CHARGE(); goto *dispatch_table[op]; } while (0)
+#else
+#define CASE(name) case ECL_OP_##name:
+#define NEXT() continue
+#endif
+
+#define FETCH_AND_CHARGE() \
+	ins = code[pc]; \
+	op = ECL_INSTR_OP(ins); \
+	gas += op_gas[op]; \
+	if (ecl_unlikely(gas > gas_limit)) \
+		goto out_of_gas; \
+	if (ecl_unlikely(++steps >= next_check)) \
+		goto periodic
+
+#define ARG ECL_INSTR_ARG(ins)
+#define FAIL(code_, ...) do { ecl_error_set(err, code_, 0, 0, __VA_ARGS__); goto fail; } while (0)
+#define CHECK(call_) do { if (ecl_unlikely((call_) != ECL_OK)) goto fail; } while (0)
+#define BOTH_NUMBERS() (sp[-2].type == ECL_T_NUMBER && sp[-1].type == ECL_T_NUMBER)
+#define SLOW_BINARY(op_) do { \
+	CHECK(ecl_value_binary(A, op_, sp[-2], sp[-1], &sp[-2], err)); \
+	sp--; \
+} while (0)
+#define NUMERIC_RESULT(expr_) do { \
+	double		r_ = (expr_); \
+	if (ecl_unlikely(!isfinite(r_))) \
+		FAIL(ECL_ERR_NUMERIC, "numeric overflow"); \
+	sp[-2].u.num = r_; \
+	sp--; \
+} while (0)
+#define COMPARE(op_, cop_) do { \
+	if (ecl_likely(BOTH_NUMBERS())) \
+	{ \
+		sp[-2] = ecl_bool(sp[-2].u.num cop_ sp[-1].u.num); \
+		sp--; \
+	} \
+	else \
+		SLOW_BINARY(op_); \
+} while (0)
+
+	memset(res, 0, sizeof(*res));
+	res->value = ecl_null();
+	memset(&vm, 0, sizeof(vm));
+	vm.program = p;
+	vm.ctx = ctx;
+	vm.alloc = A;
+
+	if (mana > ctx->limits.mana_limit)
+	{
+		ecl_error_set(err, ECL_ERR_MANA, 0, 0, "mana limit %lld exceeded",
+					  (long long) ctx->limits.mana_limit);
+		pc = UINT32_MAX;
+		goto fail;
+	}
+	stack = ecl_malloc(A, (size_t) p->max_stack * sizeof(ecl_value));
+	locals = ecl_malloc(A, (size_t) p->nlocals * sizeof(ecl_value));
+	if (stack == NULL || locals == NULL)
+	{
+		ecl_error_set(err, ECL_ERR_RESOURCE, 0, 0, "out of memory starting a run");
+		pc = UINT32_MAX;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < p->nlocals; i++)
+		locals[i] = ecl_null();
+	sp = stack;
+	next_check = next_check_after(0, max_steps);
+
+#ifdef ECL_VM_COMPUTED_GOTO
+	NEXT();
+resume:
+	goto *dispatch_table[op];
+#else
+	for (;;)
+	{
+		FETCH_AND_CHARGE();
+resume:
+		switch ((ecl_opcode) op)
+		{
+#endif
+
+	/* ------------------------------------------------ constants and stack */
+	CASE(PUSH_CONST)
+	{
+		*sp++ = consts[ARG];
+		pc++;
+		NEXT();
+	}
+	CASE(PUSH_NULL)
+	{
+		*sp++ = ecl_null();
+		pc++;
+		NEXT();
+	}
+	CASE(PUSH_TRUE)
+	{
+		*sp++ = ecl_bool(true);
+		pc++;
+		NEXT();
+	}
+	CASE(PUSH_FALSE)
+	{
+		*sp++ = ecl_bool(false);
+		pc++;
+		NEXT();
+	}
+	CASE(POP)
+	{
+		sp--;
+		pc++;
+		NEXT();
+	}
+	CASE(DUP)
+	{
+		sp[0] = sp[-1];
+		sp++;
+		pc++;
+		NEXT();
+	}
+	CASE(SWAP)
+	{
+		tmp = sp[-1];
+		sp[-1] = sp[-2];
+		sp[-2] = tmp;
+		pc++;
+		NEXT();
+	}
+	CASE(PICK)
+	{
+		sp[0] = sp[-1 - (int64_t) ARG];
+		sp++;
+		pc++;
+		NEXT();
+	}
+	CASE(LOAD_LOCAL)
+	{
+		*sp++ = locals[ARG];
+		pc++;
+		NEXT();
+	}
+	CASE(STORE_LOCAL)
+	{
+		locals[ARG] = *--sp;
+		pc++;
+		NEXT();
+	}
+
+	/* -------------------------------------------------------- run context */
+	CASE(LOAD_CALLER)
+	{
+		*sp++ = ctx->caller;
+		pc++;
+		NEXT();
+	}
+	CASE(LOAD_REALM)
+	{
+		*sp++ = ctx->realm;
+		pc++;
+		NEXT();
+	}
+	CASE(LOAD_INPUT)
+	{
+		if (!vm.have_input)
+		{
+			if (ctx->input.materialize == NULL)
+				CHECK(ecl_object_new(A, 0, &vm.input, err));
+			else
+				CHECK(ctx->input.materialize(ctx->input.ctx, A, &vm.input, err));
+			vm.have_input = true;
+		}
+		*sp++ = vm.input;
+		pc++;
+		NEXT();
+	}
+	CASE(LOAD_INPUT_FIELD)
+	{
+		const ecl_string *name = consts[ARG].u.str;
+		bool		found = false;
+
+		tmp = ecl_null();
+		if (ctx->input.get_field != NULL)
+			CHECK(ctx->input.get_field(ctx->input.ctx, A, name->data, name->len,
+									   &tmp, &found, err));
+		if (!found)
+			FAIL(ECL_ERR_TYPE, "missing input field '%s'", name->data);
+		*sp++ = tmp;
+		pc++;
+		NEXT();
+	}
+
+	/* ------------------------------------------------------ member access */
+	CASE(GET_FIELD)
+	{
+		const ecl_string *k = consts[ARG].u.str;
+		int			d;
+
+		if (sp[-1].type == ECL_T_OBJECT)
+		{
+			const ecl_value *f = ecl_object_get(sp[-1].u.obj, k->data, k->len);
+
+			sp[-1] = f ? *f : ecl_null();
+		}
+		else if (sp[-1].type == ECL_T_TRUST && (d = trust_dim_index(k)) >= 0)
+			sp[-1] = ecl_number(sp[-1].u.trust->dim[d]);
+		else
+			FAIL(ECL_ERR_TYPE, "cannot read field '%s' of %s", k->data,
+				 ecl_type_name((ecl_type) sp[-1].type));
+		pc++;
+		NEXT();
+	}
+	CASE(GET_INDEX)
+	{
+		ecl_value	c = sp[-2];
+		ecl_value	i = sp[-1];
+
+		if (c.type == ECL_T_ARRAY && i.type == ECL_T_NUMBER)
+		{
+			if (i.u.num != floor(i.u.num))
+				FAIL(ECL_ERR_TYPE, "array index must be an integer, got %g", i.u.num);
+			tmp = i.u.num >= 0 && i.u.num < c.u.arr->len
+				? c.u.arr->items[(uint32_t) i.u.num] : ecl_null();
+		}
+		else if (c.type == ECL_T_OBJECT && ecl_is_stringish(i))
+		{
+			const ecl_value *f = ecl_object_get(c.u.obj, i.u.str->data, i.u.str->len);
+
+			tmp = f ? *f : ecl_null();
+		}
+		else
+			FAIL(ECL_ERR_TYPE, "cannot index %s with %s",
+				 ecl_type_name((ecl_type) c.type), ecl_type_name((ecl_type) i.type));
+		sp--;
+		sp[-1] = tmp;
+		pc++;
+		NEXT();
+	}
+	CASE(TRUST_DIM)
+	{
+		if (sp[-1].type != ECL_T_TRUST)
+			FAIL(ECL_ERR_TYPE, "cannot read trust dimension '%s' of %s",
+				 dim_names[ARG], ecl_type_name((ecl_type) sp[-1].type));
+		sp[-1] = ecl_number(sp[-1].u.trust->dim[ARG]);
+		pc++;
+		NEXT();
+	}
+
+	/* ---------------------------------------------- arithmetic and logic */
+	CASE(ADD)
+	{
+		if (ecl_likely(BOTH_NUMBERS()))
+			NUMERIC_RESULT(sp[-2].u.num + sp[-1].u.num);
+		else
+			SLOW_BINARY(ECL_OP_ADD);
+		pc++;
+		NEXT();
+	}
+	CASE(SUB)
+	{
+		if (ecl_likely(BOTH_NUMBERS()))
+			NUMERIC_RESULT(sp[-2].u.num - sp[-1].u.num);
+		else
+			SLOW_BINARY(ECL_OP_SUB);
+		pc++;
+		NEXT();
+	}
+	CASE(MUL)
+	{
+		if (ecl_likely(BOTH_NUMBERS()))
+			NUMERIC_RESULT(sp[-2].u.num * sp[-1].u.num);
+		else
+			SLOW_BINARY(ECL_OP_MUL);
+		pc++;
+		NEXT();
+	}
+	CASE(DIV)
+	{
+		if (ecl_likely(BOTH_NUMBERS() && sp[-1].u.num != 0))
+			NUMERIC_RESULT(sp[-2].u.num / sp[-1].u.num);
+		else
+			SLOW_BINARY(ECL_OP_DIV);
+		pc++;
+		NEXT();
+	}
+	CASE(MOD)
+	{
+		if (ecl_likely(BOTH_NUMBERS() && sp[-1].u.num != 0))
+			NUMERIC_RESULT(fmod(sp[-2].u.num, sp[-1].u.num));
+		else
+			SLOW_BINARY(ECL_OP_MOD);
+		pc++;
+		NEXT();
+	}
+	CASE(NEG)
+	{
+		if (ecl_likely(sp[-1].type == ECL_T_NUMBER))
+			sp[-1].u.num = -sp[-1].u.num;
+		else
+			CHECK(ecl_value_unary(A, ECL_OP_NEG, sp[-1], &sp[-1], err));
+		pc++;
+		NEXT();
+	}
+	CASE(EQ)
+	{
+		if (ecl_likely(BOTH_NUMBERS()))
+			sp[-2] = ecl_bool(sp[-2].u.num == sp[-1].u.num);
+		else
+			sp[-2] = ecl_bool(ecl_equal(sp[-2], sp[-1]));
+		sp--;
+		pc++;
+		NEXT();
+	}
+	CASE(NE)
+	{
+		if (ecl_likely(BOTH_NUMBERS()))
+			sp[-2] = ecl_bool(sp[-2].u.num != sp[-1].u.num);
+		else
+			sp[-2] = ecl_bool(!ecl_equal(sp[-2], sp[-1]));
+		sp--;
+		pc++;
+		NEXT();
+	}
+	CASE(LT)
+	{
+		COMPARE(ECL_OP_LT, <);
+		pc++;
+		NEXT();
+	}
+	CASE(LE)
+	{
+		COMPARE(ECL_OP_LE, <=);
+		pc++;
+		NEXT();
+	}
+	CASE(GT)
+	{
+		COMPARE(ECL_OP_GT, >);
+		pc++;
+		NEXT();
+	}
+	CASE(GE)
+	{
+		COMPARE(ECL_OP_GE, >=);
+		pc++;
+		NEXT();
+	}
+	CASE(NOT)
+	{
+		sp[-1] = ecl_bool(!truthy_fast(sp[-1]));
+		pc++;
+		NEXT();
+	}
+	CASE(TO_BOOL)
+	{
+		sp[-1] = ecl_bool(truthy_fast(sp[-1]));
+		pc++;
+		NEXT();
+	}
+
+	/* ------------------------------------------------------- control flow */
+	CASE(JUMP)
+	{
+		pc = ARG;
+		NEXT();
+	}
+	CASE(JUMP_IF_FALSE)
+	{
+		sp--;
+		pc = truthy_fast(*sp) ? pc + 1 : ARG;
+		NEXT();
+	}
+	CASE(JUMP_IF_TRUE)
+	{
+		sp--;
+		pc = truthy_fast(*sp) ? ARG : pc + 1;
+		NEXT();
+	}
+	CASE(AND)
+	{
+		if (!truthy_fast(sp[-1]))
+		{
+			sp[-1] = ecl_bool(false);
+			pc = ARG;
+		}
+		else
+		{
+			sp--;
+			pc++;
+		}
+		NEXT();
+	}
+	CASE(OR)
+	{
+		if (truthy_fast(sp[-1]))
+		{
+			sp[-1] = ecl_bool(true);
+			pc = ARG;
+		}
+		else
+		{
+			sp--;
+			pc++;
+		}
+		NEXT();
+	}
+	CASE(REQUIRE)
+	{
+		sp--;
+		if (ecl_unlikely(!truthy_fast(*sp)))
+			goto deny;
+		pc++;
+		NEXT();
+	}
+	CASE(DENY)
+	{
+		goto deny;
+	}
+	CASE(RETURN)
+	{
+		sp--;
+		res->value = *sp;
+		res->outcome = ecl_truthy(*sp) ? ECL_OUTCOME_PASSED : ECL_OUTCOME_DENIED;
+		goto finish;
+	}
+	CASE(ITER_INIT)
+	{
+		sp--;
+		if (sp->type != ECL_T_ARRAY)
+			FAIL(ECL_ERR_TYPE, "for loop needs an array, got %s",
+				 ecl_type_name((ecl_type) sp->type));
+		locals[ARG] = *sp;
+		locals[ARG + 1] = ecl_number(0);
+		pc++;
+		NEXT();
+	}
+	CASE(ITER_HAS)
+	{
+		const ecl_value *it = &locals[ARG];
+
+		if (it[0].type != ECL_T_ARRAY || it[1].type != ECL_T_NUMBER)
+			FAIL(ECL_ERR_TYPE, "iterator in slot %u is not initialised", ARG);
+		*sp++ = ecl_bool(it[1].u.num < it[0].u.arr->len);
+		pc++;
+		NEXT();
+	}
+	CASE(ITER_GET)
+	{
+		ecl_value  *it = &locals[ARG];
+		double		i;
+
+		if (it[0].type != ECL_T_ARRAY || it[1].type != ECL_T_NUMBER)
+			FAIL(ECL_ERR_TYPE, "iterator in slot %u is not initialised", ARG);
+		i = it[1].u.num;
+		if (!(i >= 0 && i < it[0].u.arr->len))
+			FAIL(ECL_ERR_TYPE, "iterator in slot %u is exhausted", ARG);
+		*sp++ = it[0].u.arr->items[(uint32_t) i];
+		it[1].u.num = i + 1;
+		pc++;
+		NEXT();
+	}
+
+	/* -------------------------------------------------------- collections */
+	CASE(MAKE_ARRAY)
+	{
+		uint32_t	n = ARG;
+
+		CHECK(ecl_array_new(A, n, &tmp, err));
+		sp -= n;
+		if (n > 0)
+			memcpy(tmp.u.arr->items, sp, (size_t) n * sizeof(ecl_value));
+		*sp++ = tmp;
+		pc++;
+		NEXT();
+	}
+	CASE(MAKE_OBJECT)
+	{
+		uint32_t	n = ARG;
+		ecl_value  *base = sp - 2 * (size_t) n;
+
+		CHECK(ecl_object_new(A, n, &tmp, err));
+		for (uint32_t i = 0; i < n; i++)
+		{
+			ecl_value	key = base[2 * (size_t) i];
+
+			if (!ecl_is_stringish(key))
+				FAIL(ECL_ERR_TYPE, "object key must be a string, got %s",
+					 ecl_type_name((ecl_type) key.type));
+			CHECK(ecl_object_set(A, &tmp, key.u.str->data, key.u.str->len,
+								 base[2 * (size_t) i + 1], err));
+		}
+		sp = base;
+		*sp++ = tmp;
+		pc++;
+		NEXT();
+	}
+
+	/* ------------------------------------ built-in functions, host calls */
+	CASE(CALLER_TRUST)
+	CASE(TRUST_NORM)
+	CASE(TRUST_COMBINE)
+	CASE(TRUST_CREATE)
+	CASE(TRUST_ABOVE)
+	CASE(TRUST_WAVG)
+	CASE(TRUST_DISTANCE)
+	CASE(ABS)
+	CASE(SQRT)
+	CASE(FLOOR)
+	CASE(CEIL)
+	CASE(ROUND)
+	CASE(MIN)
+	CASE(MAX)
+	CASE(CLAMP)
+	CASE(LERP)
+	CASE(SURPRISAL)
+	CASE(STR_LEN)
+	CASE(STR_CONTAINS)
+	CASE(STR_EQ_IGNORE_CASE)
+	CASE(ARRAY_LEN)
+	CASE(ARRAY_GET)
+	CASE(CONTAINS)
+	CASE(LEN)
+	CASE(KEYS)
+	CASE(HAS)
+	CASE(TIME_SINCE)
+	CASE(LOAD_TRUST)
+	CASE(HAS_CREDENTIAL)
+	CASE(RESOLVE_DID)
+	CASE(GET_BALANCE)
+	CASE(GET_TIMESTAMP)
+	CASE(GET_METRIC)
+	CASE(LOG)
+	CASE(EMIT)
+	CASE(STORE_GET)
+	CASE(STORE_PUT)
+	CASE(STORE_DELETE)
+	CASE(STORE_EXISTS)
+	CASE(STORE_COUNT)
+	CASE(STORE_LIST_KEYS)
+	CASE(STORE_GET_NESTED)
+	CASE(STORE_PUT_NESTED)
+	CASE(STORE_APPEND_LIST)
+	{
+		const ecl_opcode_info *info = &ecl_opcode_table[op];
+		ecl_value  *args = sp - info->pop;
+
+		if (info->layer != ECL_LAYER_COMPUTE)
+		{
+			layer_gas[info->layer] += info->gas;
+			if (info->layer == ECL_LAYER_NETWORK || info->layer == ECL_LAYER_STORAGE)
+			{
+				mana += info->gas;
+				if (mana > ctx->limits.mana_limit)
+					FAIL(ECL_ERR_MANA, "mana limit %lld exceeded",
+						 (long long) ctx->limits.mana_limit);
+			}
+		}
+		if ((info->flags & ECL_F_WRITE) && ctx->read_only)
+			FAIL(ECL_ERR_READ_ONLY, "%s is not allowed in a read-only evaluation",
+				 ecl_vm_function_name((ecl_opcode) op));
+		tmp = ecl_null();
+		CHECK(ecl_vm_builtin(&vm, (ecl_opcode) op, ARG, args, &tmp, err));
+		sp = args;
+		if (info->push)
+			*sp++ = tmp;
+		pc++;
+		NEXT();
+	}
+
+#ifndef ECL_VM_COMPUTED_GOTO
+			default:
+				/* unreachable: the verifier accepts only known opcodes */
+				FAIL(ECL_ERR_BYTECODE, "unknown opcode %u at pc %u", op, pc);
+		}						/* switch */
+	}							/* for */
+#endif
+
+	/* --------------------------------------------------------- slow paths */
+periodic:
+	if (max_steps != 0 && steps > max_steps)
+		FAIL(ECL_ERR_STACK, "step limit %llu exceeded", (unsigned long long) max_steps);
+	if (ctx->interrupt != NULL && steps % ECL_INTERRUPT_INTERVAL == 0)
+	{
+		if (ctx->interrupt(ctx->interrupt_ctx, err) != ECL_OK)
+		{
+			if (err->code == ECL_ERR_NONE)
+				ecl_error_set(err, ECL_ERR_TIMEOUT, 0, 0, "run interrupted");
+			goto fail;
+		}
+	}
+	next_check = next_check_after(steps, max_steps);
+	goto resume;
+
+out_of_gas:
+	/* the instruction that ran out counts, in its own layer */
+	if (ecl_opcode_table[op].layer != ECL_LAYER_COMPUTE)
+		layer_gas[ecl_opcode_table[op].layer] += op_gas[op];
+	ecl_error_set(err, ECL_ERR_OUT_OF_GAS, 0, 0, "out of gas: limit %lld exceeded",
+				  (long long) gas_limit);
+	goto fail;
+
+deny:
+	res->outcome = ECL_OUTCOME_DENIED;
+	res->value = ecl_bool(false);
+	if (ARG != ECL_NO_ARG)
+		res->message = consts[ARG].u.str->data;
+	else
+	{
+		char	   *m = ecl_malloc(A, 48);
+
+		if (m != NULL)
+		{
+			snprintf(m, 48, "require failed at line %u", p->lines[pc]);
+			res->message = m;
+		}
+		else
+			res->message = "require failed";
+	}
+	goto finish;
+
+fail:
+	status = ECL_FAIL;
+	res->outcome = ECL_OUTCOME_ERROR;
+	res->value = ecl_null();
+	res->message = NULL;
+	if (pc < p->ncode)
+	{
+		err->line = p->lines[pc];
+		err->column = p->columns[pc];
+	}
+	snprintf(err->policy, sizeof(err->policy), "%s", p->name ? p->name : "");
+
+finish:
+	layer_gas[ECL_LAYER_COMPUTE] = gas - layer_gas[ECL_LAYER_NETWORK] -
+		layer_gas[ECL_LAYER_STORAGE] - layer_gas[ECL_LAYER_REALM];
+	memcpy(res->gas_by_layer, layer_gas, sizeof(layer_gas));
+	res->gas_used = gas;
+	res->mana_used = mana;
+	res->steps = steps;
+	ecl_free(A, stack);
+	ecl_free(A, locals);
+	return status;
+
+#undef CASE
+#undef NEXT
+#undef FETCH_AND_CHARGE
+#undef ARG
+#undef FAIL
+#undef CHECK
+#undef BOTH_NUMBERS
+#undef SLOW_BINARY
+#undef NUMERIC_RESULT
+#undef COMPARE
+}
