@@ -1,0 +1,55 @@
+/*
+ * host_memo.h — the per-statement memo of the table host's lookups
+ * (SPEC §4: "within one SQL statement repeated identical lookups are
+ * answered from a per-statement cache").
+ *
+ * An RLS policy or a WHERE clause calling ecl.check evaluates one policy per
+ * row; the callers and schemas repeat.  The memo answers a repeated
+ * load_trust / has_credential / resolve_did / get_balance (and the caller's
+ * DID for ecl.allowed) without SPI.
+ *
+ * Validity: one statement.  Every access compares a stamp of
+ * (local transaction id, statement start time, command id) with the stamp
+ * the entries were made under and clears the memo when it differs; the
+ * command id makes a later command of the same statement (a volatile
+ * function that changed the tables and then called a policy) see fresh data.
+ * Size is bounded: the memo is cleared when it reaches ECL_MEMO_MAX entries.
+ * It lives in a backend-lifetime memory context.  Store reads are never
+ * memoized (a run may write the store and read it back).
+ */
+#ifndef ECL_HOST_MEMO_H
+#define ECL_HOST_MEMO_H
+
+#include "postgres.h"
+
+#include "ecl/value.h"
+
+#define ECL_MEMO_MAX 100000
+
+typedef enum EclMemoKind
+{
+	ECL_MEMO_TRUST = 1,			/* (did, realm) -> trust */
+	ECL_MEMO_CREDENTIAL,		/* (did, schema) -> flag */
+	ECL_MEMO_RESOLVE,			/* (did, "") -> flag */
+	ECL_MEMO_BALANCE,			/* (did, "") -> number */
+	ECL_MEMO_ROLE_DID			/* (role oid as text, "") -> text or NULL */
+} EclMemoKind;
+
+typedef struct EclMemoValue
+{
+	ecl_trust	trust;
+	bool		flag;
+	double		number;
+	char	   *text;			/* ROLE_DID: copied into the memo; NULL = none */
+} EclMemoValue;
+
+/* true and *out filled when (kind, a, b) is memoized for this statement */
+bool		ecl_memo_get(EclMemoKind kind, const char *a, size_t alen,
+						 const char *b, size_t blen, EclMemoValue *out);
+void		ecl_memo_put(EclMemoKind kind, const char *a, size_t alen,
+						 const char *b, size_t blen, const EclMemoValue *val);
+
+/* entries currently held (for tests and debugging) */
+int64		ecl_memo_size(void);
+
+#endif							/* ECL_HOST_MEMO_H */

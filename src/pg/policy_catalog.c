@@ -1,0 +1,376 @@
+/*
+ * policy_catalog.c — per-backend cache of registered policies (see
+ * policy_catalog.h), and the trigger function that invalidates it.
+ *
+ * Entries live in their own memory contexts under one long-lived context.
+ * The relcache callback cannot free an entry on the spot: an invalidation
+ * may be processed in the middle of a run of that very policy (a host
+ * lookup takes a lock, which accepts pending invalidations).  So dropped
+ * entries move to a graveyard that is freed at the end of the transaction,
+ * when no run can still hold them.
+ *
+ * A miss that races with an invalidation (the row may have been read just
+ * before a concurrent change committed) is returned for this use but not
+ * cached: it goes straight to the graveyard.
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "ecl_pg.h"
+#include "identity.h"
+#include "policy_catalog.h"
+
+PG_FUNCTION_INFO_V1(ecl_policies_changed);
+
+typedef struct PolicyEntry
+{
+	struct PolicyEntry *next;	/* hash chain, or graveyard list */
+	uint32		hash;
+	MemoryContext cxt;			/* owns the entry and its program */
+	uint32		stack_limit;	/* ecl.max_stack_depth it was loaded with */
+	EclPolicy	policy;
+} PolicyEntry;
+
+#define CATALOG_BUCKETS 128		/* power of two; chains absorb the rest */
+
+static MemoryContext catalog_cxt = NULL;
+static PolicyEntry *buckets[CATALOG_BUCKETS];
+static PolicyEntry *graveyard = NULL;
+static uint64 inval_count = 0;
+static Oid	policies_relid = InvalidOid;
+static bool callbacks_registered = false;
+static SPIPlanPtr read_plan = NULL;
+
+void
+ecl_policy_hash(const uint8 *bytes, size_t len, uint8 out[ECL_POLICY_HASH_BYTES])
+{
+	ecl_sodium_init();
+	if (crypto_generichash(out, ECL_POLICY_HASH_BYTES, bytes, len, NULL, 0) != 0)
+		elog(ERROR, "crypto_generichash failed");
+}
+
+/* ------------------------------------------------------------ invalidation */
+
+static void
+bury_all(void)
+{
+	int			i;
+
+	for (i = 0; i < CATALOG_BUCKETS; i++)
+	{
+		while (buckets[i] != NULL)
+		{
+			PolicyEntry *e = buckets[i];
+
+			buckets[i] = e->next;
+			e->next = graveyard;
+			graveyard = e;
+		}
+	}
+}
+
+static void
+policies_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == policies_relid)
+	{
+		bury_all();
+		inval_count++;
+		/* a dropped and re-created extension has a new table */
+		if (relid != InvalidOid)
+			policies_relid = InvalidOid;
+	}
+}
+
+/* At transaction end no run holds an entry any more. */
+static void
+policies_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			while (graveyard != NULL)
+			{
+				PolicyEntry *e = graveyard;
+
+				graveyard = e->next;
+				MemoryContextDelete(e->cxt);
+			}
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+catalog_init(void)
+{
+	if (!callbacks_registered)
+	{
+		CacheRegisterRelcacheCallback(policies_relcache_callback, (Datum) 0);
+		RegisterXactCallback(policies_xact_callback, NULL);
+		callbacks_registered = true;
+	}
+	if (catalog_cxt == NULL)
+		catalog_cxt = AllocSetContextCreate(TopMemoryContext, "ecl policy catalog",
+											ALLOCSET_DEFAULT_SIZES);
+}
+
+/*
+ * Statement trigger on ecl.policies: every change, including TRUNCATE,
+ * invalidates the cached policies of every session, transactionally.
+ */
+Datum
+ecl_policies_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("ecl.policies_changed() must be called as a trigger")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+/* ------------------------------------------------------------------ lookup */
+
+static uint32
+name_hash(const char *name)
+{
+	return hash_bytes((const unsigned char *) name, (int) strlen(name));
+}
+
+static PolicyEntry *
+cache_find(const char *name, uint32 hash)
+{
+	PolicyEntry *e;
+
+	for (e = buckets[hash % CATALOG_BUCKETS]; e != NULL; e = e->next)
+		if (e->hash == hash && strcmp(e->policy.name, name) == 0)
+			return e;
+	return NULL;
+}
+
+static void
+cache_remove(PolicyEntry *target)
+{
+	PolicyEntry **link = &buckets[target->hash % CATALOG_BUCKETS];
+
+	while (*link != NULL)
+	{
+		if (*link == target)
+		{
+			*link = target->next;
+			target->next = graveyard;
+			graveyard = target;
+			return;
+		}
+		link = &(*link)->next;
+	}
+}
+
+static void
+raise_undefined(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("policy \"%s\" does not exist", name)));
+}
+
+/*
+ * Read, verify and load the row of name into a new entry context (a child
+ * of CurrentMemoryContext, so an error frees it).
+ */
+static PolicyEntry *
+load_entry(const char *name)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	MemoryContext cxt;
+	PolicyEntry *volatile entry = NULL;
+	EclSavedUser saved;
+
+	cxt = AllocSetContextCreate(callercxt, "ecl policy", ALLOCSET_SMALL_SIZES);
+	MemoryContextSetIdentifier(cxt, MemoryContextStrdup(cxt, name));
+
+	ecl_begin_owner_lookup(&saved);
+	PG_TRY();
+	{
+		Datum		args[1];
+		int			rc;
+		bool		isnull;
+		bytea	   *code;
+		bytea	   *stored_hash;
+		Datum		d;
+		uint8		hash[ECL_POLICY_HASH_BYTES];
+		ecl_alloc	alloc;
+		ecl_program *program;
+		ecl_error	err;
+		PolicyEntry *e;
+		HeapTuple	tup;
+		TupleDesc	desc;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (read_plan == NULL)
+		{
+			Oid			argtypes[1] = {TEXTOID};
+			SPIPlanPtr	plan;
+
+			plan = SPI_prepare("SELECT p.bytecode, p.hash, p.kind, p.realm_id,"
+							   "       p.version::pg_catalog.int8"
+							   "  FROM ecl.policies p"
+							   " WHERE p.name OPERATOR(pg_catalog.=) $1",
+							   1, argtypes);
+			if (plan == NULL)
+				elog(ERROR, "SPI_prepare failed: %s",
+					 SPI_result_code_string(SPI_result));
+			if (SPI_keepplan(plan) != 0)
+				elog(ERROR, "SPI_keepplan failed");
+			read_plan = plan;
+		}
+		args[0] = CStringGetTextDatum(name);
+
+		/*
+		 * The newest snapshot, like a catalog lookup: a cached entry must
+		 * not be older than the invalidations already processed, which a
+		 * transaction snapshot (REPEATABLE READ) could be.
+		 */
+		rc = SPI_execute_snapshot(read_plan, args, NULL, GetLatestSnapshot(),
+								  InvalidSnapshot, true, false, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "policy lookup failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 0)
+			raise_undefined(name);
+
+		tup = SPI_tuptable->vals[0];
+		desc = SPI_tuptable->tupdesc;
+		MemoryContextSwitchTo(cxt);
+
+		d = SPI_getbinval(tup, desc, 1, &isnull);
+		code = isnull ? NULL : DatumGetByteaPP(d);
+		d = SPI_getbinval(tup, desc, 2, &isnull);
+		stored_hash = isnull ? NULL : DatumGetByteaPP(d);
+		if (code == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_ECL_BYTECODE),
+					 errmsg("policy \"%s\": no bytecode stored", name)));
+
+		ecl_policy_hash((const uint8 *) VARDATA_ANY(code),
+						VARSIZE_ANY_EXHDR(code), hash);
+		if (stored_hash == NULL ||
+			VARSIZE_ANY_EXHDR(stored_hash) != ECL_POLICY_HASH_BYTES ||
+			memcmp(VARDATA_ANY(stored_hash), hash, ECL_POLICY_HASH_BYTES) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_ECL_BYTECODE),
+					 errmsg("policy \"%s\": stored bytecode does not match its hash",
+							name),
+					 errhint("Register the policy again with ecl.register_policy.")));
+
+		ecl_pg_alloc_init(&alloc, cxt);
+		ecl_error_clear(&err);
+		if (ecl_program_load(&alloc, (const uint8 *) VARDATA_ANY(code),
+							 VARSIZE_ANY_EXHDR(code),
+							 (uint32_t) ecl_max_stack_depth,
+							 &program, &err) != ECL_OK)
+			ecl_raise(&err, name);
+
+		e = palloc0(sizeof(PolicyEntry));
+		e->cxt = cxt;
+		e->hash = name_hash(name);
+		e->stack_limit = (uint32) ecl_max_stack_depth;
+		e->policy.name = pstrdup(name);
+		e->policy.program = program;
+		memcpy(e->policy.hash, hash, ECL_POLICY_HASH_BYTES);
+		d = SPI_getbinval(tup, desc, 3, &isnull);
+		e->policy.kind = isnull ? "custom" : TextDatumGetCString(d);
+		d = SPI_getbinval(tup, desc, 4, &isnull);
+		e->policy.realm_id = NULL;
+		if (!isnull)
+		{
+			char	   *realm = TextDatumGetCString(d);
+
+			if (realm[0] != '\0')
+				e->policy.realm_id = realm;
+		}
+		d = SPI_getbinval(tup, desc, 5, &isnull);
+		e->policy.version = isnull ? 0 : DatumGetInt64(d);
+
+		SPI_finish();
+		entry = e;
+	}
+	PG_FINALLY();
+	{
+		ecl_end_owner_lookup(&saved);
+		MemoryContextSwitchTo(callercxt);
+	}
+	PG_END_TRY();
+
+	return entry;
+}
+
+static Oid
+lookup_policies_relid(void)
+{
+	Oid			nsp = get_namespace_oid("ecl", true);
+
+	return OidIsValid(nsp) ? get_relname_relid("policies", nsp) : InvalidOid;
+}
+
+const EclPolicy *
+ecl_policy_lookup(const char *name)
+{
+	uint32		hash = name_hash(name);
+	PolicyEntry *e;
+	uint64		inval_before;
+
+	catalog_init();
+
+	/* pending invalidations first, so a hit is never stale */
+	AcceptInvalidationMessages();
+
+	e = cache_find(name, hash);
+	if (e != NULL)
+	{
+		if (e->stack_limit == (uint32) ecl_max_stack_depth)
+			return &e->policy;
+		cache_remove(e);		/* loaded under another stack limit */
+	}
+
+	if (!OidIsValid(policies_relid))
+		policies_relid = lookup_policies_relid();
+
+	inval_before = inval_count;
+	e = load_entry(name);
+	MemoryContextSetParent(e->cxt, catalog_cxt);
+
+	if (inval_count == inval_before && OidIsValid(policies_relid))
+	{
+		e->next = buckets[hash % CATALOG_BUCKETS];
+		buckets[hash % CATALOG_BUCKETS] = e;
+	}
+	else
+	{
+		e->next = graveyard;
+		graveyard = e;
+	}
+	return &e->policy;
+}
