@@ -82,8 +82,8 @@ kind_from_name(const char *name)
 	return ECL_KIND_CUSTOM;
 }
 
-static long
-tracked_max(void)
+long
+ecl_stats_max_rows(void)
 {
 	return Max(ecl_max_tracked, 1);
 }
@@ -93,9 +93,9 @@ stats_shmem_size(void)
 {
 	Size		size = MAXALIGN(sizeof(EclStatsShared));
 
-	size = add_size(size, hash_estimate_size(tracked_max(),
+	size = add_size(size, hash_estimate_size(ecl_stats_max_rows(),
 											 sizeof(EclRealmEntry)));
-	size = add_size(size, hash_estimate_size(tracked_max(),
+	size = add_size(size, hash_estimate_size(ecl_stats_max_rows(),
 											 sizeof(EclPolicyEntry)));
 	return size;
 }
@@ -146,14 +146,14 @@ stats_shmem_startup(void)
 	info.keysize = sizeof(EclRealmKey);
 	info.entrysize = sizeof(EclRealmEntry);
 	ecl_stats_realms = ShmemInitHash("ecl_stats realms",
-									 tracked_max(), tracked_max(),
+									 ecl_stats_max_rows(), ecl_stats_max_rows(),
 									 &info, HASH_ELEM | HASH_BLOBS);
 
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(EclPolicyKey);
 	info.entrysize = sizeof(EclPolicyEntry);
 	ecl_stats_policies = ShmemInitHash("ecl_stats policies",
-									   tracked_max(), tracked_max(),
+									   ecl_stats_max_rows(), ecl_stats_max_rows(),
 									   &info, HASH_ELEM | HASH_BLOBS);
 
 	ecl_rate_limit_shmem_startup();
@@ -301,7 +301,7 @@ ecl_stats_enter_realm(const EclRealmKey *key)
 	EclRealmEntry *entry;
 	bool		found;
 
-	if (hash_get_num_entries(ecl_stats_realms) >= tracked_max())
+	if (hash_get_num_entries(ecl_stats_realms) >= ecl_stats_max_rows())
 		evict_least_called(ecl_stats_realms,
 						   offsetof(EclRealmEntry, counters.executed));
 	entry = hash_search(ecl_stats_realms, key, HASH_ENTER_NULL, &found);
@@ -319,7 +319,7 @@ ecl_stats_enter_policy(const EclPolicyKey *key)
 	EclPolicyEntry *entry;
 	bool		found;
 
-	if (hash_get_num_entries(ecl_stats_policies) >= tracked_max())
+	if (hash_get_num_entries(ecl_stats_policies) >= ecl_stats_max_rows())
 		evict_least_called(ecl_stats_policies,
 						   offsetof(EclPolicyEntry, counters.calls));
 	entry = hash_search(ecl_stats_policies, key, HASH_ENTER_NULL, &found);

@@ -245,11 +245,50 @@ validate(const char *buf, size_t len, const EclStatsFileHeader **hp)
 	return NULL;
 }
 
-/* Put validated contents into the (freshly created, empty) shared state. */
+typedef struct RowRef
+{
+	const char *row;			/* unaligned, inside the file buffer */
+	int64		calls;
+} RowRef;
+
+static int
+compare_busiest_first(const void *a, const void *b)
+{
+	int64		ca = ((const RowRef *) a)->calls;
+	int64		cb = ((const RowRef *) b)->calls;
+
+	return (ca < cb) - (ca > cb);
+}
+
+/*
+ * Sort n rows of row_size bytes starting at p by their call counter (at
+ * calls_offset), busiest first, so that a table smaller than the saved one
+ * (ecl.max_tracked lowered) keeps the busiest rows.
+ */
+static RowRef *
+rows_busiest_first(const char *p, uint64 n, Size row_size, Size calls_offset)
+{
+	RowRef	   *refs = palloc(Max(n, 1) * sizeof(RowRef));
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		refs[i].row = p + i * row_size;
+		memcpy(&refs[i].calls, refs[i].row + calls_offset, sizeof(int64));
+	}
+	qsort(refs, n, sizeof(RowRef), compare_busiest_first);
+	return refs;
+}
+
+/*
+ * Put validated contents into the (freshly created, empty) shared state.
+ * Returns the number of rows kept in *realms and *policies.
+ */
 static void
-apply(const char *buf, const EclStatsFileHeader *h)
+apply(const char *buf, const EclStatsFileHeader *h, uint64 *realms,
+	  uint64 *policies)
 {
 	const char *p = buf + sizeof(EclStatsFileHeader);
+	RowRef	   *refs;
 
 	for (int i = 0; i < ECL_GC_COUNT; i++, p += sizeof(uint64))
 	{
@@ -268,27 +307,42 @@ apply(const char *buf, const EclStatsFileHeader *h)
 		}
 	pg_atomic_write_u64(&ecl_stats_shared->stats_reset, (uint64) h->stats_reset);
 
-	/* if ecl.max_tracked shrank, the least-called rows give way */
-	for (uint64 i = 0; i < h->n_realms; i++, p += sizeof(EclRealmRow))
+	*realms = 0;
+	refs = rows_busiest_first(p, h->n_realms, sizeof(EclRealmRow),
+							  offsetof(EclRealmRow, counters.executed));
+	for (uint64 i = 0; i < h->n_realms && *realms < (uint64) ecl_stats_max_rows(); i++)
 	{
 		EclRealmRow row;
 		EclRealmEntry *e;
 
-		memcpy(&row, p, sizeof(row));
+		memcpy(&row, refs[i].row, sizeof(row));
 		e = ecl_stats_enter_realm(&row.key);
 		if (e != NULL)
+		{
 			e->counters = row.counters;
+			(*realms)++;
+		}
 	}
-	for (uint64 i = 0; i < h->n_policies; i++, p += sizeof(EclPolicyRow))
+	pfree(refs);
+	p += h->n_realms * sizeof(EclRealmRow);
+
+	*policies = 0;
+	refs = rows_busiest_first(p, h->n_policies, sizeof(EclPolicyRow),
+							  offsetof(EclPolicyRow, counters.calls));
+	for (uint64 i = 0; i < h->n_policies && *policies < (uint64) ecl_stats_max_rows(); i++)
 	{
 		EclPolicyRow row;
 		EclPolicyEntry *e;
 
-		memcpy(&row, p, sizeof(row));
+		memcpy(&row, refs[i].row, sizeof(row));
 		e = ecl_stats_enter_policy(&row.key);
 		if (e != NULL)
+		{
 			e->counters = row.counters;
+			(*policies)++;
+		}
 	}
+	pfree(refs);
 }
 
 void
@@ -299,6 +353,8 @@ ecl_stats_load_file(void)
 	char	   *buf = NULL;
 	const EclStatsFileHeader *h = NULL;
 	const char *why;
+	uint64		realms;
+	uint64		policies;
 
 	f = AllocateFile(ECL_STATS_FILE, PG_BINARY_R);
 	if (f == NULL)
@@ -341,11 +397,21 @@ ecl_stats_load_file(void)
 		reject(why);
 		goto done;
 	}
-	apply(buf, h);
-	ereport(LOG,
-			(errmsg("ecl: restored ECLVM statistics (%llu realm rows, %llu policy rows)",
-					(unsigned long long) h->n_realms,
-					(unsigned long long) h->n_policies)));
+	apply(buf, h, &realms, &policies);
+	if (realms < h->n_realms || policies < h->n_policies)
+		ereport(LOG,
+				(errmsg("ecl: restored ECLVM statistics (%llu realm rows, %llu policy rows)",
+						(unsigned long long) realms,
+						(unsigned long long) policies),
+				 errdetail("%llu realm rows and %llu policy rows with the fewest calls did not fit in ecl.max_tracked = %ld.",
+						   (unsigned long long) (h->n_realms - realms),
+						   (unsigned long long) (h->n_policies - policies),
+						   ecl_stats_max_rows())));
+	else
+		ereport(LOG,
+				(errmsg("ecl: restored ECLVM statistics (%llu realm rows, %llu policy rows)",
+						(unsigned long long) realms,
+						(unsigned long long) policies)));
 
 done:
 	if (buf != NULL)

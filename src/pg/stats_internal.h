@@ -161,6 +161,7 @@ EclRealmEntry *ecl_stats_enter_realm(const EclRealmKey *key);
 EclPolicyEntry *ecl_stats_enter_policy(const EclPolicyKey *key);
 
 /* stats.c: helpers for the SQL functions and the file */
+long		ecl_stats_max_rows(void);	/* rows per table (ecl.max_tracked) */
 const char *ecl_stats_kind_name(int kind);
 const char *ecl_stats_counter_name(int counter);
 void		ecl_stats_require_available(void);	/* ERROR 55000 if not */
