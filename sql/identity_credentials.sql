@@ -172,6 +172,9 @@ SELECT ecl.issue_credential(NULL, 'kyc', :'issuer', :'issuer_sk');
 SELECT ecl.issue_credential(:'subject', NULL, :'issuer', :'issuer_sk');
 SELECT ecl.issue_credential(:'subject', 'kyc', NULL, :'issuer_sk');
 SELECT ecl.issue_credential(:'subject', 'kyc', :'issuer', NULL);
+-- the last years PostgreSQL can store lie beyond signed Unix microseconds
+SELECT ecl.issue_credential(:'subject', 'kyc', :'issuer', :'issuer_sk', '294270-01-01 00:00:00+00');
+\echo :LAST_ERROR_SQLSTATE
 -- a failed issue leaves no row
 SELECT count(*) AS credentials_of_subject FROM ecl.credentials WHERE subject_did = :'subject';
 
