@@ -27,6 +27,7 @@
 #include "ecl/opcodes.h"
 #include "ecl/parser.h"
 #include "ecl/value.h"
+#include "verify.h"
 
 typedef struct variable
 {
@@ -206,9 +207,10 @@ declare(compiler *c, const ecl_stmt *s, bool is_const, ecl_value value,
 static ecl_status
 alloc_slots(compiler *c, uint32_t n, uint32_t line, uint32_t column, uint32_t *slot)
 {
-	if (c->next_slot > ECL_ARG_MAX - n)
+	if (c->next_slot + n > ECL_MAX_LOCALS)
 		return ecl_error_set(c->err, ECL_ERR_RESOURCE, line, column,
-							 "too many local variables");
+							 "too many local variables (at most %u may be live at once)",
+							 (unsigned) ECL_MAX_LOCALS);
 	*slot = c->next_slot;
 	c->next_slot += n;
 	if (c->next_slot > c->chunk.nlocals)
