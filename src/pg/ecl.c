@@ -14,6 +14,7 @@
 #include "utils/guc.h"
 
 #include "ecl_pg.h"
+#include "stats.h"
 
 PG_MODULE_MAGIC;
 
@@ -89,7 +90,8 @@ _PG_init(void)
 	MarkGUCPrefixReserved("ecl");
 
 	/*
-	 * Shared-memory statistics are set up by the integrator (ecl_stats_init)
-	 * when loaded through shared_preload_libraries.
+	 * Shared memory for the statistics and the rate limiter; does nothing
+	 * unless we are being loaded through shared_preload_libraries.
 	 */
+	ecl_stats_init();
 }

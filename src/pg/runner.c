@@ -27,6 +27,8 @@
 #include "ecl/vm.h"
 
 #include "ecl_pg.h"
+#include "host_tables.h"
+#include "rate_limit.h"
 #include "runner.h"
 #include "stats.h"
 
@@ -38,7 +40,8 @@
 typedef struct RunHostState
 {
 	const EclRunRequest *req;
-	List	   *logs;			/* char *, in the run's memory context */
+	List	   *logs;			/* host NONE: char *, in the run's context */
+	EclTableHost table;			/* host TABLES */
 } RunHostState;
 
 static ecl_status
@@ -92,6 +95,11 @@ bind_host(const EclRunRequest *req, RunHostState *hs, void **hctx)
 			*hctx = hs;
 			return &none_host;
 		case ECL_HOST_TABLES:
+			ecl_table_host_begin(&hs->table, req->caller_did,
+								 req->realm_id ? req->realm_id : "",
+								 req->policy_name, req->read_only);
+			*hctx = &hs->table;
+			return &ecl_table_host;
 		case ECL_HOST_STATE:
 			break;
 	}
@@ -140,10 +148,12 @@ run_interrupt(void *ictx, ecl_error *err)
 /* ---------------------------------------------------------------- statistics */
 
 static EclRunStatus
-status_for(const ecl_run_result *res, bool failed)
+status_for(const ecl_run_result *res, bool failed, bool rate_limited)
 {
 	if (!failed)
 		return res->outcome == ECL_OUTCOME_PASSED ? ECL_RUN_PASSED : ECL_RUN_DENIED;
+	if (rate_limited)
+		return ECL_RUN_RATE_LIMITED;
 	if (res->error.code == ECL_ERR_OUT_OF_GAS)
 		return ECL_RUN_OUT_OF_GAS;
 	return ECL_RUN_ERROR;
@@ -155,7 +165,7 @@ status_for(const ecl_run_result *res, bool failed)
  */
 static void
 report_run(const EclRunRequest *req, EclRunStatus status,
-		   const ecl_run_result *res, int64 duration_us)
+		   const ecl_run_result *res, int64 duration_us, int64 events_emitted)
 {
 	EclRunReport report;
 
@@ -169,15 +179,8 @@ report_run(const EclRunRequest *req, EclRunStatus status,
 	report.gas_used = res->gas_used;
 	report.mana_used = res->mana_used;
 	report.duration_us = duration_us;
-	report.events_emitted = 0;
-
-	/*
-	 * >>> STATISTICS INTEGRATION POINT (SPEC §8) <<<
-	 * The integrator wires the shared-memory statistics here:
-	 *     ecl_stats_record_run(&report);
-	 * (events_emitted comes from the table host's event list once it exists.)
-	 */
-	(void) report;
+	report.events_emitted = events_emitted;
+	ecl_stats_record_run(&report);
 }
 
 /* ------------------------------------------------------------------- the run */
@@ -256,6 +259,71 @@ prepare_context(const EclRunRequest *req, ecl_run_ctx *ctx,
 	ctx->interrupt_ctx = clock;
 }
 
+/* One VM execution, as handed to the table host's transaction wrapper. */
+typedef struct VmCall
+{
+	const EclRunRequest *req;
+	const ecl_run_ctx *ctx;
+	ecl_run_result *res;
+	RunHostState *hs;
+	ecl_status	status;
+	bool		rate_limited;
+} VmCall;
+
+/*
+ * Charge the run's mana to the caller's account (SPEC §5, ecl.rate_limit).
+ * The mana of a run is known only when the VM is done, so the charge comes
+ * after it but before the run's writes are kept: a refused charge turns the
+ * run into an EC003 error and its writes are rolled back with it.  The
+ * account's size follows the caller's reliability in the run's realm.
+ */
+static void
+charge_rate_limit(VmCall *call)
+{
+	const EclRunRequest *req = call->req;
+	ecl_run_result *res = call->res;
+	ecl_trust	trust;
+	ecl_error	err;
+	double		reliability = 0.0;
+	double		retry_after = 0.0;
+	const ecl_string *did;
+
+	if (!ecl_rate_limit || req->caller_did == NULL ||
+		req->host_kind != ECL_HOST_TABLES || !ecl_rate_limit_available())
+		return;
+
+	did = call->ctx->caller.u.str;
+	if (ecl_table_host.load_trust(&call->hs->table, did, &trust, &err) == ECL_OK)
+		reliability = trust.dim[0];
+
+	if (ecl_rate_limit_charge(req->caller_did, reliability, res->mana_used,
+							  &retry_after))
+		return;
+
+	call->rate_limited = true;
+	call->status = ECL_FAIL;
+	res->outcome = ECL_OUTCOME_ERROR;
+	if (retry_after < 0)
+		ecl_error_set(&res->error, ECL_ERR_MANA, 0, 0,
+					  "rate limited: the run needs %lld mana, more than the account of %s can ever hold",
+					  (long long) res->mana_used, req->caller_did);
+	else
+		ecl_error_set(&res->error, ECL_ERR_MANA, 0, 0,
+					  "rate limited: the mana account of %s is exhausted; retry after %.1f seconds",
+					  req->caller_did, retry_after);
+}
+
+/* Returns true when the run's writes are to be kept (it passed). */
+static bool
+run_vm(void *arg)
+{
+	VmCall	   *call = (VmCall *) arg;
+
+	call->status = ecl_vm_run(call->req->program, call->ctx, call->res);
+	charge_rate_limit(call);
+	return call->status == ECL_OK && call->res->outcome == ECL_OUTCOME_PASSED;
+}
+
 void
 ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 {
@@ -266,6 +334,7 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 	RunClock	clock;
 	ecl_run_ctx ctx;
 	ecl_run_result res;
+	VmCall		call;
 	volatile bool reported = false;
 
 	Assert(req->program != NULL);
@@ -282,27 +351,51 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 
 	PG_TRY();
 	{
-		ecl_status	st;
+		bool		tables = req->host_kind == ECL_HOST_TABLES;
 		int64		duration_us;
+		int64		events_emitted;
+		List	   *logs;
 
 		MemoryContextSwitchTo(run_cxt);
 		prepare_context(req, &ctx, &alloc, &hs, &clock);
-		st = ecl_vm_run(req->program, &ctx, &res);
-		duration_us = elapsed_us(&clock);
 
-		if (st != ECL_OK)
+		memset(&call, 0, sizeof(call));
+		call.req = req;
+		call.ctx = &ctx;
+		call.res = &res;
+		call.hs = &hs;
+		if (tables)
+			ecl_table_host_execute(&hs.table,
+								   req->program->writes && !req->read_only,
+								   run_vm, &call);
+		else
+			(void) run_vm(&call);
+
+		duration_us = elapsed_us(&clock);
+		logs = tables ? hs.table.logs : hs.logs;
+		events_emitted = tables ? hs.table.events_emitted : 0;
+		MemoryContextSwitchTo(caller_cxt);
+
+		if (call.status != ECL_OK)
 		{
-			MemoryContextSwitchTo(caller_cxt);
 			reported = true;
-			report_run(req, status_for(&res, true), &res, duration_us);
+			report_run(req, status_for(&res, true, call.rate_limited), &res,
+					   duration_us, 0);
+			if (call.rate_limited)
+				ereport(ERROR,
+						(errcode(ecl_sqlstate_for(ECL_ERR_MANA)),
+						 errmsg("%s", res.error.message),
+						 errhint("Raise the caller's reliability, wait, or turn ecl.rate_limit off.")));
 			ecl_raise(&res.error, req->policy_name);
 		}
 
 		/* Build the outcome in the run's context, then copy it out. */
 		{
-			Jsonb	   *value = ecl_value_to_jsonb(res.value);
+			Jsonb	   *value;
 			ListCell   *lc;
 
+			MemoryContextSwitchTo(run_cxt);
+			value = ecl_value_to_jsonb(res.value);
 			MemoryContextSwitchTo(caller_cxt);
 			out->passed = res.outcome == ECL_OUTCOME_PASSED;
 			out->value = copy_jsonb(value, caller_cxt);
@@ -310,20 +403,22 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 			out->gas_used = res.gas_used;
 			out->mana_used = res.mana_used;
 			out->duration_us = duration_us;
-			foreach(lc, hs.logs)
+			foreach(lc, logs)
 				out->logs = lappend(out->logs, pstrdup((char *) lfirst(lc)));
-			out->events = empty_json_array();
+			out->events = tables ? ecl_table_host_events(&hs.table)
+				: empty_json_array();
 			out->writes = NULL;
 		}
 
 		reported = true;
-		report_run(req, status_for(&res, false), &res, duration_us);
+		report_run(req, status_for(&res, false, false), &res, duration_us,
+				   events_emitted);
 	}
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(caller_cxt);
 		if (!reported)
-			report_run(req, ECL_RUN_ERROR, &res, elapsed_us(&clock));
+			report_run(req, ECL_RUN_ERROR, &res, elapsed_us(&clock), 0);
 		/* the error data lives in ErrorContext, not here */
 		MemoryContextDelete(run_cxt);
 		PG_RE_THROW();
