@@ -9,6 +9,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/tuplestore.h"
@@ -106,6 +107,42 @@ ecl_sql_disassemble(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Does the program touch data through the host?  Host instructions outside
+ * the compute layer (trust, credentials, identities, balances, metrics,
+ * stores, events) do; log and get_timestamp do not.
+ */
+static bool
+program_uses_data(const ecl_program *p)
+{
+	for (uint32 pc = 0; pc < p->ncode; pc++)
+	{
+		const ecl_opcode_info *info = &ecl_opcode_table[ECL_INSTR_OP(p->code[pc])];
+
+		if ((info->flags & ECL_F_HOST) && info->layer != ECL_LAYER_COMPUTE)
+			return true;
+	}
+	return false;
+}
+
+/* SPEC §11: data access from ad hoc code is for ecl_executor and ecl_admin. */
+static void
+check_eval_data_access(void)
+{
+	Oid			user = GetUserId();
+	Oid			executor = get_role_oid("ecl_executor", true);
+	Oid			admin = get_role_oid("ecl_admin", true);
+
+	if ((OidIsValid(executor) && has_privs_of_role(user, executor)) ||
+		(OidIsValid(admin) && has_privs_of_role(user, admin)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to evaluate ECL code that reads or writes data"),
+			 errdetail("The code calls host functions (trust, credentials, identities, balances, metrics, stores or events)."),
+			 errhint("Grant the role ecl_executor, or evaluate code that uses only pure built-ins.")));
+}
+
+/*
  * ecl.eval(source text, input jsonb DEFAULT '{}', caller text DEFAULT NULL,
  *          realm text DEFAULT NULL) RETURNS jsonb
  *
@@ -133,7 +170,9 @@ ecl_sql_eval(PG_FUNCTION_ARGS)
 	req.input = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
 	req.caller_did = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	req.realm_id = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
-	req.host_kind = ECL_HOST_NONE;
+	req.host_kind = ECL_HOST_TABLES;
+	if (program_uses_data(program))
+		check_eval_data_access();
 
 	ecl_run(&req, &out);
 	PG_RETURN_JSONB_P(out.value);
