@@ -310,12 +310,23 @@ lex_string(ecl_lexer *lx, ecl_token *tok, ecl_error *err)
 {
 	char	   *out;
 	size_t		olen = 0;
+	size_t		raw = 1;
 
 	/*
-	 * The decoded text is never longer than the rest of the source (every
-	 * escape shrinks or keeps its length), so one allocation suffices.
+	 * Find where the literal ends (the closing quote, a line break or the
+	 * end of input; errors are diagnosed by the decoding loop below).  The
+	 * decoded text is never longer than the raw text, since every escape
+	 * shrinks or keeps its length, so one allocation of that size suffices.
 	 */
-	out = ecl_arena_alloc(lx->arena, lx->len - lx->pos + 1);
+	while (lx->pos + raw < lx->len)
+	{
+		char		ch = lx->src[lx->pos + raw];
+
+		if (ch == '"' || ch == '\n')
+			break;
+		raw += (ch == '\\' && lx->pos + raw + 1 < lx->len) ? 2 : 1;
+	}
+	out = ecl_arena_alloc(lx->arena, raw + 1);
 	if (out == NULL)
 		return ecl_error_set(err, ECL_ERR_RESOURCE, tok->line, tok->column,
 							 "out of memory while reading a string literal");

@@ -612,6 +612,9 @@ UNIT_TEST(run_operators)
 	ASSERT_PASSES("return [x == \"4\", x != \"4\", [1, 2] == [1, 2], {a: 1} == {a: 1}]",
 				  "{\"x\": 4}", "[false,true,true,true]");
 	ASSERT_PASSES("return x > 3 ? \"big\" : \"small\"", "{\"x\": 4}", "\"big\"");
+	/* behaviours docs/language.md promises */
+	ASSERT_PASSES("return [\"x\" + n, -7 % x, round(-2.5), round(2.5), keys({b: 1, a: 2}), \"B\" < \"a\"]",
+				  "{\"x\": 3, \"n\": null}", "[\"xnull\",-1,-3,3,[\"b\",\"a\"],true]");
 	ASSERT_PASSES("return x > 5 ? \"big\" : x > 3 ? \"mid\" : \"small\"", "{\"x\": 4}", "\"mid\"");
 	ASSERT_PASSES("return o.a.b + o[\"a\"][\"b\"] + arr[1] + len(o.missing == null ? \"xy\" : \"\")",
 				  "{\"o\": {\"a\": {\"b\": 10}}, \"arr\": [1, 2]}", "24");

@@ -2,6 +2,7 @@
  * test_lexer.c — tokens, positions, literals and every lexer error.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ecl/arena.h"
@@ -356,4 +357,34 @@ UNIT_TEST(lexer_eof_repeats_and_empty_source)
 	UNIT_ASSERT_EQ_INT(ecl_lexer_next(&lx, &t, &err), ECL_OK);
 	UNIT_ASSERT_EQ_INT(t.kind, ECL_TOK_EOF);
 	ecl_arena_release(&arena);
+}
+
+UNIT_TEST(lexer_string_memory_is_proportional)
+{
+	/*
+	 * 50,000 string literals in a 300 kB source: each literal's buffer must
+	 * be sized by the literal, not by the rest of the source (which would
+	 * need gigabytes).
+	 */
+	size_t		n = 50000;
+	char	   *src = malloc(n * 6 + 1);
+	ecl_arena	arena;
+	ecl_lexer	lx;
+	ecl_token	t;
+	ecl_error	err;
+	size_t		strings = 0;
+
+	for (size_t i = 0; i < n; i++)
+		memcpy(src + i * 6, "\"a\\n\" ", 6);
+	src[n * 6] = '\0';
+	ecl_arena_init(&arena, &ecl_std_alloc);
+	ecl_lexer_init(&lx, &arena, src, n * 6);
+	while (ecl_lexer_next(&lx, &t, &err) == ECL_OK && t.kind != ECL_TOK_EOF)
+	{
+		if (t.kind == ECL_TOK_STRING && t.str_len == 2 && t.str[1] == '\n')
+			strings++;
+	}
+	ecl_arena_release(&arena);
+	free(src);
+	UNIT_ASSERT_EQ_INT(strings, n);
 }
