@@ -83,12 +83,14 @@ TODO:
 {
 	local $TODO = 'awaits the runner integration (ecl_stats_record_run in runner.c)';
 	my $before = sql(q{SELECT policies_executed FROM ecl.stat_eclvm});
-	my ($rc) = $have_eval eq 't'
+	my ($rc, $out, $err) = $have_eval eq 't'
 	  ? $node->psql('postgres',
 		q{SELECT ecl.eval('return x > 1', '{"x": 2}') FROM generate_series(1, 5)})
-	  : (1);
+	  : (1, '', 'no ecl.eval');
 	my $after = sql(q{SELECT policies_executed FROM ecl.stat_eclvm});
-	ok($rc == 0 && $after == $before + 5, 'five ecl.eval runs are counted');
+	is("rc=$rc executed=" . ($after - $before), 'rc=0 executed=5',
+		'five ecl.eval runs are counted')
+	  or diag($err);
 	# keep the rest of the test independent of whether that worked
 	sql(q{SELECT ecl.stat_reset()}) if $after != $before;
 	if ($after != $before)
