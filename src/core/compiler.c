@@ -51,6 +51,7 @@ typedef struct compiler
 	uint32_t	vars_cap;
 	int			scope;
 	uint32_t	next_slot;
+	ecl_error	fold_err;		/* why a fold failed; never reported */
 } compiler;
 
 /* Names the run context provides (SPEC §2.4). */
@@ -252,7 +253,7 @@ end_scope(compiler *c, scope_mark m)
 static void
 fold(compiler *c, ecl_expr *e)
 {
-	ecl_error	ignored;
+	ecl_error  *ignored = &c->fold_err;
 	ecl_value	v;
 
 	if (e == NULL || e->fold_done)
@@ -279,7 +280,7 @@ fold(compiler *c, ecl_expr *e)
 			break;
 		case ECL_EXPR_STRING:
 			e->folded = ecl_string_new(c->alloc, e->str, e->str_len,
-									   &e->value, &ignored) == ECL_OK;
+									   &e->value, ignored) == ECL_OK;
 			break;
 		case ECL_EXPR_BOOL:
 			e->value = ecl_bool(e->boolean);
@@ -302,7 +303,7 @@ fold(compiler *c, ecl_expr *e)
 			}
 		case ECL_EXPR_UNARY:
 			if (e->lhs->folded &&
-				ecl_value_unary(c->alloc, e->op, e->lhs->value, &v, &ignored) == ECL_OK)
+				ecl_value_unary(c->alloc, e->op, e->lhs->value, &v, ignored) == ECL_OK)
 			{
 				e->value = v;
 				e->folded = true;
@@ -311,7 +312,7 @@ fold(compiler *c, ecl_expr *e)
 		case ECL_EXPR_BINARY:
 			if (e->lhs->folded && e->rhs->folded &&
 				ecl_value_binary(c->alloc, e->op, e->lhs->value, e->rhs->value,
-								 &v, &ignored) == ECL_OK)
+								 &v, ignored) == ECL_OK)
 			{
 				e->value = v;
 				e->folded = true;
@@ -352,7 +353,7 @@ fold(compiler *c, ecl_expr *e)
 			for (uint32_t i = 0; i < e->count; i++)
 				if (!e->items[i]->folded)
 					return;
-			if (ecl_array_new(c->alloc, e->count, &v, &ignored) != ECL_OK)
+			if (ecl_array_new(c->alloc, e->count, &v, ignored) != ECL_OK)
 				return;
 			for (uint32_t i = 0; i < e->count; i++)
 				v.u.arr->items[i] = e->items[i]->value;
@@ -363,12 +364,12 @@ fold(compiler *c, ecl_expr *e)
 			for (uint32_t i = 0; i < e->count; i++)
 				if (!e->items[i]->folded || !e->keys[i]->folded)
 					return;
-			if (ecl_object_new(c->alloc, e->count, &v, &ignored) != ECL_OK)
+			if (ecl_object_new(c->alloc, e->count, &v, ignored) != ECL_OK)
 				return;
 			/* a repeated key replaces the earlier value: last wins */
 			for (uint32_t i = 0; i < e->count; i++)
 				if (ecl_object_set(c->alloc, &v, e->keys[i]->str, e->keys[i]->str_len,
-								   e->items[i]->value, &ignored) != ECL_OK)
+								   e->items[i]->value, ignored) != ECL_OK)
 					return;
 			e->value = v;
 			e->folded = true;
@@ -383,27 +384,37 @@ fold(compiler *c, ecl_expr *e)
 }
 
 /*
- * For an expression that did not fold: the innermost part responsible, and
- * why, for the "must be a constant expression" message.
+ * For an expression that did not fold: the innermost part responsible (a
+ * sub-expression that did not fold either, or else the node itself).
  */
+static const ecl_expr *
+non_constant_part(const ecl_expr *e)
+{
+	bool		runtime_member = e->kind == ECL_EXPR_FIELD || e->kind == ECL_EXPR_METHOD ||
+		e->kind == ECL_EXPR_INDEX || e->kind == ECL_EXPR_CALL;
+
+	if (runtime_member)
+		return e;
+	if (e->cond && !e->cond->folded)
+		return non_constant_part(e->cond);
+	if (e->lhs && !e->lhs->folded)
+		return non_constant_part(e->lhs);
+	if (e->rhs && !e->rhs->folded)
+		return non_constant_part(e->rhs);
+	for (uint32_t i = 0; i < e->count; i++)
+		if (!e->items[i]->folded)
+			return non_constant_part(e->items[i]);
+	return e;
+}
+
+/* Why e is not constant, for "must be a constant expression" messages. */
 static const ecl_expr *
 why_not_constant(compiler *c, const ecl_expr *e, char *why, size_t whysize)
 {
 	ecl_error	reason;
 	ecl_value	v;
 
-	if (e->cond && !e->cond->folded)
-		return why_not_constant(c, e->cond, why, whysize);
-	if (e->lhs && !e->lhs->folded && e->kind != ECL_EXPR_FIELD &&
-		e->kind != ECL_EXPR_METHOD && e->kind != ECL_EXPR_INDEX)
-		return why_not_constant(c, e->lhs, why, whysize);
-	if (e->rhs && !e->rhs->folded && e->kind != ECL_EXPR_INDEX)
-		return why_not_constant(c, e->rhs, why, whysize);
-	for (uint32_t i = 0; i < e->count && e->kind != ECL_EXPR_CALL &&
-		 e->kind != ECL_EXPR_METHOD; i++)
-		if (!e->items[i]->folded)
-			return why_not_constant(c, e->items[i], why, whysize);
-
+	e = non_constant_part(e);
 	ecl_error_clear(&reason);
 	switch (e->kind)
 	{
@@ -581,8 +592,8 @@ gen_field(compiler *c, ecl_expr *e)
 static ecl_status
 gen_expr(compiler *c, ecl_expr *e)
 {
-	uint32_t	jump_pc;
-	uint32_t	end_pc;
+	uint32_t	jump_pc = 0;
+	uint32_t	end_pc = 0;
 
 	if (e->folded)
 		return emit_const(c, e->value, e->line, e->column);
@@ -711,7 +722,7 @@ gen_if(compiler *c, const ecl_stmt *s, bool *terminated)
 {
 	bool		then_done = false;
 	bool		else_done = false;
-	uint32_t	else_jump;
+	uint32_t	else_jump = 0;
 	uint32_t	end_jump = 0;
 
 	fold(c, s->expr);
@@ -760,10 +771,10 @@ static ecl_status
 gen_for(compiler *c, const ecl_stmt *s)
 {
 	scope_mark	m;
-	uint32_t	iter;
-	uint32_t	var;
+	uint32_t	iter = 0;
+	uint32_t	var = 0;
 	uint32_t	top;
-	uint32_t	exit_jump;
+	uint32_t	exit_jump = 0;
 	bool		body_done = false;
 
 	if (compile_expr(c, s->expr) != ECL_OK)
@@ -793,7 +804,7 @@ static ecl_status
 gen_stmt(compiler *c, const ecl_stmt *s, bool *terminated)
 {
 	uint32_t	k;
-	uint32_t	slot;
+	uint32_t	slot = 0;
 	variable   *var;
 
 	*terminated = false;
@@ -810,7 +821,7 @@ gen_stmt(compiler *c, const ecl_stmt *s, bool *terminated)
 			fold(c, s->expr);
 			if (!s->expr->folded)
 			{
-				char		why[160];
+				char		why[ECL_ERROR_MSG_MAX];
 				const ecl_expr *at = why_not_constant(c, s->expr, why, sizeof(why));
 
 				return compile_error(c, at->line, at->column,

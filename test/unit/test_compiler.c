@@ -673,3 +673,47 @@ UNIT_TEST(run_errors_point_at_source)
 		UNIT_ASSERT_EQ_INT(r->err.column, 8);
 	}
 }
+
+/* "prefix" + n copies of unit + "suffix", on the heap */
+static char *
+repeat_text(const char *prefix, const char *unit, size_t n, const char *suffix)
+{
+	size_t		pl = strlen(prefix);
+	size_t		ul = strlen(unit);
+	size_t		sl = strlen(suffix);
+	char	   *s = malloc(pl + ul * n + sl + 1);
+
+	memcpy(s, prefix, pl);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + pl + i * ul, unit, ul);
+	memcpy(s + pl + ul * n, suffix, sl + 1);
+	return s;
+}
+
+UNIT_TEST(compiler_handles_the_nesting_limits)
+{
+	char	   *src;
+	char	   *full;
+	ran		   *r;
+
+	/* the longest chain the parser accepts compiles and runs */
+	src = repeat_text("return x", " + x", 999, "");
+	r = run_src(src, "{\"x\": 1}");
+	free(src);
+	UNIT_ASSERT_MSG(r->status == ECL_OK, "%s: %s", r->stage, r->err.message);
+	UNIT_ASSERT_EQ_STR(r->value, "1000");
+
+	/* a constant chain folds to one constant */
+	src = repeat_text("return 1", " + 1", 999, "");
+	UNIT_ASSERT_EQ_STR(code_of(src), "PUSH_CONST 1000; RETURN");
+	free(src);
+
+	/* blocks nested almost to the limit, with a deep expression inside */
+	src = repeat_text("", "if x {\n", 150, "return (((((x + 1) * 2))))\n");
+	full = repeat_text(src, "}\n", 150, "");
+	free(src);
+	r = run_src(full, "{\"x\": 1}");
+	free(full);
+	UNIT_ASSERT_MSG(r->status == ECL_OK, "%s: %s", r->stage, r->err.message);
+	UNIT_ASSERT_EQ_STR(r->value, "4");
+}
