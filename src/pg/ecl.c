@@ -11,6 +11,7 @@
 #include <limits.h>
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "ecl_pg.h"
@@ -79,13 +80,19 @@ _PG_init(void)
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 
-	DefineCustomIntVariable("ecl.max_tracked",
-							"Number of policies tracked in ecl.stat_eclvm_policies.",
-							NULL,
-							&ecl_max_tracked,
-							1000, 10, 1000000,
-							PGC_POSTMASTER, 0,
-							NULL, NULL, NULL);
+	/*
+	 * Sizing shared memory only means something while the postmaster loads
+	 * us; defining a PGC_POSTMASTER variable later (LOAD, or the first call
+	 * without the preload) is refused by PostgreSQL with FATAL.
+	 */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("ecl.max_tracked",
+								"Number of policies tracked in ecl.stat_eclvm_policies.",
+								NULL,
+								&ecl_max_tracked,
+								1000, 10, 1000000,
+								PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("ecl");
 
