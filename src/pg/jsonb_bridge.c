@@ -47,9 +47,13 @@ numeric_to_ecl_number(Numeric num, ecl_value *out, ecl_error *err)
 	d = strtod(text, &end);
 	if (isinf(d) || (errno == ERANGE && d != 0.0))
 	{
+		/* name the number in scientific notation: it has 300+ digits */
+		char	   *sci = numeric_out_sci(num, 3);
+
 		ecl_error_set(err, ECL_ERR_NUMERIC, 0, 0,
-					  "number %.40s%s is out of range for an ECL number (double precision)",
-					  text, strlen(text) > 40 ? "..." : "");
+					  "number %s is out of range for an ECL number (double precision)",
+					  sci);
+		pfree(sci);
 		pfree(text);
 		return ECL_FAIL;
 	}

@@ -318,8 +318,23 @@ static bool
 run_vm(void *arg)
 {
 	VmCall	   *call = (VmCall *) arg;
+	const ecl_program *p = call->req->program;
 
-	call->status = ecl_vm_run(call->req->program, call->ctx, call->res);
+	/*
+	 * A cached program was verified against the stack limit in force when
+	 * it was loaded; the limit may have been lowered since.
+	 */
+	if (p->max_stack > call->ctx->limits.max_stack_depth)
+	{
+		call->status = ecl_error_set(&call->res->error, ECL_ERR_STACK, 0, 0,
+									 "program needs a stack of %u values, the limit is %u",
+									 p->max_stack,
+									 call->ctx->limits.max_stack_depth);
+		call->res->outcome = ECL_OUTCOME_ERROR;
+		return false;
+	}
+
+	call->status = ecl_vm_run(p, call->ctx, call->res);
 	charge_rate_limit(call);
 	return call->status == ECL_OK && call->res->outcome == ECL_OUTCOME_PASSED;
 }

@@ -24,7 +24,7 @@ $$));
 
 \echo
 \echo '=== 3. ecl.eval runs code directly. Bare names like "amount" are fields of the JSON input.'
-SELECT ecl.eval($$ amount * 2 + fee $$, '{"amount": 21, "fee": 0.5}') AS doubled_plus_fee;
+SELECT ecl.eval($$ return amount * 2 + fee $$, '{"amount": 21, "fee": 0.5}') AS doubled_plus_fee;
 
 \echo
 \echo '=== 4. The same policy allows one transfer and denies another (a denial returns false).'
