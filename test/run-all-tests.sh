@@ -98,7 +98,8 @@ if [ "$rf" -gt 0 ] && [ -f regression.diffs ]; then
 fi
 if [ "$regress_rc" -ne 0 ] && [ "$rf" -eq 0 ]; then
 	echo "pg_regress exited with status $regress_rc:"
-	tail -n 40 "$LOG/regress.out"
+	# without the server log that pg_virtualenv appends on failure
+	grep -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ [A-Z]+ \[' "$LOG/regress.out" | tail -n 40
 	failed=$((failed + 1))
 fi
 
