@@ -64,16 +64,23 @@ return total
 $$, '{"items": [{"kind": "fee", "amount": 2}, {"kind": "pay", "amount": 50}, {"kind": "fee", "amount": 3}]}') AS total_fees;
 
 \echo
-\echo '=== 7. Errors are SQL errors with a SQLSTATE and the source position.'
+\echo '=== 7. Errors are SQL errors with a SQLSTATE, naming the source line and column.'
 \set ON_ERROR_STOP 0
-SELECT ecl.eval($$ let x = 1 +
-return x * $$);
-SELECT ecl.eval($$ amount > "ten" $$, '{"amount": 5}');
+SELECT ecl.eval($$
+policy limits {
+    let cap = (amount + 1
+    return cap
+}
+$$, '{"amount": 5}');
+\echo 'SQLSTATE' :LAST_ERROR_SQLSTATE '(syntax error)'
+SELECT ecl.eval($$ return amount > "ten" $$, '{"amount": 5}');
+\echo 'SQLSTATE' :LAST_ERROR_SQLSTATE '(type error)'
 SET ecl.gas_limit = 50;
 SELECT ecl.eval($$
 let n = 0
 for i in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] { n = n + i }
 return n
 $$);
+\echo 'SQLSTATE' :LAST_ERROR_SQLSTATE '(out of gas)'
 RESET ecl.gas_limit;
 \set ON_ERROR_STOP 1
