@@ -672,7 +672,7 @@ UNIT_TEST(bytecode_robustness_truncation_and_mutation)
 		}
 
 		/* random byte mutations: fail cleanly or load and run within limits */
-		for (int m = 0; m < 3000; m++)
+		for (int m = 0; m < 5000; m++)
 		{
 			int			flips = 1 + (int) (xorshift(&seed) % 3);
 
@@ -695,7 +695,7 @@ UNIT_TEST(bytecode_robustness_truncation_and_mutation)
 	 * and computes max_stack, so whatever it accepts is a verified program
 	 * with random operations, which then must run without crashing.
 	 */
-	for (int m = 0; m < 4000; m++)
+	for (int m = 0; m < 10000; m++)
 	{
 		test_alloc	ta;
 		ecl_chunk	chunk;
