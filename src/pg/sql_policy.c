@@ -38,6 +38,7 @@
 #include "identity.h"
 #include "policy_catalog.h"
 #include "runner.h"
+#include "sql_policy.h"
 #include "stats.h"
 
 PG_FUNCTION_INFO_V1(ecl_register_policy);
@@ -386,9 +387,9 @@ optional_limit(FunctionCallInfo fcinfo, int argno, const char *what)
 	return v;
 }
 
-/* ecl.run_result from an outcome */
-static Datum
-run_result_datum(FunctionCallInfo fcinfo, const EclRunOutcome *out)
+/* ecl.run_result from an outcome (sql_policy.h) */
+Datum
+ecl_run_result_datum(FunctionCallInfo fcinfo, const EclRunOutcome *out)
 {
 	TupleDesc	desc;
 	Datum		values[8];
@@ -445,7 +446,7 @@ ecl_run_policy(PG_FUNCTION_ARGS)
 	req.gas_limit = optional_limit(fcinfo, 4, "gas_limit");
 	req.mana_limit = optional_limit(fcinfo, 5, "mana_limit");
 	ecl_run(&req, &out);
-	return run_result_datum(fcinfo, &out);
+	return ecl_run_result_datum(fcinfo, &out);
 }
 
 /* ecl.check(policy, caller, realm, input) RETURNS boolean — read-only */
@@ -513,5 +514,5 @@ ecl_enforce(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_ECL_DENIED),
 				 errmsg("policy \"%s\" denied: %s", req.policy_name,
 						out.message ? out.message : "the policy returned a false value")));
-	return run_result_datum(fcinfo, &out);
+	return ecl_run_result_datum(fcinfo, &out);
 }
