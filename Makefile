@@ -50,7 +50,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)
 
 $(OBJS): $(wildcard include/ecl/*.h src/pg/*.h)
 
-.PHONY: deps unit test demo bench fuzz
+.PHONY: deps unit test demo bench fuzz check-memory
 deps:
 	@test/install-deps.sh
 
@@ -62,3 +62,14 @@ test: deps
 
 demo: deps
 	@test/demo.sh
+
+# Long-running: benchmarks against PL/pgSQL, SQL, PL/Lua (SPEC §12), and fuzzing.
+bench: deps
+	@bench/run.sh
+
+fuzz:
+	@test/fuzz/run.sh
+
+# Slow memory checks (valgrind), not part of make test.
+check-memory: deps
+	@test/check-memory.sh
