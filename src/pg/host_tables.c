@@ -207,7 +207,12 @@ host_spi_call(EclTableHost *h, ecl_error *err, HostWorker worker, void *args)
 		return ecl_error_set(err, ECL_ERR_HOST, 0, 0,
 							 "the table host is not connected to a run");
 
-	MemoryContextReset(h->call_cxt);
+	/* created on first use: runs answered from the memo never need it */
+	if (h->call_cxt == NULL)
+		h->call_cxt = AllocSetContextCreate(h->cxt, "ecl host call",
+											ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(h->call_cxt);
 	call.h = h;
 	call.err = err;
 	call.failed = false;
@@ -952,8 +957,7 @@ ecl_table_host_begin(EclTableHost *h, const char *caller, const char *realm,
 	h->policy = policy;
 	h->read_only = read_only;
 	h->cxt = CurrentMemoryContext;
-	h->call_cxt = AllocSetContextCreate(h->cxt, "ecl host call",
-										ALLOCSET_SMALL_SIZES);
+	h->call_cxt = NULL;
 }
 
 void

@@ -57,7 +57,8 @@ typedef struct EclTableHost
 
 	/* private */
 	MemoryContext cxt;			/* current at begin: where logs/events live */
-	MemoryContext call_cxt;		/* scratch of one host call, reset per call */
+	MemoryContext call_cxt;		/* scratch of one host call, reset per call;
+								 * created on first use */
 	bool		may_connect;	/* inside connect .. disconnect */
 	bool		connected;		/* SPI_connect done by us */
 } EclTableHost;
