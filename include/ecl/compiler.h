@@ -10,6 +10,7 @@
 #ifndef ECL_COMPILER_H
 #define ECL_COMPILER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,14 @@ typedef struct ecl_compile_options
 	 * the source must define at most one (or be in script mode).
 	 */
 	const char *policy_name;
+
+	/*
+	 * Registration (ecl.register_policy(name, source)): policy_name is a
+	 * preference, not a demand.  A source with at most one policy (or in
+	 * script mode) compiles whatever that policy is called; a source with
+	 * several must contain one called policy_name (else ECL_ERR_SYNTAX).
+	 */
+	bool		policy_name_optional;
 } ecl_compile_options;
 
 /*

@@ -952,6 +952,16 @@ select_policy(const ecl_ast_program *prog, const ecl_compile_options *opts,
 				return ECL_OK;
 			}
 		}
+		if (opts->policy_name_optional && prog->npolicies <= 1)
+		{
+			*out = prog->policies;
+			return ECL_OK;
+		}
+		if (opts->policy_name_optional)
+			return ecl_error_set(err, ECL_ERR_SYNTAX, prog->policies->next->line,
+								 prog->policies->next->column,
+								 "source defines %u policies and none is called \"%s\"",
+								 prog->npolicies, wanted);
 		if (prog->npolicies == 0)
 			return ecl_error_set(err, ECL_ERR_UNDEFINED, 0, 0,
 								 "policy \"%s\" is not defined in this source (it defines no policies)",

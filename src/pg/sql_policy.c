@@ -199,7 +199,6 @@ compile_policy(const char *name, const char *src, size_t len, size_t *out_len)
 	ecl_alloc	alloc;
 	ecl_compile_options opts;
 	ecl_error	err;
-	ecl_error	named_err;
 	uint8_t    *bytes;
 	uint8_t    *result;
 	ecl_status	st;
@@ -207,17 +206,9 @@ compile_policy(const char *name, const char *src, size_t len, size_t *out_len)
 	ecl_pg_alloc_init(&alloc, work);
 	memset(&opts, 0, sizeof(opts));
 	opts.policy_name = name;
+	opts.policy_name_optional = true;
 	ecl_error_clear(&err);
 	st = ecl_compile(&alloc, src, len, &opts, &bytes, out_len, &err);
-	if (st != ECL_OK && err.code == ECL_ERR_UNDEFINED)
-	{
-		/* no policy of that name: accept a source with exactly one */
-		named_err = err;
-		ecl_error_clear(&err);
-		st = ecl_compile(&alloc, src, len, NULL, &bytes, out_len, &err);
-		if (st != ECL_OK)
-			err = named_err;	/* several policies, none called name */
-	}
 	if (st != ECL_OK)
 	{
 		MemoryContextDelete(work);
