@@ -7,10 +7,10 @@
  * switch.  Both are selected by the CASE/NEXT macros below, so the handler
  * code exists once.
  *
- * Per instruction the loop charges gas from a table, compares against the
- * limit, and counts the step; step limit and the interrupt hook are checked
- * only when the step count reaches next_check, so the common path stays at a
- * few instructions.  Numbers, booleans, locals and jumps are handled inline;
+ * Per instruction the loop charges gas from a table, counts the step and
+ * makes one comparison (gas against gas_check); the gas limit, the step
+ * limit and the interrupt hook are all looked at behind that one branch, so
+ * the common path stays at a few machine instructions.  Numbers, booleans, locals and jumps are handled inline;
  * mixed-type operators go to ecl_value_binary, built-in functions and host
  * calls to builtins.c.  The operand stack and the locals are allocated once
  * per run; number and boolean values never allocate.
@@ -29,11 +29,34 @@
 #define ECL_VM_COMPUTED_GOTO 1
 #endif
 
+/*
+ * Gas and steps share one 64-bit counter in the loop: gas above bit
+ * COUNT_SHIFT, the steps since the last slow-path visit below it.  Each
+ * instruction adds its op_cost (gas << COUNT_SHIFT | 1), so charging gas and
+ * counting the step is one addition, and one comparison checks every limit.
+ * The slow path runs at least every ECL_INTERRUPT_INTERVAL steps and moves
+ * the step bits out, so they never carry into the gas bits.  Gas limits are
+ * capped at MAX_GAS_LIMIT (about 8.8e12), far beyond any real budget.
+ */
+#define COUNT_SHIFT		20
+#define STEP_MASK		((UINT64_C(1) << COUNT_SHIFT) - 1)
+#define MAX_GAS_LIMIT	((INT64_C(1) << (63 - COUNT_SHIFT)) - 1)
+
+static const uint64_t op_cost[ECL_OP_COUNT] = {
+#define ECL_X_COST(name, operand, gas, layer, pop, push, jpush, flags, doc) \
+	((uint64_t) (gas) << COUNT_SHIFT) | 1,
+	ECL_OPCODES(ECL_X_COST)
+#undef ECL_X_COST
+};
+
 static const uint16_t op_gas[ECL_OP_COUNT] = {
 #define ECL_X_GAS(name, operand, gas, layer, pop, push, jpush, flags, doc) gas,
 	ECL_OPCODES(ECL_X_GAS)
 #undef ECL_X_GAS
 };
+
+/* ECL_INTERRUPT_INTERVAL steps must fit below COUNT_SHIFT */
+typedef char ecl_vm_interval_fits[(ECL_INTERRUPT_INTERVAL < (1 << COUNT_SHIFT)) ? 1 : -1];
 
 /* Index of a trust dimension named k, or -1 (SPEC §2.4). */
 static int
@@ -69,15 +92,23 @@ trust_dim_index(const ecl_string *k)
 
 static const char *const dim_names[ECL_TRUST_DIMS] = {"r", "i", "c", "p", "v", "omega"};
 
-/* The step count at which the loop next looks at limits and the interrupt. */
-static uint64_t
-next_check_after(uint64_t steps, uint64_t max_steps)
+/*
+ * The gas level above which the loop next looks at its limits: the gas limit,
+ * or lower so that the loop stops by the step that is the next multiple of
+ * ECL_INTERRUPT_INTERVAL or the first step beyond max_steps, whichever comes
+ * first.  Every instruction costs at least 1 gas, so after k more steps gas
+ * has grown by at least k.
+ */
+static int64_t
+next_gas_check(int64_t gas, uint64_t steps, int64_t gas_limit, uint64_t max_steps)
 {
-	uint64_t	next = (steps / ECL_INTERRUPT_INTERVAL + 1) * ECL_INTERRUPT_INTERVAL;
+	uint64_t	target = (steps / ECL_INTERRUPT_INTERVAL + 1) * ECL_INTERRUPT_INTERVAL;
+	int64_t		check;
 
-	if (max_steps != 0 && max_steps + 1 > steps && max_steps + 1 < next)
-		next = max_steps + 1;
-	return next;
+	if (max_steps != 0 && max_steps + 1 > steps && max_steps + 1 < target)
+		target = max_steps + 1;
+	check = gas + (int64_t) (target - steps) - 1;
+	return check < gas_limit ? check : gas_limit;
 }
 
 static inline bool
@@ -101,10 +132,12 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 	ecl_instr	ins = 0;
 	uint32_t	op = 0;
 	int64_t		gas = 0;
-	const int64_t gas_limit = ctx->limits.gas_limit;
+	const int64_t gas_limit = ctx->limits.gas_limit < 0 ? 0 :
+		ctx->limits.gas_limit > MAX_GAS_LIMIT ? MAX_GAS_LIMIT : ctx->limits.gas_limit;
 	const uint64_t max_steps = ctx->limits.max_steps;
 	uint64_t	steps = 0;
-	uint64_t	next_check;
+	uint64_t	count = 0;		/* gas << COUNT_SHIFT | steps since steps */
+	uint64_t	count_check;	/* slow path when count exceeds this */
 	int64_t		mana = ECL_BASE_MANA;
 	int64_t		layer_gas[ECL_LAYER_COUNT] = {0};
 	ecl_status	status = ECL_OK;
@@ -126,10 +159,8 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 #define FETCH_AND_CHARGE() \
 	ins = code[pc]; \
 	op = ECL_INSTR_OP(ins); \
-	gas += op_gas[op]; \
-	if (ecl_unlikely(gas > gas_limit)) \
-		goto out_of_gas; \
-	if (ecl_unlikely(++steps >= next_check)) \
+	count += op_cost[op]; \
+	if (ecl_unlikely(count > count_check)) \
 		goto periodic
 
 #define ARG ECL_INSTR_ARG(ins)
@@ -182,7 +213,7 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 	for (uint32_t i = 0; i < p->nlocals; i++)
 		locals[i] = ecl_null();
 	sp = stack;
-	next_check = next_check_after(0, max_steps);
+	count_check = ((uint64_t) next_gas_check(0, 0, gas_limit, max_steps) << COUNT_SHIFT) | STEP_MASK;
 
 #ifdef ECL_VM_COMPUTED_GOTO
 	NEXT();
@@ -693,6 +724,15 @@ resume:
 
 	/* --------------------------------------------------------- slow paths */
 periodic:
+	/* move the step bits out of the counter */
+	steps += count & STEP_MASK;
+	count &= ~STEP_MASK;
+	gas = (int64_t) (count >> COUNT_SHIFT);
+	if (gas > gas_limit)
+	{
+		steps--;				/* the instruction did not run */
+		goto out_of_gas;
+	}
 	if (max_steps != 0 && steps > max_steps)
 		FAIL(ECL_ERR_STACK, "step limit %llu exceeded", (unsigned long long) max_steps);
 	if (ctx->interrupt != NULL && steps % ECL_INTERRUPT_INTERVAL == 0)
@@ -704,7 +744,7 @@ periodic:
 			goto fail;
 		}
 	}
-	next_check = next_check_after(steps, max_steps);
+	count_check = ((uint64_t) next_gas_check(gas, steps, gas_limit, max_steps) << COUNT_SHIFT) | STEP_MASK;
 	goto resume;
 
 out_of_gas:
@@ -712,7 +752,7 @@ out_of_gas:
 	if (ecl_opcode_table[op].layer != ECL_LAYER_COMPUTE)
 		layer_gas[ecl_opcode_table[op].layer] += op_gas[op];
 	ecl_error_set(err, ECL_ERR_OUT_OF_GAS, 0, 0, "out of gas: limit %lld exceeded",
-				  (long long) gas_limit);
+				  (long long) ctx->limits.gas_limit);
 	goto fail;
 
 deny:
@@ -747,6 +787,9 @@ fail:
 	snprintf(err->policy, sizeof(err->policy), "%s", p->name ? p->name : "");
 
 finish:
+	steps += count & STEP_MASK;
+	count &= ~STEP_MASK;
+	gas = (int64_t) (count >> COUNT_SHIFT);
 	layer_gas[ECL_LAYER_COMPUTE] = gas - layer_gas[ECL_LAYER_NETWORK] -
 		layer_gas[ECL_LAYER_STORAGE] - layer_gas[ECL_LAYER_REALM];
 	memcpy(res->gas_by_layer, layer_gas, sizeof(layer_gas));
