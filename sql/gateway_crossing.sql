@@ -215,6 +215,19 @@ SELECT allowed, violations, policy, gas_used
 SELECT allowed, violations, policy, gas_used
   FROM ecl.validate_crossing('did:regress:gw-r100', 'gw-home', 'gw-heavy');
 RESET ecl.gas_limit;
+-- mana scales the same way: gw_lookup needs 10 + 100 (one load_trust) mana;
+-- with ecl.mana_limit = 200, R = 0 gets 100 (EC003), R = 1 gets 200
+SELECT ecl.register_policy('gw_lookup',
+	'policy gw_lookup { return load_trust(caller).r >= 0 }', 'crossing') IS NOT NULL AS registered;
+SELECT mana_used AS lookup_mana
+  FROM ecl.run_policy('gw_lookup', 'did:regress:gw-r0', 'gw-open');
+INSERT INTO ecl.realms (realm_id, entry_policy) VALUES ('gw-lookup', 'gw_lookup');
+SET ecl.mana_limit = 200;
+SELECT allowed FROM ecl.validate_crossing('did:regress:gw-r0', 'gw-home', 'gw-lookup');
+\echo :LAST_ERROR_SQLSTATE
+SELECT allowed, mana_used
+  FROM ecl.validate_crossing('did:regress:gw-r100', 'gw-home', 'gw-lookup');
+RESET ecl.mana_limit;
 
 -- ---------------------------------------------------------------- dampening
 -- a realm's own factors replace the defaults
@@ -280,7 +293,7 @@ SELECT * FROM ecl.validate_crossing('did:regress:gw-bob', 'gw-home', '');
 DELETE FROM ecl.realm_members WHERE realm_id LIKE 'gw-%';
 DELETE FROM ecl.realms WHERE realm_id LIKE 'gw-%';
 SELECT ecl.drop_policy(p) FROM unnest(ARRAY['gw_rule_origin', 'gw_rule_integrity',
-	'gw_entry', 'gw_entry_broken', 'gw_heavy']) AS p;
+	'gw_entry', 'gw_entry_broken', 'gw_heavy', 'gw_lookup']) AS p;
 DELETE FROM ecl.credentials WHERE subject_did = :'holder';
 DELETE FROM ecl.identities WHERE did IN (:'holder', :'issuer')
 	OR did LIKE 'did:regress:gw-%';
