@@ -473,6 +473,31 @@ UNIT_TEST(compiler_policy_selection)
 	UNIT_ASSERT_EQ_STR(c.prog->name, "second one");
 	compiled_free(&c);
 
+	/* registration: the name is a preference for single-policy sources */
+	{
+		ecl_compile_options opts = {"registered_as", true};
+		uint8_t    *bytes;
+		size_t		len;
+		ecl_error	err;
+
+		UNIT_ASSERT(ecl_compile(&ecl_std_alloc, "policy written { return 1 }", 27,
+								&opts, &bytes, &len, &err) == ECL_OK);
+		free(bytes);
+		UNIT_ASSERT(ecl_compile(&ecl_std_alloc, "return 1", 8,
+								&opts, &bytes, &len, &err) == ECL_OK);
+		free(bytes);
+		UNIT_ASSERT(ecl_compile(&ecl_std_alloc, two, strlen(two),
+								&opts, &bytes, &len, &err) == ECL_FAIL);
+		UNIT_ASSERT_EQ_INT(err.code, ECL_ERR_SYNTAX);
+		UNIT_ASSERT_EQ_INT(err.line, 3);
+		UNIT_ASSERT_EQ_STR(err.message,
+						   "source defines 2 policies and none is called \"registered_as\"");
+		opts.policy_name = "first";
+		UNIT_ASSERT(ecl_compile(&ecl_std_alloc, two, strlen(two),
+								&opts, &bytes, &len, &err) == ECL_OK);
+		free(bytes);
+	}
+
 	compile_load(&c, "policy only { }", NULL);
 	UNIT_ASSERT_EQ_INT(c.status, ECL_OK);
 	UNIT_ASSERT_EQ_STR(c.prog->name, "only");
