@@ -202,6 +202,14 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 		pc = UINT32_MAX;
 		goto fail;
 	}
+	/* a cached program may have been loaded under a larger limit */
+	if (ctx->limits.max_stack_depth > 0 && p->max_stack > ctx->limits.max_stack_depth)
+	{
+		ecl_error_set(err, ECL_ERR_STACK, 0, 0, "program needs a stack of %u values, the limit is %u",
+					  p->max_stack, ctx->limits.max_stack_depth);
+		pc = UINT32_MAX;
+		goto fail;
+	}
 	stack = ecl_malloc(A, (size_t) p->max_stack * sizeof(ecl_value));
 	locals = ecl_malloc(A, (size_t) p->nlocals * sizeof(ecl_value));
 	if (stack == NULL || locals == NULL)

@@ -774,11 +774,139 @@ UNIT_TEST(vm_numbers_do_not_allocate)
 	test_run_free(&T);
 }
 
+UNIT_TEST(vm_stack_limit_at_run_time)
+{
+	fresh(NULL);
+	T.ctx.limits.max_stack_depth = 2;
+	ASSERT_ERROR(NULL, "PUSH_TRUE; PUSH_TRUE; PUSH_TRUE; MAKE_ARRAY 3; RETURN", 0, ECL_ERR_STACK,
+				 "program needs a stack of 3 values, the limit is 2");
+	UNIT_ASSERT_EQ_INT(T.res.gas_used, 0);
+	T.ctx.limits.max_stack_depth = 3;
+	ASSERT_VALUE(NULL, "PUSH_TRUE; PUSH_TRUE; PUSH_TRUE; MAKE_ARRAY 3; RETURN", 0, "[true,true,true]");
+	test_run_free(&T);
+}
+
 UNIT_TEST(vm_result_outlives_the_stack)
 {
 	/* the result value of a run stays valid after ecl_vm_run returns */
 	fresh(NULL);
 	ASSERT_VALUE("[\"a\", \"b\"]", "PUSH_CONST 0; PUSH_CONST 1; ADD; PUSH_CONST 1; MAKE_OBJECT 1; RETURN",
 				 0, "{\"ab\":\"b\"}");
+	test_run_free(&T);
+}
+
+/* ------------------------------------------- source level (with the compiler) */
+
+#include "ecl/compiler.h"
+
+/* compile + load + run src on the fixture host of T */
+static ecl_status
+run_source(const char *src)
+{
+	uint8_t    *bytes;
+	size_t		len;
+	char	   *json;
+	size_t		jlen;
+	ecl_error	err;
+
+	T.value_json[0] = '\0';
+	if (ecl_compile(&T.ta.alloc, src, strlen(src), NULL, &bytes, &len, &T.err) != ECL_OK ||
+		ecl_program_load(&T.ta.alloc, bytes, len, 1024, &T.prog, &T.err) != ECL_OK)
+	{
+		T.res.error = T.err;
+		T.res.outcome = ECL_OUTCOME_ERROR;
+		return ECL_FAIL;
+	}
+	if (ecl_vm_run(T.prog, &T.ctx, &T.res) != ECL_OK)
+		return ECL_FAIL;
+	if (ecl_json_write(&T.ta.alloc, T.res.value, &json, &jlen, &err) == ECL_OK)
+		snprintf(T.value_json, sizeof(T.value_json), "%s", json);
+	return ECL_OK;
+}
+
+static const char *transfer_guard =
+"const MAX = 10000\n"
+"policy transfer_guard {\n"
+"    const MIN = 0.5\n"
+"    require trust.r >= MIN, \"reliability too low\"\n"
+"    let limit = trust.r * MAX\n"
+"    require amount <= limit, \"amount exceeds trust-based limit\"\n"
+"    if amount > 5000 {\n"
+"        require has_credential(caller, \"kyc-level-2\"), \"KYC required\"\n"
+"    } else if amount > 1000 {\n"
+"        log(\"medium transfer\")\n"
+"    } else {\n"
+"        emit \"small_transfer\"\n"
+"    }\n"
+"    return true\n"
+"}\n";
+
+UNIT_TEST(vm_source_transfer_guard)
+{
+	/* the example of SPEC 2.1 on the fixture host */
+	fresh("{\"amount\": 500}");
+	test_host_add_trust(&T.host, "did:test:alice", "", 0.9, 0.5, 0.5, 0.5, 0.5, 0.5);
+	UNIT_ASSERT_MSG(run_source(transfer_guard) == ECL_OK, "%s", T.res.error.message);
+	UNIT_ASSERT_EQ_INT(T.res.outcome, ECL_OUTCOME_PASSED);
+	UNIT_ASSERT_EQ_INT(T.host.nevents, 1);
+	UNIT_ASSERT_EQ_STR(T.host.events[0].name, "small_transfer");
+	UNIT_ASSERT_EQ_INT(T.host.calls_load_trust, 1);	/* `trust` twice, one lookup */
+
+	fresh("{\"amount\": 2000}");
+	test_host_add_trust(&T.host, "did:test:alice", "", 0.9, 0.5, 0.5, 0.5, 0.5, 0.5);
+	UNIT_ASSERT(run_source(transfer_guard) == ECL_OK);
+	UNIT_ASSERT_EQ_INT(T.res.outcome, ECL_OUTCOME_PASSED);
+	UNIT_ASSERT_EQ_INT(T.host.nlogs, 1);
+	UNIT_ASSERT_EQ_STR(T.host.logs[0], "medium transfer");
+
+	fresh("{\"amount\": 6000}");
+	test_host_add_trust(&T.host, "did:test:alice", "", 0.9, 0.5, 0.5, 0.5, 0.5, 0.5);
+	UNIT_ASSERT(run_source(transfer_guard) == ECL_OK);
+	UNIT_ASSERT_EQ_INT(T.res.outcome, ECL_OUTCOME_DENIED);
+	UNIT_ASSERT_EQ_STR(T.res.message, "KYC required");
+	test_host_add_credential(&T.host, "did:test:alice", "kyc-level-2");
+	UNIT_ASSERT(run_source(transfer_guard) == ECL_OK);
+	UNIT_ASSERT_EQ_INT(T.res.outcome, ECL_OUTCOME_PASSED);
+
+	/* the realm row beats the global row: 0.55 * 10000 = 5500 < 6000 */
+	test_host_add_trust(&T.host, "did:test:alice", "realm1", 0.55, 0.5, 0.5, 0.5, 0.5, 0.5);
+	UNIT_ASSERT(run_source(transfer_guard) == ECL_OK);
+	UNIT_ASSERT_EQ_STR(T.res.message, "amount exceeds trust-based limit");
+
+	/* unknown caller: zero trust, denied by the first require */
+	fresh("{\"amount\": 1}");
+	UNIT_ASSERT(run_source(transfer_guard) == ECL_OK);
+	UNIT_ASSERT_EQ_STR(T.res.message, "reliability too low");
+	UNIT_ASSERT_EQ_STR(T.value_json, "false");
+
+	/* a missing input field is an error naming it, with its position */
+	fresh("{}");
+	test_host_add_trust(&T.host, "did:test:alice", "", 0.9, 0.5, 0.5, 0.5, 0.5, 0.5);
+	UNIT_ASSERT(run_source(transfer_guard) == ECL_FAIL);
+	UNIT_ASSERT_EQ_INT(T.res.error.code, ECL_ERR_TYPE);
+	UNIT_ASSERT_EQ_STR(T.res.error.message, "missing input field 'amount'");
+	UNIT_ASSERT_EQ_INT(T.res.error.line, 6);
+	UNIT_ASSERT_EQ_STR(T.res.error.policy, "transfer_guard");
+	test_run_free(&T);
+}
+
+UNIT_TEST(vm_source_store_and_short_circuit)
+{
+	char		buf[256];
+
+	fresh("{\"x\": \"did:nobody\"}");
+	UNIT_ASSERT_MSG(run_source("store_put_nested(\"prefs\", \"ui\", \"theme.color\", \"dark\")\n"
+							   "let n = store_append_list(\"prefs\", \"seen\", 1)\n"
+							   "n = store_append_list(\"prefs\", \"seen\", 2)\n"
+							   "return [n, store_get_nested(\"prefs\", \"ui\", [\"theme\", \"color\"]), store_get(\"prefs\", \"nope\")]")
+					== ECL_OK, "%s", T.res.error.message);
+	UNIT_ASSERT_EQ_STR(T.value_json, "[2,\"dark\",null]");
+	UNIT_ASSERT_EQ_STR(test_host_store_json(&T.host, "prefs", "", "ui", buf, sizeof(buf)),
+					   "{\"theme\":{\"color\":\"dark\"}}");
+	/* && short-circuits: an unknown did makes one host call */
+	UNIT_ASSERT(run_source("return resolve_did(x) && x.trust.r > 0.5") == ECL_OK);
+	UNIT_ASSERT_EQ_STR(T.value_json, "false");
+	UNIT_ASSERT_EQ_INT(T.host.calls_resolve_did, 1);
+	UNIT_ASSERT_EQ_INT(T.host.calls_load_trust, 0);
 	test_run_free(&T);
 }
