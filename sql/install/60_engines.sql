@@ -40,8 +40,12 @@ DECLARE
 	handler_policy text;
 	policy_hash bytea;
 BEGIN
+	IF register_handler.engine IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004',
+			MESSAGE = 'engine must not be NULL';
+	END IF;
 	-- the same list as the CHECK of ecl.handlers.engine and engines.c
-	IF register_handler.engine IS NULL OR register_handler.engine NOT IN
+	IF register_handler.engine NOT IN
 		('api', 'ui', 'datalogic', 'governance', 'controller') THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = format('unknown engine "%s"', register_handler.engine),
@@ -79,6 +83,16 @@ AS $fn$
 DECLARE
 	handler_policy text;
 BEGIN
+	IF drop_handler.engine IS NULL OR drop_handler.key IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004',
+			MESSAGE = 'engine and key must not be NULL';
+	END IF;
+	IF drop_handler.engine NOT IN
+		('api', 'ui', 'datalogic', 'governance', 'controller') THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = format('unknown engine "%s"', drop_handler.engine),
+			HINT = 'Engines are api, ui, datalogic, governance and controller.';
+	END IF;
 	SELECT h.policy_name INTO handler_policy
 	  FROM ecl.handlers h
 	 WHERE h.engine = drop_handler.engine AND h.key = drop_handler.key;
