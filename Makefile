@@ -50,7 +50,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)
 
 $(OBJS): $(wildcard include/ecl/*.h src/pg/*.h)
 
-.PHONY: deps unit test demo bench fuzz check-memory
+.PHONY: deps unit test demo bench fuzz check-memory docs
 deps:
 	@test/install-deps.sh
 
@@ -73,3 +73,7 @@ fuzz:
 # Slow memory checks (valgrind), not part of make test.
 check-memory: deps
 	@test/check-memory.sh
+
+# Regenerate the instruction table in docs/language.md from opcodes.h.
+docs:
+	$(MAKE) -C test/tools update
