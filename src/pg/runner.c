@@ -27,6 +27,7 @@
 #include "ecl/vm.h"
 
 #include "ecl_pg.h"
+#include "host_state.h"
 #include "host_tables.h"
 #include "rate_limit.h"
 #include "runner.h"
@@ -42,6 +43,7 @@ typedef struct RunHostState
 	const EclRunRequest *req;
 	List	   *logs;			/* host NONE: char *, in the run's context */
 	EclTableHost table;			/* host TABLES */
+	EclStateHost state;			/* host STATE */
 } RunHostState;
 
 static ecl_status
@@ -101,7 +103,11 @@ bind_host(const EclRunRequest *req, RunHostState *hs, void **hctx)
 			*hctx = &hs->table;
 			return &ecl_table_host;
 		case ECL_HOST_STATE:
-			break;
+			ecl_state_host_begin(&hs->state, req->state, req->caller_did,
+								 req->realm_id ? req->realm_id : "",
+								 req->policy_name);
+			*hctx = &hs->state;
+			return &ecl_state_host;
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -220,7 +226,16 @@ prepare_context(const EclRunRequest *req, ecl_run_ctx *ctx,
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->alloc = alloc;
 	ctx->host = bind_host(req, hs, &ctx->host_ctx);
-	ctx->read_only = req->read_only;
+
+	/*
+	 * A read-only transaction (every transaction on a hot standby, or
+	 * transaction_read_only) cannot keep a write of the table host: refuse
+	 * it in the VM, at the instruction that writes, with 25006 and the
+	 * policy's line, rather than deep in SPI.  Runs that do not write are
+	 * unaffected; the state host writes only to its change list.
+	 */
+	ctx->read_only = req->read_only ||
+		(req->host_kind == ECL_HOST_TABLES && XactReadOnly);
 
 	ctx->caller = ecl_null();
 	if (req->caller_did != NULL &&
@@ -367,6 +382,7 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 	PG_TRY();
 	{
 		bool		tables = req->host_kind == ECL_HOST_TABLES;
+		bool		state = req->host_kind == ECL_HOST_STATE;
 		int64		duration_us;
 		int64		events_emitted;
 		List	   *logs;
@@ -381,13 +397,13 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 		call.hs = &hs;
 		if (tables)
 			ecl_table_host_execute(&hs.table,
-								   req->program->writes && !req->read_only,
+								   req->program->writes && !ctx.read_only,
 								   run_vm, &call);
 		else
 			(void) run_vm(&call);
 
 		duration_us = elapsed_us(&clock);
-		logs = tables ? hs.table.logs : hs.logs;
+		logs = tables ? hs.table.logs : state ? hs.state.logs : hs.logs;
 		events_emitted = tables ? hs.table.events_emitted : 0;
 		MemoryContextSwitchTo(caller_cxt);
 
@@ -421,8 +437,11 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 			foreach(lc, logs)
 				out->logs = lappend(out->logs, pstrdup((char *) lfirst(lc)));
 			out->events = tables ? ecl_table_host_events(&hs.table)
+				: state ? ecl_state_host_events(&hs.state, out->passed)
 				: empty_json_array();
-			out->writes = NULL;
+			/* the state host keeps writes only for a passing run, like tables */
+			out->writes = state ? ecl_state_host_writes(&hs.state, out->passed)
+				: NULL;
 		}
 
 		reported = true;
