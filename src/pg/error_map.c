@@ -9,6 +9,9 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "access/xlog.h"
+
 #include "ecl_pg.h"
 
 int
@@ -67,6 +70,13 @@ hint_for(ecl_error_code code)
 			return "The operand stack limit is ecl.max_stack_depth; deeply nested expressions need more.";
 		case ECL_ERR_BYTECODE:
 			return "Bytecode must come from ecl.compile() of the same extension version and must not be modified.";
+		case ECL_ERR_READ_ONLY:
+			/* say why the run was read-only: the node, the transaction, or the call */
+			if (RecoveryInProgress())
+				return "This server is a hot standby: run policies that write or emit on the primary.";
+			if (XactReadOnly)
+				return "The transaction is read-only: run policies that write or emit in a read-write transaction.";
+			return "ecl.check and ecl.allowed are read-only: use ecl.run_policy or ecl.enforce for policies that write or emit.";
 		default:
 			return NULL;
 	}

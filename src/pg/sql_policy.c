@@ -20,6 +20,8 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -67,6 +69,23 @@ static char *
 optional_text(FunctionCallInfo fcinfo, int argno)
 {
 	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/*
+ * Registering writes ecl.policies: refuse it up front in a read-only
+ * transaction — every transaction on a hot standby — before compiling
+ * (which would count in the standby's statistics) and with a message that
+ * names the function rather than the INSERT inside it.
+ */
+static void
+refuse_if_read_only(const char *function)
+{
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot execute %s in a read-only transaction", function),
+				 RecoveryInProgress() ?
+				 errhint("This server is a hot standby: register and drop policies on the primary; the change reaches the standby by replication.") : 0));
 }
 
 /* --------------------------------------------------------- owner's SPI */
@@ -247,6 +266,7 @@ ecl_register_policy(PG_FUNCTION_ARGS)
 	uint8		hash[ECL_POLICY_HASH_BYTES];
 	const char *const *k;
 
+	refuse_if_read_only("ecl.register_policy()");
 	memset(&args, 0, sizeof(args));
 	args.name = required_text(fcinfo, 0, "policy name");
 	if (args.name[0] == '\0')
@@ -322,6 +342,7 @@ ecl_drop_policy(PG_FUNCTION_ARGS)
 {
 	DropArgs	args;
 
+	refuse_if_read_only("ecl.drop_policy()");
 	args.name = required_text(fcinfo, 0, "policy name");
 	args.found = false;
 	as_owner(work_delete, &args);
