@@ -21,6 +21,22 @@ CREATE TRIGGER policies_changed
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ecl.policies
 	FOR EACH STATEMENT EXECUTE FUNCTION ecl.policies_changed();
 
+-- A hot standby needs nothing more: it replays the invalidation with the
+-- commit record.  A logical-replication subscriber does not: the apply
+-- worker runs with session_replication_role = replica and fires row triggers
+-- (and TRUNCATE triggers) only, so the statement trigger above never fires
+-- there, not even when enabled ALWAYS.  These two are enabled for REPLICA
+-- only: they fire on apply and invalidate the subscriber's caches, and never
+-- on ordinary statements (docs/scaling.md).
+CREATE TRIGGER policies_changed_on_apply
+	AFTER INSERT OR UPDATE OR DELETE ON ecl.policies
+	FOR EACH ROW EXECUTE FUNCTION ecl.policies_changed();
+CREATE TRIGGER policies_truncated_on_apply
+	AFTER TRUNCATE ON ecl.policies
+	FOR EACH STATEMENT EXECUTE FUNCTION ecl.policies_changed();
+ALTER TABLE ecl.policies ENABLE REPLICA TRIGGER policies_changed_on_apply;
+ALTER TABLE ecl.policies ENABLE REPLICA TRIGGER policies_truncated_on_apply;
+
 -- ---------------------------------------------------------------------
 -- The result of a run
 -- ---------------------------------------------------------------------

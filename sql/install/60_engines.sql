@@ -21,6 +21,15 @@
 CREATE TRIGGER handlers_changed
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ecl.handlers
 	FOR EACH STATEMENT EXECUTE FUNCTION ecl.policies_changed();
+-- on a logical-replication subscriber (see 40_policy.sql)
+CREATE TRIGGER handlers_changed_on_apply
+	AFTER INSERT OR UPDATE OR DELETE ON ecl.handlers
+	FOR EACH ROW EXECUTE FUNCTION ecl.policies_changed();
+CREATE TRIGGER handlers_truncated_on_apply
+	AFTER TRUNCATE ON ecl.handlers
+	FOR EACH STATEMENT EXECUTE FUNCTION ecl.policies_changed();
+ALTER TABLE ecl.handlers ENABLE REPLICA TRIGGER handlers_changed_on_apply;
+ALTER TABLE ecl.handlers ENABLE REPLICA TRIGGER handlers_truncated_on_apply;
 
 -- ---------------------------------------------------------------------
 -- Registering.  SECURITY DEFINER (owner: the schema owner) because
