@@ -11,7 +11,8 @@
 #     transaction, and sees a drop;
 #   - trust and credential changes on the primary reach the standby's
 #     decisions after replay;
-#   - statistics and rate-limit accounts are per node (shared memory);
+#   - statistics and rate-limit accounts are per node (shared memory), so
+#     get_metric answers with the node's own figures;
 #   - every write path fails on the standby with SQLSTATE 25006 and a
 #     message that says why;
 #   - on the primary, read-only runs assign no transaction id.
@@ -46,7 +47,9 @@ $primary->start;
 # credential, every seventh's credential expired.  Realm r1.
 $primary->safe_psql('postgres', qq{
 CREATE EXTENSION $ext;
-INSERT INTO ecl.realms (realm_id, name) VALUES ('r1', 'realm one');
+INSERT INTO ecl.realms (realm_id, name) VALUES ('r0', 'realm zero');
+INSERT INTO ecl.realms (realm_id, name, min_trust, required_credentials, entry_policy)
+  VALUES ('r1', 'realm one', 0.1, '{kyc}', 'gate');
 INSERT INTO ecl.identities (did) SELECT 'did:t:' || i FROM generate_series(1, $ndids) i;
 INSERT INTO ecl.trust (did, realm_id, r, i)
   SELECT 'did:t:' || i, '', (i % 10) / 10.0, 0.5 FROM generate_series(1, $ndids) i;
@@ -148,11 +151,15 @@ SELECT ecl.eval('return amount * 2', '{"amount": 21}');
 SELECT passed, value, gas_used FROM ecl.run_controller('docs.read', 'did:t:4', 'r1',
        '{"permission": "docs.read", "resource": "d1"}');
 SELECT passed, value FROM ecl.run_api('GET /note', 'did:t:4', 'r1',
-       '{"method": "GET", "path": "/note"}');};
+       '{"method": "GET", "path": "/note"}');
+SELECT d, allowed, violations, dampened_trust, gas_used
+  FROM (VALUES ('did:t:5'), ('did:t:3'), ('did:t:1'), ('did:t:7')) v(d),
+       ecl.validate_crossing(d, 'r0', 'r1')
+ ORDER BY d;};
 my ($run_primary, $run_primary_err) = try_sql($primary, $run_sql);
 my ($run_standby, $run_standby_err) = try_sql($standby, $run_sql);
 is($run_primary_err, '', 'read-only runs work on the primary');
-is($run_standby_err, '', 'read-only runs (run_policy, eval, run_controller, run_api) work on the standby');
+is($run_standby_err, '', 'read-only runs (run_policy, eval, run_controller, run_api, validate_crossing) work on the standby');
 is($run_standby, $run_primary, '... with the same results, gas and mana as on the primary');
 
 # maybe_writer can write, so ecl.check refuses it everywhere (25006), while
@@ -324,6 +331,10 @@ is($primary->safe_psql('postgres', $count_sql), "0\n0",
 $primary->safe_psql('postgres', q{SELECT ecl.check('gate', 'did:t:1', 'r1')});
 is($standby->safe_psql('postgres', $count_sql), "200\n200",
 	'runs on the primary do not appear on the standby');
+# so get_metric answers with the node's own figures (docs/scaling.md)
+my $metric = q{SELECT ecl.eval('return get_metric("policies_executed")')};
+is($standby->safe_psql('postgres', $metric) . '/' . $primary->safe_psql('postgres', $metric),
+	'200/1', 'get_metric reads the statistics of the node it runs on');
 
 $standby->safe_psql('postgres', q{SET ecl.rate_limit = on;
 SELECT ecl.check('gate', 'did:t:8', 'r1', '{"amount": 1}');});
