@@ -155,11 +155,12 @@ SELECT passed, value FROM ecl.run_api('GET /note', 'did:t:4', 'r1',
 SELECT d, allowed, violations, dampened_trust, gas_used
   FROM (VALUES ('did:t:5'), ('did:t:3'), ('did:t:1'), ('did:t:7')) v(d),
        ecl.validate_crossing(d, 'r0', 'r1')
- ORDER BY d;};
+ ORDER BY d;
+SELECT ecl.allow_crossing('did:t:5', 'r0', 'r1');};
 my ($run_primary, $run_primary_err) = try_sql($primary, $run_sql);
 my ($run_standby, $run_standby_err) = try_sql($standby, $run_sql);
 is($run_primary_err, '', 'read-only runs work on the primary');
-is($run_standby_err, '', 'read-only runs (run_policy, eval, run_controller, run_api, validate_crossing) work on the standby');
+is($run_standby_err, '', 'read-only runs (run_policy, eval, run_controller, run_api, validate/allow_crossing) work on the standby');
 is($run_standby, $run_primary, '... with the same results, gas and mana as on the primary');
 
 # maybe_writer can write, so ecl.check refuses it everywhere (25006), while
