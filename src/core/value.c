@@ -3,6 +3,7 @@
  * the operators shared by the VM's slow paths and the compiler's constant
  * folding (SPEC §2.2, §2.3).
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -572,7 +573,15 @@ ecl_format_number(double d, char *buf)
 	}
 	if (fabs(d) < 9007199254740992.0 && d == trunc(d))
 		return snprintf(buf, 32, "%.0f", d);
-	for (int prec = 15; prec <= 17; prec++)
+
+	/*
+	 * A normal double has at least 15 significant digits, so when a text of
+	 * 15 digits or fewer reads back, %.15g (which drops trailing zeros) is
+	 * already the shortest.  A subnormal has fewer: 5e-324 would come out as
+	 * 4.94065645841247e-324, a different jsonb numeric than the input it was
+	 * read from, so search those from one digit up.
+	 */
+	for (int prec = fabs(d) < DBL_MIN ? 1 : 15; prec <= 17; prec++)
 	{
 		int			n = snprintf(buf, 32, "%.*g", prec, d);
 

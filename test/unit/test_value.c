@@ -135,7 +135,11 @@ UNIT_TEST(value_format_number)
 	UNIT_ASSERT_EQ_STR(fmt(1e21, b), "1e+21");
 	UNIT_ASSERT_EQ_STR(fmt(1.5, b), "1.5");
 	UNIT_ASSERT_EQ_STR(fmt(2.0 / 3.0, b), "0.6666666666666666");
-	UNIT_ASSERT_EQ_STR(fmt(5e-324, b), "4.94065645841247e-324");
+	/* subnormals have fewer digits: still the shortest text */
+	UNIT_ASSERT_EQ_STR(fmt(5e-324, b), "5e-324");
+	UNIT_ASSERT_EQ_STR(fmt(2.5e-320, b), "2.5e-320");
+	UNIT_ASSERT_EQ_STR(fmt(-1e-310, b), "-1e-310");
+	UNIT_ASSERT_EQ_STR(fmt(2.2250738585072014e-308, b), "2.2250738585072014e-308");
 	UNIT_ASSERT_EQ_STR(fmt(1.7976931348623157e308, b), "1.7976931348623157e+308");
 	/* every output reads back exactly */
 	{
