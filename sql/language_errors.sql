@@ -70,6 +70,8 @@ RESET ecl.max_stack_depth;
 -- nesting deeper than the parser allows
 SELECT pg_temp.ecl_error('return ' || repeat('(', 500) || '1' || repeat(')', 500));
 SELECT pg_temp.ecl_error('return ' || repeat('[', 300) || repeat(']', 300));
+-- its hint does not point at ecl.max_stack_depth, which cannot raise it
+SELECT ecl.compile('return ' || repeat('-', 250) || '1');
 
 -- EC006: type errors name the operation and the types; missing input fields
 -- name the identifier

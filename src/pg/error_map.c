@@ -56,9 +56,9 @@ ecl_sqlstate_for(ecl_error_code code)
 
 /* The hint for limits that a setting controls; NULL when none applies. */
 static const char *
-hint_for(ecl_error_code code)
+hint_for(const ecl_error *err)
 {
-	switch (code)
+	switch (err->code)
 	{
 		case ECL_ERR_OUT_OF_GAS:
 			return "The gas budget comes from ecl.gas_limit unless the call passes its own limit.";
@@ -67,6 +67,9 @@ hint_for(ecl_error_code code)
 		case ECL_ERR_TIMEOUT:
 			return "Raise ecl.timeout_ms, or make the policy do less work.";
 		case ECL_ERR_STACK:
+			/* the compiler's nesting limits are fixed: no setting raises them */
+			if (strncmp(err->message, "nesting too deep", 16) == 0)
+				return "Nesting and operator chains have fixed limits in the compiler; split the expression with let variables.";
 			return "The operand stack limit is ecl.max_stack_depth; deeply nested expressions need more.";
 		case ECL_ERR_BYTECODE:
 			return "Bytecode must come from ecl.compile() of the same extension version and must not be modified.";
@@ -86,7 +89,7 @@ void
 ecl_raise(const ecl_error *err, const char *policy_name)
 {
 	const char *policy = policy_name;
-	const char *hint = hint_for(err->code);
+	const char *hint = hint_for(err);
 	StringInfoData where;
 
 	if (policy == NULL || policy[0] == '\0')
