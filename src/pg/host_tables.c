@@ -597,6 +597,14 @@ work_emit(HostCall *call, void *p)
 	note = notification_text(h, a, true);
 	if (strlen(note) >= NOTIFY_PAYLOAD_LIMIT)
 		note = notification_text(h, a, false);
+	/*
+	 * Still too long (a huge caller, policy, realm or event name): only the
+	 * id, rather than failing the run in Async_Notify.  The row has the rest.
+	 */
+	if (strlen(note) >= NOTIFY_PAYLOAD_LIMIT)
+		note = psprintf("{\"id\":" INT64_FORMAT ",\"payload\":null,"
+						"\"payload_omitted\":true,\"fields_omitted\":true}",
+						a->id);
 	Async_Notify("ecl_events", note);
 }
 
