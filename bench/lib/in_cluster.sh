@@ -1,0 +1,143 @@
+#!/bin/bash
+# bench/lib/in_cluster.sh — runs inside pg_virtualenv (PGHOST, PGPORT, ...
+# point at the throw-away cluster).  Called by bench/run.sh.
+set -euo pipefail
+
+ROOT="$BENCH_ROOT"
+SQL="$ROOT/bench/sql"
+WORK="$(mktemp -d /tmp/ecl-bench.XXXXXX)"
+trap 'rm -rf "$WORK"' EXIT
+# shellcheck source=timing.sh
+. "$ROOT/bench/lib/timing.sh"
+
+touch "$BENCH_STARTED"
+export PGDATABASE=ecl_bench
+createdb ecl_bench
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -o /dev/null)   # \echo still reaches stdout
+
+selected() { [[ " $BENCH_ONLY " == *" $1 "* ]]; }
+
+echo "== setting up (PostgreSQL $(psql -XAtc 'SHOW server_version'), $(nproc) cores)"
+"${PSQL[@]}" -f "$SQL/00_setup.sql"
+
+if selected B1 || selected B3; then
+	echo "== B1/B3 data: 10,000 identities, trust, Ed25519-signed credentials, 200,000 rows"
+	start=$SECONDS
+	"${PSQL[@]}" -f "$SQL/10_identity_data.sql"
+	echo "   loaded in $((SECONDS - start)) s:" \
+		"$(psql -XAtc "SELECT format('%s identities, %s trust rows, %s credentials (%s signed)',
+			(SELECT count(*) FROM ecl.identities), (SELECT count(*) FROM ecl.trust),
+			(SELECT count(*) FROM ecl.credentials),
+			(SELECT count(*) FROM ecl.credentials WHERE signature IS NOT NULL))")"
+fi
+
+# ------------------------------------------------------------ B1 and B2
+B2_INPUT="SELECT doc FROM bench.b2_input"
+B2_SOURCE='let total = amount + fee
+let ratio = total / cap
+let headroom = balance - total
+let s = score * 0.6 + (100 - risk) * 0.4
+return total > 0 && ratio <= 1 && headroom >= 0 && s >= 50 &&
+    age >= 18 && n < 100 && amount * 3 - fee * 2 != 11'
+
+{
+	if selected B1; then
+		cat "$SQL/20_b1_peers.sql"
+		echo "\\echo '== B1: 200,000 rows, 10,000 callers, trust + credential per row'"
+		emit_rounds B1 "$BENCH_REPS" \
+			ecl "SELECT count(*) AS n FROM bench.docs d WHERE ecl.check('b1', d.owner, 'bench')" \
+			plpgsql "SELECT count(*) AS n FROM bench.docs d WHERE bench.b1_plpgsql(d.owner, 'bench')" \
+			sql "SELECT count(*) AS n FROM bench.docs d WHERE bench.b1_sql(d.owner, 'bench')" \
+			pllua "SELECT count(*) AS n FROM bench.docs d WHERE bench.b1_lua(d.owner, 'bench')" \
+			join "SELECT count(*) AS n FROM bench.docs d JOIN bench.b1_eligible e ON e.did = d.owner"
+	fi
+	if selected B2 || selected B5; then
+		cat "$SQL/30_b2_peers.sql"
+	fi
+	if selected B2; then
+		echo "\\echo '== B2: 200,000 calls, 8 input fields, ~20 operations'"
+		emit_rounds B2 "$BENCH_REPS" \
+			ecl "SELECT count(*) AS n FROM ($B2_INPUT) s WHERE ecl.check('b2', NULL, NULL, s.doc)" \
+			ecl-eval "SELECT count(*) AS n FROM ($B2_INPUT) s WHERE ecl.eval(\$src\$$B2_SOURCE\$src\$, s.doc) = 'true'::jsonb" \
+			plpgsql "SELECT count(*) AS n FROM ($B2_INPUT) s WHERE bench.b2_plpgsql(s.doc)" \
+			sql "SELECT count(*) AS n FROM ($B2_INPUT) s WHERE bench.b2_sql(s.doc)" \
+			pllua "SELECT count(*) AS n FROM ($B2_INPUT) s WHERE bench.b2_lua(s.doc)" \
+			floor "SELECT count(*) AS n FROM ($B2_INPUT) s WHERE s.doc ? 'amount'" \
+			scan-only "SELECT count(*) AS n FROM ($B2_INPUT) s"
+	fi
+} >"$WORK/timed.sql"
+"${PSQL[@]}" -f "$WORK/timed.sql"
+
+# ------------------------------------------------------------------ B3
+# pgbench, 8 clients, ecl.run_policy with statistics on and off, in the
+# order on, off, off, on (drifts of a shared machine cancel out).  After each
+# run the statistics must have grown by exactly the transactions pgbench
+# counted (on) or not at all (off).
+if selected B3; then
+	"${PSQL[@]}" -f "$SQL/40_b3_policy.sql"
+	echo "== B3: pgbench, 8 clients, ${BENCH_B3_SECONDS} s per run"
+	exact=true
+	for track in on off off on; do
+		before=$(psql -XAtc "SELECT policies_executed FROM ecl.stat_eclvm")
+		PGOPTIONS="-c ecl.track=$track" pgbench -n -c 8 -j 2 -T "$BENCH_B3_SECONDS" \
+			-f "$SQL/b3_pgbench.sql" >"$WORK/pgbench.out" 2>&1 || {
+			cat "$WORK/pgbench.out"
+			exit 1
+		}
+		after=$(psql -XAtc "SELECT policies_executed FROM ecl.stat_eclvm")
+		tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$WORK/pgbench.out")
+		txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/pgbench.out")
+		failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$WORK/pgbench.out")
+		delta=$((after - before))
+		want=$([ "$track" = on ] && echo "$txns" || echo 0)
+		[ "$delta" = "$want" ] || exact=false
+		echo "   ecl.track=$track: $tps tps, $txns transactions (${failed:-0} failed), policies_executed +$delta (expected +$want)"
+		psql -XAq -c "INSERT INTO bench.timings (bench, peer, rep, ms, n)
+			VALUES ('B3', 'track=$track', 0, $tps, '$txns:$delta:$want')"
+	done
+	psql -XAq -v exact="$exact" <<'EOF'
+WITH t AS (
+	SELECT avg(ms) FILTER (WHERE peer = 'track=on') AS tps_on,
+		   avg(ms) FILTER (WHERE peer = 'track=off') AS tps_off
+	  FROM bench.timings WHERE bench = 'B3')
+INSERT INTO bench.results (bench, peer, figure, ratio, target, met, note)
+SELECT 'B3 pgbench', 'ecl.track = on', round(tps_on::numeric) || ' tps',
+	   round((tps_on / tps_off)::numeric, 3) || ' of off',
+	   'cost <= 5%', CASE WHEN tps_on >= 0.95 * tps_off THEN 'met' ELSE 'NOT met' END,
+	   format('statistics cost %s%%', round(((1 - tps_on / tps_off) * 100)::numeric, 1))
+  FROM t
+UNION ALL
+SELECT 'B3 pgbench', 'ecl.track = off', round(tps_off::numeric) || ' tps', NULL, NULL, NULL,
+	   'mean of two runs each, order on/off/off/on'
+  FROM t
+UNION ALL
+SELECT 'B3 pgbench', 'counters after the runs',
+	   (SELECT string_agg(split_part(n, ':', 2) || '/' || split_part(n, ':', 3), ', ' ORDER BY ord)
+		  FROM (SELECT n, row_number() OVER () AS ord FROM bench.timings WHERE bench = 'B3') x),
+	   NULL, 'exact', CASE WHEN :'exact' = 'true' THEN 'met' ELSE 'NOT met' END,
+	   'policies_executed delta / expected, per run';
+EOF
+fi
+
+# ------------------------------------------------------------ B4 and B5
+if selected B4; then
+	echo "== B4: compiling a 1,000-line policy"
+	"${PSQL[@]}" -f "$SQL/50_b4_compile.sql" >/dev/null
+fi
+if selected B5; then
+	echo "== B5: 1,000,000 calls in one session"
+	"${PSQL[@]}" -f "$SQL/60_b5_memory.sql" >/dev/null
+fi
+
+# --------------------------------------------------------------- report
+"${PSQL[@]}" -f "$SQL/90_report.sql"
+{
+	echo "# ecl benchmarks (SPEC §12)"
+	echo
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), PostgreSQL $(psql -XAtc 'SHOW server_version'), $(nproc) cores," \
+		"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), repetitions: $BENCH_REPS (median), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	psql -XAt -c "SELECT line FROM bench.report ORDER BY ord"
+} >"$BENCH_OUT"
+echo
+cat "$BENCH_OUT"
