@@ -57,45 +57,6 @@ numeric_to_double(Numeric num, double *out)
 	return true;
 }
 
-/* Append ["key"] (JSON-escaped) to a path. */
-static void
-path_key(StringInfo path, const char *key, int len)
-{
-	char	   *copy = pnstrdup(key, len);
-
-	appendStringInfoChar(path, '[');
-	escape_json(path, copy);
-	appendStringInfoChar(path, ']');
-	pfree(copy);
-}
-
-/* Append .name for a plain identifier, else ["name"]. */
-static void
-path_field(StringInfo path, const char *name, int len)
-{
-	bool		plain = len > 0 && !isdigit((unsigned char) name[0]);
-
-	for (int i = 0; i < len && plain; i++)
-		plain = isalnum((unsigned char) name[i]) || name[i] == '_';
-	if (!plain)
-	{
-		path_key(path, name, len);
-		return;
-	}
-	appendStringInfoChar(path, '.');
-	appendBinaryStringInfo(path, name, len);
-}
-
-pg_noreturn static void
-bad_state(StringInfo path, const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s %s", path->data, what),
-			 errhint("The state has the shape ecl.snapshot returns (snapshot format version %d); see docs/host-and-state.md.",
-					 ECL_SNAPSHOT_VERSION)));
-}
-
 static bool
 is_object(const JsonbValue *v)
 {
@@ -111,52 +72,193 @@ is_array(const JsonbValue *v)
 
 /* ----------------------------------------------------- validating a state */
 
-typedef void (*MemberCheck) (StringInfo path, JsonbValue *v);
+/*
+ * Validation walks the whole state once per run, so the success path does
+ * no string work: the JSON path of the part being checked is a chain of
+ * frames on the C stack, rendered into text only for the error message, and
+ * numbers are range-checked by comparison, not converted.
+ */
+typedef enum PathKind
+{
+	PATH_ROOT,					/* state */
+	PATH_FIELD,					/* .name (a field of the format) */
+	PATH_KEY,					/* ["key"] (a DID, schema, store, key) */
+	PATH_INDEX					/* [i] */
+} PathKind;
+
+typedef struct Path
+{
+	const struct Path *up;
+	PathKind	kind;
+	const char *name;
+	int			len;
+	int			index;
+} Path;
+
+/* Append .name for a plain identifier, else ["name"]. */
+static void
+render_field(StringInfo buf, const char *name, int len)
+{
+	bool		plain = len > 0 && !isdigit((unsigned char) name[0]);
+
+	for (int i = 0; i < len && plain; i++)
+		plain = isalnum((unsigned char) name[i]) || name[i] == '_';
+	if (plain)
+	{
+		appendStringInfoChar(buf, '.');
+		appendBinaryStringInfo(buf, name, len);
+	}
+	else
+	{
+		appendStringInfoChar(buf, '[');
+		escape_json(buf, pnstrdup(name, len));
+		appendStringInfoChar(buf, ']');
+	}
+}
+
+static void
+render_path(StringInfo buf, const Path *p)
+{
+	if (p->up != NULL)
+		render_path(buf, p->up);
+	switch (p->kind)
+	{
+		case PATH_ROOT:
+			appendStringInfoString(buf, "state");
+			break;
+		case PATH_FIELD:
+			render_field(buf, p->name, p->len);
+			break;
+		case PATH_KEY:
+			appendStringInfoChar(buf, '[');
+			escape_json(buf, pnstrdup(p->name, p->len));
+			appendStringInfoChar(buf, ']');
+			break;
+		case PATH_INDEX:
+			appendStringInfo(buf, "[%d]", p->index);
+			break;
+	}
+}
+
+pg_noreturn static void
+bad_state(const Path *path, const char *what)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	render_path(&buf, path);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s %s", buf.data, what),
+			 errhint("The state has the shape ecl.snapshot returns (snapshot format version %d); see docs/host-and-state.md.",
+					 ECL_SNAPSHOT_VERSION)));
+}
+
+static Path
+sub_path(const Path *up, PathKind kind, const char *name, int len)
+{
+	Path		p;
+
+	p.up = up;
+	p.kind = kind;
+	p.name = name;
+	p.len = len;
+	p.index = 0;
+	return p;
+}
+
+/* Numeric constants for the range checks, made once per backend. */
+static Numeric num_zero,
+			num_one,
+			num_big,
+			num_negbig;
+
+static Numeric
+make_numeric_const(const char *text)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	Numeric		n = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+														CStringGetDatum(text),
+														ObjectIdGetDatum(InvalidOid),
+														Int32GetDatum(-1)));
+
+	MemoryContextSwitchTo(old);
+	return n;
+}
+
+static void
+make_numeric_consts(void)
+{
+	if (num_zero == NULL)
+	{
+		num_zero = make_numeric_const("0");
+		num_one = make_numeric_const("1");
+		num_big = make_numeric_const("1e308");
+		num_negbig = make_numeric_const("-1e308");
+	}
+}
+
+static int
+num_cmp(Numeric a, Numeric b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a),
+											 NumericGetDatum(b)));
+}
+
+/* Readable as a finite double (what jsonb_bridge.c accepts)? */
+static bool
+numeric_fits_double(Numeric n)
+{
+	double		d;
+
+	if (num_cmp(n, num_big) < 0 && num_cmp(n, num_negbig) > 0)
+		return true;
+	return numeric_to_double(n, &d);	/* the rare huge number: exactly */
+}
+
+typedef void (*MemberCheck) (const Path *path, JsonbValue *v);
 
 /*
  * v must be an object; check(path["key"], value) for each member.  Keys and
  * values point into the jsonb, which outlives the iteration.
  */
 static void
-check_members(StringInfo path, JsonbValue *v, MemberCheck check)
+check_members(const Path *path, JsonbValue *v, MemberCheck check)
 {
 	JsonbIterator *it;
 	JsonbIteratorToken tok;
 	JsonbValue	key;
 	JsonbValue	val;
-	int			base = path->len;
 
 	if (!is_object(v))
 		bad_state(path, "must be a JSON object");
 	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &key, true)) != WJB_DONE)
 	{
+		Path		member;
+
 		if (tok != WJB_KEY)
 			continue;
 		tok = JsonbIteratorNext(&it, &val, true);
 		Assert(tok == WJB_VALUE);
-		path_key(path, key.val.string.val, key.val.string.len);
-		check(path, &val);
-		path->data[base] = '\0';
-		path->len = base;
+		member = sub_path(path, PATH_KEY, key.val.string.val, key.val.string.len);
+		check(&member, &val);
 	}
 }
 
 static void
-check_number(StringInfo path, JsonbValue *v, bool null_ok)
+check_number(const Path *path, JsonbValue *v, bool null_ok)
 {
-	double		d;
-
 	if (null_ok && v->type == jbvNull)
 		return;
 	if (v->type != jbvNumeric)
 		bad_state(path, null_ok ? "must be a number or null" : "must be a number");
-	if (!numeric_to_double(v->val.numeric, &d))
+	if (!numeric_fits_double(v->val.numeric))
 		bad_state(path, "is out of range for double precision");
 }
 
 static void
-check_bool(StringInfo path, JsonbValue *v)
+check_bool(const Path *path, JsonbValue *v)
 {
 	if (v->type != jbvBool)
 		bad_state(path, "must be true or false");
@@ -166,17 +268,16 @@ check_bool(StringInfo path, JsonbValue *v)
 typedef struct FieldCheck
 {
 	const char *name;
-	void		(*check) (StringInfo path, JsonbValue *v);
+	void		(*check) (const Path *path, JsonbValue *v);
 } FieldCheck;
 
 static void
-check_fields(StringInfo path, JsonbValue *v, const FieldCheck *fields)
+check_fields(const Path *path, JsonbValue *v, const FieldCheck *fields)
 {
 	JsonbIterator *it;
 	JsonbIteratorToken tok;
 	JsonbValue	key;
 	JsonbValue	val;
-	int			base = path->len;
 
 	if (!is_object(v))
 		bad_state(path, "must be a JSON object");
@@ -184,32 +285,27 @@ check_fields(StringInfo path, JsonbValue *v, const FieldCheck *fields)
 	while ((tok = JsonbIteratorNext(&it, &key, true)) != WJB_DONE)
 	{
 		const FieldCheck *f;
+		Path		field;
 
 		if (tok != WJB_KEY)
 			continue;
 		tok = JsonbIteratorNext(&it, &val, true);
 		Assert(tok == WJB_VALUE);
+		field = sub_path(path, PATH_FIELD, key.val.string.val, key.val.string.len);
 		for (f = fields; f->name != NULL; f++)
 			if (strlen(f->name) == (size_t) key.val.string.len &&
 				memcmp(f->name, key.val.string.val, key.val.string.len) == 0)
 				break;
 		if (f->name == NULL)
-		{
-			path_field(path, key.val.string.val, key.val.string.len);
-			bad_state(path, "is not part of the snapshot format");
-		}
-		appendStringInfo(path, ".%s", f->name);
-		f->check(path, &val);
-		path->data[base] = '\0';
-		path->len = base;
+			bad_state(&field, "is not part of the snapshot format");
+		f->check(&field, &val);
 	}
 }
 
 static void
-check_trust_vector(StringInfo path, JsonbValue *v)
+check_trust_vector(const Path *path, JsonbValue *v)
 {
 	JsonbContainer *c;
-	int			base = path->len;
 
 	if (v->type == jbvNull)
 		return;
@@ -219,14 +315,16 @@ check_trust_vector(StringInfo path, JsonbValue *v)
 	for (int i = 0; i < ECL_TRUST_DIMS; i++)
 	{
 		JsonbValue *e = getIthJsonbValueFromContainer(c, i);
-		double		d;
 
-		appendStringInfo(path, "[%d]", i);
-		if (e->type != jbvNumeric || !numeric_to_double(e->val.numeric, &d) ||
-			!(d >= 0.0 && d <= 1.0))
-			bad_state(path, "must be a number in [0,1]");
-		path->data[base] = '\0';
-		path->len = base;
+		if (e->type != jbvNumeric || num_cmp(e->val.numeric, num_zero) < 0 ||
+			num_cmp(e->val.numeric, num_one) > 0)
+		{
+			Path		elem = sub_path(path, PATH_INDEX, NULL, 0);
+
+			elem.index = i;
+			bad_state(&elem, "must be a number in [0,1]");
+		}
+		pfree(e);
 	}
 }
 
@@ -237,7 +335,7 @@ static const FieldCheck trust_fields[] = {
 };
 
 static void
-check_trust_entry(StringInfo path, JsonbValue *v)
+check_trust_entry(const Path *path, JsonbValue *v)
 {
 	check_fields(path, v, trust_fields);
 }
@@ -249,49 +347,49 @@ static const FieldCheck identity_fields[] = {
 };
 
 static void
-check_identity(StringInfo path, JsonbValue *v)
+check_identity(const Path *path, JsonbValue *v)
 {
 	check_fields(path, v, identity_fields);
 }
 
 static void
-check_credential_set(StringInfo path, JsonbValue *v)
+check_credential_set(const Path *path, JsonbValue *v)
 {
 	check_members(path, v, check_bool);
 }
 
 static void
-check_plain_number(StringInfo path, JsonbValue *v)
+check_plain_number(const Path *path, JsonbValue *v)
 {
 	check_number(path, v, false);
 }
 
 static void
-check_number_or_null(StringInfo path, JsonbValue *v)
+check_number_or_null(const Path *path, JsonbValue *v)
 {
 	check_number(path, v, true);
 }
 
 /* store values are any JSON: what ecl.store.value may hold */
 static void
-check_any(StringInfo path, JsonbValue *v)
+check_any(const Path *path, JsonbValue *v)
 {
 }
 
 static void
-check_store_entries(StringInfo path, JsonbValue *v)
+check_store_entries(const Path *path, JsonbValue *v)
 {
 	check_members(path, v, check_any);
 }
 
 static void
-check_store_set(StringInfo path, JsonbValue *v)
+check_store_set(const Path *path, JsonbValue *v)
 {
 	check_members(path, v, check_store_entries);
 }
 
 static void
-check_personal(StringInfo path, JsonbValue *v)
+check_personal(const Path *path, JsonbValue *v)
 {
 	check_members(path, v, check_store_set);
 }
@@ -303,55 +401,52 @@ static const FieldCheck store_fields[] = {
 };
 
 static void
-check_version(StringInfo path, JsonbValue *v)
+check_version(const Path *path, JsonbValue *v)
 {
-	double		d;
-
-	if (v->type != jbvNumeric || !numeric_to_double(v->val.numeric, &d) ||
-		d != ECL_SNAPSHOT_VERSION)
+	if (v->type != jbvNumeric || num_cmp(v->val.numeric, num_one) != 0)
 		bad_state(path, psprintf("must be %d (the snapshot format version this build reads)",
 								 ECL_SNAPSHOT_VERSION));
 }
 
 static void
-check_realm(StringInfo path, JsonbValue *v)
+check_realm(const Path *path, JsonbValue *v)
 {
 	if (v->type != jbvNull && v->type != jbvString)
 		bad_state(path, "must be a string or null");
 }
 
 static void
-check_identities(StringInfo path, JsonbValue *v)
+check_identities(const Path *path, JsonbValue *v)
 {
 	check_members(path, v, check_identity);
 }
 
 static void
-check_trust(StringInfo path, JsonbValue *v)
+check_trust(const Path *path, JsonbValue *v)
 {
 	check_members(path, v, check_trust_entry);
 }
 
 static void
-check_credentials(StringInfo path, JsonbValue *v)
+check_credentials(const Path *path, JsonbValue *v)
 {
 	check_members(path, v, check_credential_set);
 }
 
 static void
-check_balances(StringInfo path, JsonbValue *v)
+check_balances(const Path *path, JsonbValue *v)
 {
 	check_members(path, v, check_plain_number);
 }
 
 static void
-check_store(StringInfo path, JsonbValue *v)
+check_store(const Path *path, JsonbValue *v)
 {
 	check_fields(path, v, store_fields);
 }
 
 static void
-check_metrics(StringInfo path, JsonbValue *v)
+check_metrics(const Path *path, JsonbValue *v)
 {
 	check_members(path, v, check_number_or_null);
 }
@@ -370,54 +465,100 @@ static const FieldCheck state_fields[] = {
 	{NULL, NULL}
 };
 
+/*
+ * States validated lately, by length and 64-bit hash of their bytes: a
+ * loop that simulates many runs on one snapshot (ecl.test_policy, a
+ * what-if over many callers) validates it once.  A false hit could only
+ * skip validation, and every lookup checks the types it reads anyway.
+ */
+#define VALIDATED_MEMORY 8
+
+typedef struct ValidatedState
+{
+	uint32		len;
+	uint64		hash;
+} ValidatedState;
+
+static ValidatedState validated[VALIDATED_MEMORY];
+static int	validated_next;
+
+static bool
+validated_lately(const ValidatedState *vs)
+{
+	for (int i = 0; i < VALIDATED_MEMORY; i++)
+		if (validated[i].len == vs->len && validated[i].hash == vs->hash)
+			return true;
+	return false;
+}
+
+static void
+remember_validated(const ValidatedState *vs)
+{
+	validated[validated_next] = *vs;
+	validated_next = (validated_next + 1) % VALIDATED_MEMORY;
+}
+
+/* the run's realm must be the state's (when the state names one) */
+static void
+check_state_realm(Jsonb *state, const char *realm)
+{
+	JsonbValue	r;
+	const char *state_realm;
+	StringInfoData a;
+	StringInfoData b;
+
+	if (getKeyJsonValueFromContainer(&state->root, "realm", 5, &r) == NULL)
+		return;
+	state_realm = r.type == jbvString ?
+		pnstrdup(r.val.string.val, r.val.string.len) : "";
+	if (strcmp(state_realm, realm) == 0)
+		return;
+
+	initStringInfo(&a);
+	initStringInfo(&b);
+	if (state_realm[0])
+		escape_json(&a, state_realm);
+	else
+		appendStringInfoString(&a, "null");
+	if (realm[0])
+		escape_json(&b, realm);
+	else
+		appendStringInfoString(&b, "null");
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("state.realm is %s but the run's realm is %s", a.data, b.data),
+			 errhint("Take the snapshot of the realm the policy runs in: ecl.snapshot(realm).")));
+}
+
 void
 ecl_state_validate(Jsonb *state, const char *realm)
 {
-	StringInfoData path;
+	Path		root_path;
 	JsonbValue	root;
-	JsonbValue	r;
+	ValidatedState vs;
 
 	if (state == NULL)
 		return;
-	initStringInfo(&path);
-	appendStringInfoString(&path, "state");
+	make_numeric_consts();
+	root_path = sub_path(NULL, PATH_ROOT, NULL, 0);
 	if (!JB_ROOT_IS_OBJECT(state) || JB_ROOT_IS_SCALAR(state))
-		bad_state(&path, "must be a JSON object");
-	root.type = jbvBinary;
-	root.val.binary.data = &state->root;
-	root.val.binary.len = VARSIZE(state) - VARHDRSZ;
-	check_fields(&path, &root, state_fields);
+		bad_state(&root_path, "must be a JSON object");
+
+	vs.len = VARSIZE(state);
+	vs.hash = hash_bytes_extended((const unsigned char *) state,
+								   VARSIZE(state), 0);
+	if (!validated_lately(&vs))
+	{
+		root.type = jbvBinary;
+		root.val.binary.data = &state->root;
+		root.val.binary.len = VARSIZE(state) - VARHDRSZ;
+		check_fields(&root_path, &root, state_fields);
+		remember_validated(&vs);
+	}
 
 	/* a snapshot of one realm says nothing about the stores of another */
-	if (realm != NULL &&
-		getKeyJsonValueFromContainer(&state->root, "realm", 5, &r) != NULL)
-	{
-		const char *state_realm = r.type == jbvString ?
-		pnstrdup(r.val.string.val, r.val.string.len) : "";
-
-		if (strcmp(state_realm, realm) != 0)
-		{
-			StringInfoData a;
-			StringInfoData b;
-
-			initStringInfo(&a);
-			initStringInfo(&b);
-			if (state_realm[0])
-				escape_json(&a, state_realm);
-			else
-				appendStringInfoString(&a, "null");
-			if (realm[0])
-				escape_json(&b, realm);
-			else
-				appendStringInfoString(&b, "null");
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("state.realm is %s but the run's realm is %s",
-							a.data, b.data),
-					 errhint("Take the snapshot of the realm the policy runs in: ecl.snapshot(realm).")));
-		}
-	}
-	pfree(path.data);
+	if (realm != NULL)
+		check_state_realm(state, realm);
 }
 
 /* ----------------------------------------------------------------- lookups */

@@ -25,11 +25,13 @@
  * It reads no table, writes nothing, sends no notification and never
  * touches the statistics (the runner's request carries track = false).
  *
- * Speed: the snapshot is validated once when the host is bound (one pass
- * over the jsonb, so a malformed state fails before the policy runs, with
- * the JSON path of the bad part), then every lookup is a binary search in
- * the jsonb (getKeyJsonValueFromContainer): nothing is converted up front,
- * a run pays only for what it reads.
+ * Speed: the snapshot is validated when the host is bound (one pass over
+ * the jsonb without string work, so a malformed state fails before the
+ * policy runs, with the JSON path of the bad part; the last few validated
+ * states are remembered by hash, so simulating many runs on one snapshot
+ * validates it once), then every lookup is a binary search in the jsonb
+ * (getKeyJsonValueFromContainer): nothing is converted up front, a run
+ * pays only for what it reads.
  *
  * Use (the runner does this for host_kind ECL_HOST_STATE):
  *
