@@ -92,6 +92,28 @@ END
 $$;
 SELECT count(*) AS failing_rows_after_do FROM ecl.store WHERE key = 'failing';
 
+-- errors that arrive by longjmp in the middle of a writing run (a statement
+-- timeout, a stack overflow while converting a payload) are reported intact
+-- and keep nothing; they used to leave the error report pointing into freed
+-- memory and crash the backend (terse: the stack hint names a setting)
+SET ecl.gas_limit = 2000000000;
+SET ecl.timeout_ms = 600000;
+SET statement_timeout = '100ms';
+SELECT ecl.eval($ecl$store_put("ledger", "timed_out", 1)
+let s = 0
+for a in x { for b in x { for c in x { s = s + 1 } } }
+return s$ecl$, (SELECT jsonb_build_object('x', jsonb_agg(g)) FROM generate_series(1, 400) g),
+	NULL, 'he-realm');
+RESET statement_timeout;
+SELECT ecl.eval($ecl$let a = []
+for i in x { a = [a] }
+emit "too_deep", a$ecl$, (SELECT jsonb_build_object('x', jsonb_agg(g)) FROM generate_series(1, 200000) g),
+	NULL, 'he-realm');
+RESET ecl.timeout_ms;
+RESET ecl.gas_limit;
+SELECT (SELECT count(*) FROM ecl.store WHERE key = 'timed_out') AS timed_out_rows,
+	(SELECT count(*) FROM ecl.events WHERE event = 'too_deep') AS too_deep_events;
+
 -- ------------------------------------ writes follow the calling transaction
 BEGIN;
 SELECT passed FROM ecl.run_policy('he_write_then_decide', 'did:regress:he-alice', 'he-realm', '{"key": "rolled_back", "amount": 5}');

@@ -996,6 +996,33 @@ discard_events(EclTableHost *h)
 	h->events_emitted = 0;
 }
 
+/*
+ * Re-raise an error saved with CopyErrorData after the subtransaction is
+ * gone.  CopyErrorData copies every string, including filename, funcname
+ * and the message domains, into the current context (the run's, which the
+ * runner deletes as the error passes through it); ReThrowError copies the
+ * message fields again but keeps those four pointers.  Left in the run's
+ * context they dangle by the time the error is sent to the client, which
+ * crashed the backend (a statement timeout or a stack overflow during a
+ * run that writes).  ErrorContext lives exactly as long as the error.
+ */
+static void
+rethrow_saved_error(ErrorData *edata)
+{
+	MemoryContext old = MemoryContextSwitchTo(ErrorContext);
+
+	if (edata->filename)
+		edata->filename = pstrdup(edata->filename);
+	if (edata->funcname)
+		edata->funcname = pstrdup(edata->funcname);
+	if (edata->domain)
+		edata->domain = pstrdup(edata->domain);
+	if (edata->context_domain)
+		edata->context_domain = pstrdup(edata->context_domain);
+	MemoryContextSwitchTo(old);
+	ReThrowError(edata);
+}
+
 void
 ecl_table_host_execute(EclTableHost *h, bool writes, EclHostRunFn fn,
 					   void *arg)
@@ -1042,7 +1069,7 @@ ecl_table_host_execute(EclTableHost *h, bool writes, EclHostRunFn fn,
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
 		discard_events(h);
-		ReThrowError(edata);
+		rethrow_saved_error(edata);
 	}
 	PG_END_TRY();
 
