@@ -72,6 +72,10 @@ SELECT pg_temp.ecl_error('return ' || repeat('(', 500) || '1' || repeat(')', 500
 SELECT pg_temp.ecl_error('return ' || repeat('[', 300) || repeat(']', 300));
 -- its hint does not point at ecl.max_stack_depth, which cannot raise it
 SELECT ecl.compile('return ' || repeat('-', 250) || '1');
+-- a value nested deeper than 1024 levels cannot be converted to text (EC005)
+SELECT ecl.eval($$let a = []
+for i in x { a = [a] }
+return "" + a$$, (SELECT jsonb_build_object('x', jsonb_agg(g)) FROM generate_series(1, 1100) g));
 
 -- EC006: type errors name the operation and the types; missing input fields
 -- name the identifier

@@ -67,10 +67,14 @@ hint_for(const ecl_error *err)
 		case ECL_ERR_TIMEOUT:
 			return "Raise ecl.timeout_ms, or make the policy do less work.";
 		case ECL_ERR_STACK:
-			/* the compiler's nesting limits are fixed: no setting raises them */
+			/* only the operand stack has a setting; nesting limits are fixed */
+			if (strncmp(err->message, "program needs a stack", 21) == 0)
+				return "The operand stack limit is ecl.max_stack_depth; deeply nested expressions need more.";
 			if (strncmp(err->message, "nesting too deep", 16) == 0)
 				return "Nesting and operator chains have fixed limits in the compiler; split the expression with let variables.";
-			return "The operand stack limit is ecl.max_stack_depth; deeply nested expressions need more.";
+			if (strncmp(err->message, "value nested deeper", 19) == 0)
+				return "Arrays and objects have a fixed nesting limit; no setting raises it.";
+			return NULL;
 		case ECL_ERR_BYTECODE:
 			return "Bytecode must come from ecl.compile() of the same extension version and must not be modified.";
 		case ECL_ERR_READ_ONLY:
