@@ -23,6 +23,12 @@ SELECT ecl.eval('return a * a', '{"a": 1e150}')::float8 AS big,
 SELECT ecl.eval('return a', '{"a": 0.1000000000000000055511151231257827}') AS rounds_to_double,
        ecl.eval('return a', '{"a": 1e-400}') AS underflows_to_zero,
        ecl.eval('return a', '{"a": -1.7976931348623157e308}')::float8 AS most_negative;
+-- subnormal doubles are numbers too: read exactly, printed as their
+-- shortest text, so they come back as the same jsonb value
+SELECT ecl.eval('return a', '{"a": 5e-324}') = '5e-324'::jsonb AS smallest_subnormal,
+       ecl.eval('return a', '{"a": 2.5e-310}') = '2.5e-310'::jsonb AS subnormal,
+       ecl.eval('return a / 2', '{"a": 1e-323}') = '5e-324'::jsonb AS computed_subnormal,
+       ecl.eval('return a * 1e300', '{"a": 5e-324}')::float8 AS scaled_up;
 -- a jsonb number outside the double range is 22003
 SELECT ecl.eval('return a', '{"a": 1e400}');
 

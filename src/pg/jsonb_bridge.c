@@ -42,10 +42,13 @@ numeric_to_ecl_number(Numeric num, ecl_value *out, ecl_error *err)
 	double		d;
 	char	   *end;
 
-	/* jsonb never holds NaN or infinities, so only range can fail */
-	errno = 0;
+	/*
+	 * jsonb never holds NaN or infinities, so only range can fail, and only
+	 * upwards: strtod also reports ERANGE for a subnormal result (5e-324)
+	 * and for an underflow to zero (1e-400), and both are the nearest double.
+	 */
 	d = strtod(text, &end);
-	if (isinf(d) || (errno == ERANGE && d != 0.0))
+	if (isinf(d))
 	{
 		/* name the number in scientific notation: it has 300+ digits */
 		char	   *sci = numeric_out_sci(num, 3);
@@ -57,7 +60,6 @@ numeric_to_ecl_number(Numeric num, ecl_value *out, ecl_error *err)
 		pfree(text);
 		return ECL_FAIL;
 	}
-	/* underflow to zero (e.g. 1e-400) is the nearest double: accepted */
 	pfree(text);
 	*out = ecl_number(d);
 	return ECL_OK;
