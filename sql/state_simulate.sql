@@ -216,6 +216,14 @@ SELECT * FROM ecl.test_policy('ss_writer', '[{"expect": {"valeu": 1}}]');
 SELECT * FROM ecl.test_policy('ss_writer', '[{"inptu": {}}]');
 SELECT * FROM ecl.test_policy('ss_writer', '[]');
 
+-- subnormal numbers in a state read as the nearest double, as in jsonb
+-- input and the table host (they were refused, so simulate differed)
+SELECT (ecl.simulate('ss_reader', 'did:regress:ss-a', 'ss-realm', '{}',
+		'{"balances": {"did:regress:ss-a": 5e-324},
+		  "trust": {"did:regress:ss-a": {"realm": [5e-324, 0, 0, 0, 0, 0]}}}')).value
+		-> 2 = '5e-324'::jsonb AS subnormal_balance,
+	   ecl.eval('return a > 0', '{"a": 5e-324}') AS subnormal_input;
+
 -- ------------------------------------------------------------ privileges
 CREATE ROLE regress_ss_exec IN ROLE ecl_executor;
 CREATE ROLE regress_ss_admin IN ROLE ecl_admin;

@@ -48,10 +48,10 @@ numeric_to_double(Numeric num, double *out)
 	char	   *end;
 	double		d;
 
-	errno = 0;
+	/* ERANGE also flags subnormals and underflow: the nearest double, fine */
 	d = strtod(text, &end);
 	pfree(text);
-	if (isinf(d) || (errno == ERANGE && d != 0.0))
+	if (isinf(d))
 		return false;
 	*out = d;
 	return true;
