@@ -17,6 +17,7 @@ typedef struct builtin_call
 	ecl_opcode	op;
 	const ecl_value *args;
 	ecl_error  *err;
+	bool		mana_charged;	/* this instruction has paid its I/O cost */
 } builtin_call;
 
 const char *
@@ -171,6 +172,29 @@ host_number(builtin_call *c, const char *entry, double d)
 	return ECL_OK;
 }
 
+/*
+ * Mana meters I/O (SPEC §2.7): a network or storage instruction costs its gas
+ * in mana when it actually calls the host, once however many host calls it
+ * needs (store_put_nested reads and writes).  `trust` served from the run's
+ * cache and a null did answered without the host cost no mana.
+ */
+static ecl_status
+charge_mana(builtin_call *c)
+{
+	const ecl_opcode_info *info = &ecl_opcode_table[c->op];
+	ecl_vm_state *vm = c->vm;
+
+	if (c->mana_charged ||
+		(info->layer != ECL_LAYER_NETWORK && info->layer != ECL_LAYER_STORAGE))
+		return ECL_OK;
+	c->mana_charged = true;
+	vm->mana += info->gas;
+	if (vm->mana > vm->ctx->limits.mana_limit)
+		return ecl_error_set(c->err, ECL_ERR_MANA, 0, 0, "mana limit %lld exceeded",
+							 (long long) vm->ctx->limits.mana_limit);
+	return ECL_OK;
+}
+
 /* ------------------------------------------------------------------ trust */
 
 static ecl_status
@@ -184,6 +208,8 @@ load_trust(builtin_call *c, const ecl_string *did, ecl_value *out)
 	{
 		if (vm->ctx->host->load_trust == NULL)
 			return no_host(c, "load_trust");
+		if (charge_mana(c) != ECL_OK)
+			return ECL_FAIL;
 		if (vm->ctx->host->load_trust(vm->ctx->host_ctx, did, &t, c->err) != ECL_OK)
 			return host_failed(c, "load_trust");
 		for (int i = 0; i < ECL_TRUST_DIMS; i++)
@@ -680,6 +706,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 			{
 				if (h->has_credential == NULL)
 					return no_host(c, "has_credential");
+				if (charge_mana(c) != ECL_OK)
+					return ECL_FAIL;
 				if (h->has_credential(hctx, did, s1, &b, c->err) != ECL_OK)
 					return host_failed(c, "has_credential");
 			}
@@ -693,6 +721,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 			{
 				if (h->resolve_did == NULL)
 					return no_host(c, "resolve_did");
+				if (charge_mana(c) != ECL_OK)
+					return ECL_FAIL;
 				if (h->resolve_did(hctx, did, &b, c->err) != ECL_OK)
 					return host_failed(c, "resolve_did");
 			}
@@ -706,6 +736,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 			{
 				if (h->get_balance == NULL)
 					return no_host(c, "get_balance");
+				if (charge_mana(c) != ECL_OK)
+					return ECL_FAIL;
 				if (h->get_balance(hctx, did, &d, c->err) != ECL_OK)
 					return host_failed(c, "get_balance");
 				if (host_number(c, "get_balance", d) != ECL_OK)
@@ -748,6 +780,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 		case ECL_OP_EMIT:
 			if (h->emit == NULL)
 				return no_host(c, "emit");
+			if (charge_mana(c) != ECL_OK)
+				return ECL_FAIL;
 			if (h->emit(hctx, vm->program->consts[arg].u.str, c->args[0], c->err) != ECL_OK)
 				return host_failed(c, "emit");
 			return ECL_OK;
@@ -758,6 +792,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 			if (h->store_get == NULL)
 				return no_host(c, "store_get");
 			*out = ecl_null();
+			if (charge_mana(c) != ECL_OK)
+				return ECL_FAIL;
 			if (h->store_get(hctx, a, s1, s2, personal, out, c->err) != ECL_OK)
 				return host_failed(c, "store_get");
 			return ECL_OK;
@@ -767,6 +803,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 				return ECL_FAIL;
 			if (h->store_put == NULL)
 				return no_host(c, "store_put");
+			if (charge_mana(c) != ECL_OK)
+				return ECL_FAIL;
 			if (h->store_put(hctx, s1, s2, c->args[2], personal, c->err) != ECL_OK)
 				return host_failed(c, "store_put");
 			*out = ecl_bool(true);
@@ -778,6 +816,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 			if (h->store_delete == NULL)
 				return no_host(c, "store_delete");
 			b = false;
+			if (charge_mana(c) != ECL_OK)
+				return ECL_FAIL;
 			if (h->store_delete(hctx, s1, s2, personal, &b, c->err) != ECL_OK)
 				return host_failed(c, "store_delete");
 			*out = ecl_bool(b);
@@ -788,6 +828,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 			if (h->store_exists == NULL)
 				return no_host(c, "store_exists");
 			b = false;
+			if (charge_mana(c) != ECL_OK)
+				return ECL_FAIL;
 			if (h->store_exists(hctx, s1, personal, &b, c->err) != ECL_OK)
 				return host_failed(c, "store_exists");
 			*out = ecl_bool(b);
@@ -798,6 +840,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 			if (h->store_count == NULL)
 				return no_host(c, "store_count");
 			d = 0;
+			if (charge_mana(c) != ECL_OK)
+				return ECL_FAIL;
 			if (h->store_count(hctx, s1, personal, &d, c->err) != ECL_OK)
 				return host_failed(c, "store_count");
 			if (host_number(c, "store_count", d) != ECL_OK)
@@ -821,6 +865,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 				}
 				if (h->store_list_keys == NULL)
 					return no_host(c, "store_list_keys");
+				if (charge_mana(c) != ECL_OK)
+					return ECL_FAIL;
 				if (h->store_list_keys(hctx, a, s1, s2, limit, out, c->err) != ECL_OK)
 					return host_failed(c, "store_list_keys");
 				return ECL_OK;
@@ -839,6 +885,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 					return no_host(c, "store_get");
 				if (c->op == ECL_OP_STORE_PUT_NESTED && h->store_put == NULL)
 					return no_host(c, "store_put");
+				if (charge_mana(c) != ECL_OK)
+					return ECL_FAIL;
 				if (h->store_get(hctx, a, s1, s2, false, &entry, c->err) != ECL_OK)
 					return host_failed(c, "store_get");
 				if (c->op == ECL_OP_STORE_GET_NESTED)
@@ -852,6 +900,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 										 "store_put_nested: entry '%s' holds a %s, not an object",
 										 s2->data, ecl_type_name((ecl_type) entry.type));
 				if (set_path(c, entry, segs, nsegs, c->args[3], &v) != ECL_OK)
+					return ECL_FAIL;
+				if (charge_mana(c) != ECL_OK)
 					return ECL_FAIL;
 				if (h->store_put(hctx, s1, s2, v, false, c->err) != ECL_OK)
 					return host_failed(c, "store_put");
@@ -869,6 +919,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 					return no_host(c, "store_get");
 				if (h->store_put == NULL)
 					return no_host(c, "store_put");
+				if (charge_mana(c) != ECL_OK)
+					return ECL_FAIL;
 				if (h->store_get(hctx, a, s1, s2, false, &entry, c->err) != ECL_OK)
 					return host_failed(c, "store_get");
 				if (entry.type == ECL_T_ARRAY)
@@ -885,6 +937,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 				if (n > 0)
 					memcpy(v.u.arr->items, entry.u.arr->items, (size_t) n * sizeof(ecl_value));
 				v.u.arr->items[n] = c->args[2];
+				if (charge_mana(c) != ECL_OK)
+					return ECL_FAIL;
 				if (h->store_put(hctx, s1, s2, v, false, c->err) != ECL_OK)
 					return host_failed(c, "store_put");
 				*out = ecl_number(n + 1);
@@ -899,7 +953,7 @@ ecl_status
 ecl_vm_builtin(ecl_vm_state *vm, ecl_opcode op, uint32_t arg,
 			   const ecl_value *args, ecl_value *out, ecl_error *err)
 {
-	builtin_call c = {vm, op, args, err};
+	builtin_call c = {vm, op, args, err, false};
 
 	switch (op)
 	{

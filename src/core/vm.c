@@ -138,7 +138,6 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 	uint64_t	steps = 0;
 	uint64_t	count = 0;		/* gas << COUNT_SHIFT | steps since steps */
 	uint64_t	count_check;	/* slow path when count exceeds this */
-	int64_t		mana = ECL_BASE_MANA;
 	int64_t		layer_gas[ECL_LAYER_COUNT] = {0};
 	ecl_status	status = ECL_OK;
 	ecl_value	tmp;
@@ -194,8 +193,9 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 	vm.program = p;
 	vm.ctx = ctx;
 	vm.alloc = A;
+	vm.mana = ECL_BASE_MANA;
 
-	if (mana > ctx->limits.mana_limit)
+	if (vm.mana > ctx->limits.mana_limit)
 	{
 		ecl_error_set(err, ECL_ERR_MANA, 0, 0, "mana limit %lld exceeded",
 					  (long long) ctx->limits.mana_limit);
@@ -700,16 +700,7 @@ resume:
 		ecl_value  *args = sp - info->pop;
 
 		if (info->layer != ECL_LAYER_COMPUTE)
-		{
 			layer_gas[info->layer] += info->gas;
-			if (info->layer == ECL_LAYER_NETWORK || info->layer == ECL_LAYER_STORAGE)
-			{
-				mana += info->gas;
-				if (mana > ctx->limits.mana_limit)
-					FAIL(ECL_ERR_MANA, "mana limit %lld exceeded",
-						 (long long) ctx->limits.mana_limit);
-			}
-		}
 		if ((info->flags & ECL_F_WRITE) && ctx->read_only)
 			FAIL(ECL_ERR_READ_ONLY, "%s is not allowed in a read-only evaluation",
 				 ecl_vm_function_name((ecl_opcode) op));
@@ -802,7 +793,7 @@ finish:
 		layer_gas[ECL_LAYER_STORAGE] - layer_gas[ECL_LAYER_REALM];
 	memcpy(res->gas_by_layer, layer_gas, sizeof(layer_gas));
 	res->gas_used = gas;
-	res->mana_used = mana;
+	res->mana_used = vm.mana;
 	res->steps = steps;
 	ecl_free(A, stack);
 	ecl_free(A, locals);

@@ -18,13 +18,16 @@ typedef struct ecl_vm_state
 	/* `input`: materialised at most once per run */
 	bool		have_input;
 	ecl_value	input;
+	/* ECL_BASE_MANA plus the I/O cost of every host call made so far */
+	int64_t		mana;
 } ecl_vm_state;
 
 /*
  * Execute one built-in or host instruction (TRUST_NORM .. STORE_APPEND_LIST,
  * CALLER_TRUST).  args points at its ecl_opcode_table[op].pop arguments
  * (first argument first); *out receives the result when the instruction
- * pushes one.  Gas, mana and the read-only check are done by the caller.
+ * pushes one.  Gas and the read-only check are done by the caller; mana is
+ * charged here, where the host is actually called.
  * Errors leave line/column 0: the loop fills in the instruction's position.
  */
 ecl_status	ecl_vm_builtin(ecl_vm_state *vm, ecl_opcode op, uint32_t arg,

@@ -49,7 +49,7 @@ disassemble(const ecl_program *p, char *buf, size_t bufsize)
 static void
 compile_load(compiled *c, const char *src, const char *policy)
 {
-	ecl_compile_options opts = {policy};
+	ecl_compile_options opts = {policy, false};
 	uint8_t    *bytes;
 	size_t		len;
 

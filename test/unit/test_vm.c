@@ -672,10 +672,14 @@ UNIT_TEST(vm_mana_limit)
 	UNIT_ASSERT_EQ_INT(T.host.calls_load_trust, 0);
 	T.ctx.limits.mana_limit = 110;
 	ASSERT_VALUE(NULL, "LOAD_CALLER; LOAD_TRUST; TRUST_NORM; RETURN", 0, "0");
-	/* cached caller trust still charges its instruction */
+	/* mana is paid per host call: the cached caller trust costs gas only */
 	T.ctx.limits.mana_limit = 1000;
 	ASSERT_VALUE(NULL, "CALLER_TRUST; POP; CALLER_TRUST; TRUST_NORM; RETURN", 0, "0");
-	UNIT_ASSERT_EQ_INT(T.res.mana_used, 210);
+	UNIT_ASSERT_EQ_INT(T.res.mana_used, 110);
+	UNIT_ASSERT_EQ_INT(T.res.gas_by_layer[ECL_LAYER_NETWORK], 200);
+	/* a null did is answered without the host: no mana */
+	ASSERT_VALUE(NULL, "PUSH_NULL; LOAD_TRUST; TRUST_NORM; RETURN", 0, "0");
+	UNIT_ASSERT_EQ_INT(T.res.mana_used, ECL_BASE_MANA);
 	UNIT_ASSERT_EQ_INT(T.host.calls_load_trust, 2);	/* one per run */
 	/* the base mana alone can exceed a tiny limit */
 	T.ctx.limits.mana_limit = 5;
