@@ -60,64 +60,15 @@ match_word(json_parser *p, const char *word)
 	return true;
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* reads XXXX after "\u"; -1 when malformed */
 static int32_t
 read_hex4(json_parser *p)
 {
-	int32_t		v = 0;
+	int32_t		v = ecl_hex4(p->s + p->pos, p->len - p->pos);
 
-	if (p->len - p->pos < 4)
-		return -1;
-	for (int i = 0; i < 4; i++)
-	{
-		int			d = hex_digit(p->s[p->pos + i]);
-
-		if (d < 0)
-			return -1;
-		v = v * 16 + d;
-	}
-	p->pos += 4;
+	if (v >= 0)
+		p->pos += 4;
 	return v;
-}
-
-static size_t
-put_utf8(char *dst, uint32_t cp)
-{
-	if (cp < 0x80)
-	{
-		dst[0] = (char) cp;
-		return 1;
-	}
-	if (cp < 0x800)
-	{
-		dst[0] = (char) (0xC0 | (cp >> 6));
-		dst[1] = (char) (0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000)
-	{
-		dst[0] = (char) (0xE0 | (cp >> 12));
-		dst[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
-		dst[2] = (char) (0x80 | (cp & 0x3F));
-		return 3;
-	}
-	dst[0] = (char) (0xF0 | (cp >> 18));
-	dst[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
-	dst[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
-	dst[3] = (char) (0x80 | (cp & 0x3F));
-	return 4;
 }
 
 /*
@@ -231,7 +182,7 @@ parse_string(json_parser *p, ecl_value *out)
 					}
 					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 				}
-				n += put_utf8(buf + n, (uint32_t) cp);
+				n += ecl_utf8_encode((uint32_t) cp, buf + n);
 				break;
 			default:
 				p->pos--;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ecl/lexer.h"
+#include "utf8.h"
 
 static const char *const token_names[ECL_TOK_COUNT] = {
 #define ECL_X_TOKEN_NAME(kind, desc, kw) desc,
@@ -49,86 +50,6 @@ ecl_lexer_init(ecl_lexer *lx, ecl_arena *arena, const char *src, size_t len)
 }
 
 /*
- * Decode one UTF-8 sequence at s (avail bytes).  Returns its length, or 0
- * when it is not well-formed (overlong forms, surrogates and code points
- * above U+10FFFF are rejected, as RFC 3629 requires).
- */
-static size_t
-utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
-{
-	uint32_t	c = s[0];
-	size_t		n;
-	uint32_t	min;
-
-	if (c < 0x80)
-	{
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF)
-	{
-		n = 2;
-		c &= 0x1F;
-		min = 0x80;
-	}
-	else if (c >= 0xE0 && c <= 0xEF)
-	{
-		n = 3;
-		c &= 0x0F;
-		min = 0x800;
-	}
-	else if (c >= 0xF0 && c <= 0xF4)
-	{
-		n = 4;
-		c &= 0x07;
-		min = 0x10000;
-	}
-	else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-	{
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/* Encode cp (valid scalar value) as UTF-8 into out; returns the length. */
-static size_t
-utf8_encode(uint32_t cp, char *out)
-{
-	if (cp < 0x80)
-	{
-		out[0] = (char) cp;
-		return 1;
-	}
-	if (cp < 0x800)
-	{
-		out[0] = (char) (0xC0 | (cp >> 6));
-		out[1] = (char) (0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000)
-	{
-		out[0] = (char) (0xE0 | (cp >> 12));
-		out[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char) (0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char) (0xF0 | (cp >> 18));
-	out[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char) (0x80 | (cp & 0x3F));
-	return 4;
-}
-
-/*
  * Look at the character at the current position without consuming it.
  * Returns its byte length (0 at the end of input) or fails on invalid UTF-8.
  */
@@ -143,7 +64,7 @@ peek_char(ecl_lexer *lx, uint32_t *cp, size_t *nbytes, ecl_error *err)
 		*nbytes = 0;
 		return ECL_OK;
 	}
-	n = utf8_decode((const unsigned char *) lx->src + lx->pos,
+	n = ecl_utf8_decode((const unsigned char *) lx->src + lx->pos,
 					lx->len - lx->pos, cp);
 	if (n == 0)
 		return ecl_error_set(err, ECL_ERR_SYNTAX, lx->line, lx->column,
@@ -276,33 +197,11 @@ skip_space_and_comments(ecl_lexer *lx, bool *saw_newline, uint32_t *nl_line,
 	}
 }
 
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Read 4 hex digits after "\u" (pos at the first digit); -1 if malformed. */
 static long
 read_hex4(const ecl_lexer *lx)
 {
-	long		v = 0;
-
-	for (size_t i = 0; i < 4; i++)
-	{
-		int			h = hex_value(byte_at(lx, i));
-
-		if (h < 0)
-			return -1;
-		v = v * 16 + h;
-	}
-	return v;
+	return ecl_hex4(lx->src + lx->pos, lx->len - lx->pos);
 }
 
 static ecl_status
@@ -427,7 +326,7 @@ lex_string(ecl_lexer *lx, ecl_token *tok, ecl_error *err)
 					if (u == 0)
 						return ecl_error_set(err, ECL_ERR_SYNTAX, esc_line, esc_col,
 											 "invalid escape in string: \\u0000 is not allowed");
-					olen += utf8_encode((uint32_t) u, out + olen);
+					olen += ecl_utf8_encode((uint32_t) u, out + olen);
 					continue;	/* position already advanced */
 				}
 			default:

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "ecl/value.h"
+#include "utf8.h"
 
 #if defined(__GNUC__)
 #define ecl_likely(x)	__builtin_expect(!!(x), 1)
@@ -26,11 +27,6 @@
  */
 #define ECL_MAX_WALK_DEPTH	(4 * ECL_MAX_NESTING)
 
-/* true when s[0..len) is well-formed UTF-8 (no surrogates, no overlongs) */
-bool		ecl_utf8_valid(const char *s, size_t len);
-
-/* number of code points in well-formed (or at least lead-byte-correct) UTF-8 */
-size_t		ecl_utf8_count(const char *s, size_t len);
 
 /* A string value of the given type (STRING or DID). */
 ecl_status	ecl_stringish_new(const ecl_alloc *a, ecl_type type, const char *data,
