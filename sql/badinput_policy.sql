@@ -174,6 +174,9 @@ SELECT pg_temp.try($$SELECT value::text FROM ecl.run_policy('bad_tamper', NULL, 
 SELECT pg_temp.try($$SELECT ecl.rate_limit_reset(NULL)::text$$) AS reset_all_accounts;
 SELECT pg_temp.try($$SELECT ecl.rate_limit_reset('')::text$$) AS reset_empty_did;
 SELECT pg_temp.try($$SELECT ecl.rate_limit_reset(repeat('d', 100000))::text$$) AS reset_long_did;
+SELECT pg_temp.try($$SELECT count(*)::text FROM ecl.rate_limit_accounts()$$) AS accounts_after_reset;
+-- the cache invalidation trigger function is not callable on its own
+SELECT pg_temp.try($$SELECT ecl.policies_changed()$$) AS trigger_called_directly;
 
 -- every run counted above ended as passed, denied or error
 SELECT e.policies_executed - b.policies_executed AS executed,

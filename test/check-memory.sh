@@ -14,6 +14,7 @@
 #      reads/writes outside palloc'd blocks (libsodium, libc, stack), use of
 #      uninitialised values in conditions, and backend crashes.  Leaks are
 #      not checked there (memory contexts free in bulk).
+#      CHECK_MEMORY_BACKEND_ONLY=1 skips steps 1 and 2.
 #
 # Each step prints the valgrind errors it found; the script fails if any.
 set -u
@@ -32,6 +33,7 @@ fi
 step() { printf '\n=== %s\n' "$*"; }
 
 # ---------------------------------------------------------- 1. unit tests
+if [ "${CHECK_MEMORY_BACKEND_ONLY:-0}" != 1 ]; then
 step "core unit tests under valgrind memcheck (leaks: definite, indirect)"
 make -s -C test/unit >/dev/null 2>&1 ||
 	make -C test/unit 2>&1 | tail -n 20
@@ -63,7 +65,7 @@ for h in fuzz_compile fuzz_bytecode fuzz_program fuzz_json; do
 	[ -d "test/fuzz/regressions/$h" ] && inputs+=("test/fuzz/regressions/$h")
 	if [ -d "test/fuzz/build/corpus/$h" ]; then
 		list=$(mktemp -d /tmp/ecl-memcheck-corpus.XXXXXX)
-		find "test/fuzz/build/corpus/$h" -type f | head -n "$max" | xargs -r cp -t "$list"
+		find "test/fuzz/build/corpus/$h" -type f | head -n "$max" | xargs -r cp -t "$list" 2>/dev/null
 		inputs+=("$list")
 	fi
 	if out=$("${VALGRIND[@]}" "test/fuzz/build/replay_$h" "${inputs[@]}" 2>&1); then
@@ -75,6 +77,7 @@ for h in fuzz_compile fuzz_bytecode fuzz_program fuzz_json; do
 	fi
 	[ -n "${list:-}" ] && rm -rf "$list" && list=
 done
+fi
 
 # ------------------------------------------ 3. backend under valgrind
 if [ "${CHECK_MEMORY_BACKEND:-1}" != 0 ]; then
@@ -93,6 +96,7 @@ port = 54329
 unix_socket_directories = '$WORK'
 listen_addresses = ''
 max_connections = 10
+log_line_prefix = '%m [%p] '
 EOF
 	# errors go to one log per process; the postmaster itself is exempt from
 	# --error-exitcode so that the cluster stops normally
@@ -106,13 +110,36 @@ EOF
 	PGHOST=$WORK PGPORT=54329 PGUSER=$([ "$(id -u)" -eq 0 ] && echo postgres || id -un) \
 		make installcheck REGRESS="$SUITES" >"$WORK/regress.out" 2>&1
 	regress_rc=$?
+	[ -f regression.diffs ] && cp regression.diffs "$WORK/"
 	grep -E '\.\.\. |tests' "$WORK/regress.out"
 	"${RUN[@]}" "$BINDIR/pg_ctl" -D "$WORK/data" -m fast -w -t 300 stop >/dev/null
-	errors=$(cat "$WORK"/vg.*.log 2>/dev/null | grep -cE '^==[0-9]+== (Invalid|Conditional|Use of uninit|Syscall param|Mismatched|Source and destination)')
+	# The server's own reports are known and benign without its suppression
+	# file (uninitialised struct padding written to WAL and to the relcache
+	# init file; Debian's build has no USE_VALGRIND).  A report counts when
+	# the extension is on its stack.  Not when it is only named as the
+	# origin: the origin of stack bytes is whichever function last had a
+	# frame there (the first insert into a fresh table with an index reports
+	# WAL padding "created by" _bt_getroot, or by push_value in
+	# jsonb_bridge.c when an ECL run did the insert).
+	perl -e '
+		my $ours = qr{ecl\.so|/src/(?:pg|core)/|\b(?:'"$(cd src && ls pg/*.c core/*.c | xargs -n1 basename | sed 's/\.c$//' | paste -sd'|')"')\.c:};
+		local $/ = "";
+		for my $f (@ARGV) {
+			open my $fh, "<", $f or next;
+			my $log = do { local $/; <$fh> };
+			for my $block (split /^==\d+== \n/m, $log) {
+				next unless $block =~ /^==\d+== (Invalid|Conditional|Use of uninit|Syscall param|Mismatched|Source and destination|Argument)/m;
+				# the stack of the report, without the origin section
+				(my $stack = $block) =~ s/^==\d+==  (?:Address|Uninitialised value was created|Block was alloc).*//ms;
+				print $block, "\n" if $stack =~ $ours;
+			}
+		}' "$WORK"/vg.*.log >"$WORK/ecl-errors.txt"
+	errors=$(grep -cE '^==[0-9]+== (Invalid|Conditional|Use of uninit|Syscall param|Mismatched|Source and destination|Argument)' "$WORK/ecl-errors.txt")
+	server=$(cat "$WORK"/vg.*.log | grep -cE '^==[0-9]+== (Invalid|Conditional|Use of uninit|Syscall param|Mismatched|Source and destination|Argument)')
+	echo "valgrind reports: $errors involving the extension, $((server - errors)) in the server alone (not counted)"
 	if [ "$regress_rc" -ne 0 ] || [ "$errors" -ne 0 ]; then
 		echo "backend under valgrind: FAILED (pg_regress status $regress_rc, $errors valgrind errors)"
-		grep -lE '^==[0-9]+== (Invalid|Conditional|Use of uninit)' "$WORK"/vg.*.log | head -n 3 |
-			xargs -r head -n 60
+		head -n 80 "$WORK/ecl-errors.txt"
 		echo "logs kept in $WORK"
 		failed=$((failed + 1))
 	else
