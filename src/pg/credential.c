@@ -31,6 +31,8 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "did_key.h"
@@ -141,6 +143,75 @@ issuer_public_key(const char *issuer, bytea *stored,
 	return ecl_did_key_decode(issuer, strlen(issuer), pk) == ECL_DID_KEY_OK;
 }
 
+/*
+ * Verified signatures, per backend.  Ed25519 verification is the most
+ * expensive step of has_credential (tens of microseconds, more than the
+ * lookup itself), and an RLS policy or WHERE clause asks about the same
+ * credentials statement after statement.  The answer depends only on the
+ * bytes (public key, message, signature), so it is remembered under the
+ * BLAKE2b-256 digest of exactly those bytes (key and signature have fixed
+ * lengths, so the concatenation is unambiguous).  An UPDATE of any signed
+ * field, of the signature or of the issuer's key yields another digest and
+ * a fresh verification; revocation, expiry and the issuer's revoked flag
+ * are not part of the digest and are checked on every call.  The table is
+ * bounded and simply emptied when full.
+ */
+#define SIGNATURE_CACHE_MAX 32768
+
+typedef struct VerifiedSignature
+{
+	uint8		digest[crypto_generichash_BYTES];	/* key */
+	bool		valid;
+} VerifiedSignature;
+
+static HTAB *signature_cache = NULL;
+
+static HTAB *
+signature_cache_create(void)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = crypto_generichash_BYTES;
+	ctl.entrysize = sizeof(VerifiedSignature);
+	return hash_create("ecl verified signatures", 1024, &ctl,
+					   HASH_ELEM | HASH_BLOBS);
+}
+
+static bool
+signature_verifies_cached(const unsigned char *signature,
+						  const unsigned char *msg, size_t msglen,
+						  const unsigned char pk[crypto_sign_PUBLICKEYBYTES])
+{
+	crypto_generichash_state state;
+	uint8		digest[crypto_generichash_BYTES];
+	VerifiedSignature *entry;
+	bool		valid;
+
+	crypto_generichash_init(&state, NULL, 0, sizeof(digest));
+	crypto_generichash_update(&state, pk, crypto_sign_PUBLICKEYBYTES);
+	crypto_generichash_update(&state, signature, crypto_sign_BYTES);
+	crypto_generichash_update(&state, msg, msglen);
+	crypto_generichash_final(&state, digest, sizeof(digest));
+
+	if (signature_cache == NULL)
+		signature_cache = signature_cache_create();
+	entry = hash_search(signature_cache, digest, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry->valid;
+
+	valid = crypto_sign_verify_detached(signature, msg, msglen, pk) == 0;
+
+	if (hash_get_num_entries(signature_cache) >= SIGNATURE_CACHE_MAX)
+	{
+		hash_destroy(signature_cache);
+		signature_cache = signature_cache_create();
+	}
+	entry = hash_search(signature_cache, digest, HASH_ENTER, NULL);
+	entry->valid = valid;
+	return valid;
+}
+
 static bool
 credential_signature_verifies(const CredentialFacts *c)
 {
@@ -162,9 +233,9 @@ credential_signature_verifies(const CredentialFacts *c)
 							c->issued_at, c->expires, c->expires_at))
 		ok = false;
 	else
-		ok = crypto_sign_verify_detached((const unsigned char *) VARDATA_ANY(c->signature),
-										 (const unsigned char *) msg.data,
-										 msg.len, pk) == 0;
+		ok = signature_verifies_cached((const unsigned char *) VARDATA_ANY(c->signature),
+									   (const unsigned char *) msg.data,
+									   msg.len, pk);
 	pfree(msg.data);
 	return ok;
 }
