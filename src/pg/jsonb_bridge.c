@@ -34,13 +34,114 @@ static const char *const trust_keys[ECL_TRUST_DIMS] = {"r", "i", "c", "p", "v", 
 static ecl_status container_to_value(const ecl_alloc *a, JsonbContainer *jc,
 									 int depth, ecl_value *out, ecl_error *err);
 
+/*
+ * Exact fast path for the numbers policies usually get (integers, amounts
+ * with a few decimals): read the numeric's digits directly instead of
+ * printing it with numeric_out and parsing the text with strtod, which
+ * together cost more than the rest of a small policy run.
+ *
+ * The layout read here is numeric's on-disk format (numeric.c): a uint16
+ * header, for the long form followed by an int16 weight, then base-10000
+ * digits (int16).  Being on disk, it cannot change without breaking
+ * pg_upgrade.  Header bits: 0x8000 short form (0x2000 sign, 0x0040 weight
+ * sign, 0x003F weight), 0x4000 negative long form, 0xC000 NaN/infinities.
+ *
+ * The value is m * 10^e with an integer m of at most four digits (16
+ * decimal digits).  When m <= 2^53 and |e| <= 22, both m and 10^|e| are
+ * exact doubles, so one multiplication or division rounds correctly and
+ * the result is the double strtod would give (Clinger's fast path).
+ * Anything else returns false and takes the text route.
+ */
+static bool
+numeric_to_double_fast(Numeric num, double *out)
+{
+	static const double exact_pow10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+	};
+	const char *p = VARDATA_ANY(num);
+	Size		len = VARSIZE_ANY_EXHDR(num);
+	uint16		header;
+	int			weight;
+	bool		negative;
+	const char *digits;
+	int			ndigits;
+	uint64		m = 0;
+	int			e10;
+	double		d;
+
+	if (len < sizeof(uint16))
+		return false;
+	memcpy(&header, p, sizeof(uint16));
+	switch (header & 0xC000)
+	{
+		case 0x8000:			/* short form */
+			negative = (header & 0x2000) != 0;
+			weight = (header & 0x003F) - ((header & 0x0040) ? 64 : 0);
+			digits = p + sizeof(uint16);
+			ndigits = (int) ((len - sizeof(uint16)) / sizeof(int16));
+			break;
+		case 0x0000:			/* long form, positive */
+		case 0x4000:			/* long form, negative */
+			{
+				int16		w;
+
+				if (len < 2 * sizeof(uint16))
+					return false;
+				negative = (header & 0xC000) == 0x4000;
+				memcpy(&w, p + sizeof(uint16), sizeof(int16));
+				weight = w;
+				digits = p + 2 * sizeof(uint16);
+				ndigits = (int) ((len - 2 * sizeof(uint16)) / sizeof(int16));
+				break;
+			}
+		default:				/* NaN, infinities: never in jsonb */
+			return false;
+	}
+	if (ndigits > 4)
+		return false;
+	for (int i = 0; i < ndigits; i++)
+	{
+		int16		digit;
+
+		memcpy(&digit, digits + i * sizeof(int16), sizeof(int16));
+		if (digit < 0 || digit >= 10000)
+			return false;
+		m = m * 10000 + (uint64) digit;
+	}
+	if (m > (UINT64CONST(1) << 53))
+		return false;
+
+	/* value = m * 10000^(weight - ndigits + 1) */
+	e10 = 4 * (weight - ndigits + 1);
+	if (m == 0)
+		e10 = 0;
+	if (e10 < -22 || e10 > 22)
+		return false;
+	d = (double) m;
+	if (e10 > 0)
+		d *= exact_pow10[e10];
+	else if (e10 < 0)
+		d /= exact_pow10[-e10];
+	*out = (negative && m != 0) ? -d : d;
+	return true;
+}
+
 static ecl_status
 numeric_to_ecl_number(Numeric num, ecl_value *out, ecl_error *err)
 {
-	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
-														   NumericGetDatum(num)));
+	char	   *text;
 	double		d;
 	char	   *end;
+
+	if (numeric_to_double_fast(num, &d))
+	{
+		*out = ecl_number(d);
+		return ECL_OK;
+	}
+
+	text = DatumGetCString(DirectFunctionCall1(numeric_out,
+											   NumericGetDatum(num)));
 
 	/*
 	 * jsonb never holds NaN or infinities, so only range can fail, and only
