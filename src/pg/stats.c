@@ -24,6 +24,7 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
+#include "utils/memutils.h"
 
 #include "ecl_pg.h"
 #include "rate_limit.h"
@@ -349,27 +350,89 @@ count_kind(EclPolicyKind k, EclKindCounter c)
 	pg_atomic_fetch_add_u64(&ecl_stats_shared->by_kind[k][c], 1);
 }
 
+/*
+ * The keys of the rows a backend updated last, with their hash values.
+ * Building a key (names hashed, fixed-size buffers filled) and hashing the
+ * whole key for the shared table cost more than updating the counters; a
+ * WHERE clause or RLS policy runs the same policy in the same realm row
+ * after row, so the last few keys are kept per backend and reused when
+ * the (policy, realm, kind) strings match.  Only keys are cached, never
+ * pointers into shared memory (rows may be evicted or reset by others).
+ */
+#define KEY_CACHE_SLOTS 4
+
+typedef struct CachedRunKeys
+{
+	bool		used;
+	char	   *policy_name;	/* "" for NULL */
+	char	   *realm_id;		/* "" for NULL */
+	EclPolicyKind kind;
+	EclPolicyKey pkey;
+	uint32		phash;
+	EclRealmKey rkey;
+	uint32		rhash;
+} CachedRunKeys;
+
+static CachedRunKeys key_cache[KEY_CACHE_SLOTS];
+static int	key_cache_next = 0;
+
+static const CachedRunKeys *
+run_keys(const char *policy_name, const char *realm_id, EclPolicyKind kind)
+{
+	CachedRunKeys *k;
+
+	if (policy_name == NULL)
+		policy_name = "";
+	if (realm_id == NULL)
+		realm_id = "";
+	for (int i = 0; i < KEY_CACHE_SLOTS; i++)
+	{
+		k = &key_cache[i];
+		if (k->used && k->kind == kind &&
+			strcmp(k->policy_name, policy_name) == 0 &&
+			strcmp(k->realm_id, realm_id) == 0)
+			return k;
+	}
+
+	k = &key_cache[key_cache_next];
+	key_cache_next = (key_cache_next + 1) % KEY_CACHE_SLOTS;
+	if (k->used)
+	{
+		pfree(k->policy_name);
+		pfree(k->realm_id);
+	}
+	k->used = false;
+	k->policy_name = MemoryContextStrdup(TopMemoryContext, policy_name);
+	k->realm_id = MemoryContextStrdup(TopMemoryContext, realm_id);
+	k->kind = kind;
+	make_policy_key(&k->pkey, policy_name, realm_id, kind);
+	k->phash = get_hash_value(ecl_stats_policies, &k->pkey);
+	make_realm_key(&k->rkey, realm_id);
+	k->rhash = get_hash_value(ecl_stats_realms, &k->rkey);
+	k->used = true;
+	return k;
+}
+
 /* Update the run's per-realm and per-policy rows. */
 static void
 record_rows(const EclRunReport *r, EclPolicyKind kind)
 {
 	bool		has_realm = (r->realm_id != NULL && r->realm_id[0] != '\0');
-	EclRealmKey rkey;
-	EclPolicyKey pkey;
+	const CachedRunKeys *keys = run_keys(r->policy_name, r->realm_id, kind);
+	const EclRealmKey *rkey = &keys->rkey;
+	const EclPolicyKey *pkey = &keys->pkey;
 	EclRealmEntry *realm = NULL;
 	EclPolicyEntry *policy;
 	int64		gas = Max(r->gas_used, 0);
 	int64		mana = Max(r->mana_used, 0);
 	int64		time_us = Max(r->duration_us, 0);
 
-	if (has_realm)
-		make_realm_key(&rkey, r->realm_id);
-	make_policy_key(&pkey, r->policy_name, r->realm_id, kind);
-
 	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
 	if (has_realm)
-		realm = hash_search(ecl_stats_realms, &rkey, HASH_FIND, NULL);
-	policy = hash_search(ecl_stats_policies, &pkey, HASH_FIND, NULL);
+		realm = hash_search_with_hash_value(ecl_stats_realms, rkey,
+											keys->rhash, HASH_FIND, NULL);
+	policy = hash_search_with_hash_value(ecl_stats_policies, pkey,
+										 keys->phash, HASH_FIND, NULL);
 
 	if ((has_realm && realm == NULL) || policy == NULL)
 	{
@@ -378,13 +441,13 @@ record_rows(const EclRunReport *r, EclPolicyKind kind)
 		LWLockAcquire(ecl_stats_shared->lock, LW_EXCLUSIVE);
 		if (has_realm)
 		{
-			realm = hash_search(ecl_stats_realms, &rkey, HASH_FIND, NULL);
+			realm = hash_search(ecl_stats_realms, rkey, HASH_FIND, NULL);
 			if (realm == NULL)
-				realm = ecl_stats_enter_realm(&rkey);
+				realm = ecl_stats_enter_realm(rkey);
 		}
-		policy = hash_search(ecl_stats_policies, &pkey, HASH_FIND, NULL);
+		policy = hash_search(ecl_stats_policies, pkey, HASH_FIND, NULL);
 		if (policy == NULL)
-			policy = ecl_stats_enter_policy(&pkey);
+			policy = ecl_stats_enter_policy(pkey);
 	}
 
 	if (realm != NULL)
