@@ -23,6 +23,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "ecl_pg.h"
@@ -408,11 +409,51 @@ push_value(JsonbParseState **ps, ecl_value v, JsonbIteratorToken tok)
 	return pushJsonbValue(ps, tok, &jv);
 }
 
+/*
+ * true, false and null as jsonb, built once per backend: most runs (every
+ * ecl.check) end in a boolean, and building a one-scalar document costs
+ * more than copying one.
+ */
+static Jsonb *
+scalar_template(ecl_value v)
+{
+	static Jsonb *templates[3];
+	int			slot = v.type == ECL_T_NULL ? 2 : (v.u.b ? 1 : 0);
+
+	if (templates[slot] == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		JsonbValue	jv;
+
+		if (v.type == ECL_T_NULL)
+			jv.type = jbvNull;
+		else
+		{
+			jv.type = jbvBool;
+			jv.val.boolean = v.u.b;
+		}
+		templates[slot] = JsonbValueToJsonb(&jv);
+		MemoryContextSwitchTo(old);
+	}
+	return templates[slot];
+}
+
 Jsonb *
 ecl_value_to_jsonb(ecl_value v)
 {
 	JsonbParseState *ps = NULL;
-	JsonbValue *res = push_value(&ps, v, 0);
+	JsonbValue *res;
+
+	if (v.type == ECL_T_NULL || v.type == ECL_T_BOOL)
+	{
+		Jsonb	   *t = scalar_template(v);
+		Jsonb	   *copy = palloc(VARSIZE(t));
+
+		memcpy(copy, t, VARSIZE(t));
+		return copy;
+	}
+
+	res = push_value(&ps, v, 0);
 
 	/* JsonbValueToJsonb wraps a scalar into a raw-scalar document itself */
 	return JsonbValueToJsonb(res);

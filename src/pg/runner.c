@@ -21,6 +21,7 @@
 #include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "ecl/host.h"
@@ -209,10 +210,21 @@ copy_jsonb(Jsonb *jb, MemoryContext cxt)
 	return copy;
 }
 
+/* [] for runs without events: parsed once per backend, then copied */
 static Jsonb *
 empty_json_array(void)
 {
-	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("[]")));
+	static Jsonb *empty = NULL;
+
+	if (empty == NULL)
+	{
+		Jsonb	   *parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																CStringGetDatum("[]")));
+
+		empty = copy_jsonb(parsed, TopMemoryContext);
+		pfree(parsed);
+	}
+	return copy_jsonb(empty, CurrentMemoryContext);
 }
 
 /* Build the VM's view of the run: allocator, context values, input, limits. */
@@ -436,7 +448,8 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 			out->duration_us = duration_us;
 			foreach(lc, logs)
 				out->logs = lappend(out->logs, pstrdup((char *) lfirst(lc)));
-			out->events = tables ? ecl_table_host_events(&hs.table)
+			out->events = tables && hs.table.events != NIL
+				? ecl_table_host_events(&hs.table)
 				: state ? ecl_state_host_events(&hs.state, out->passed)
 				: empty_json_array();
 			/* the state host keeps writes only for a passing run, like tables */
