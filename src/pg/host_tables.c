@@ -81,19 +81,20 @@ typedef struct HostPlanDef
 
 static const HostPlanDef plan_defs[PLAN_COUNT] = {
 	/*
-	 * The realm's row first, then the global row (realm_id ''); no row means
-	 * the zero vector.  One query for both levels.
+	 * The realm's row and the global row (realm_id ''), at most two, in one
+	 * primary-key scan; work_trust prefers the realm's row, and no row means
+	 * the zero vector.  (Choosing in C rather than with ORDER BY ... LIMIT 1
+	 * keeps the plan a bare index scan, which halves its start-up cost.)
 	 */
 	[PLAN_TRUST] = {
-		"SELECT t.r::pg_catalog.float8, t.i::pg_catalog.float8,"
+		"SELECT t.realm_id OPERATOR(pg_catalog.=) '',"
+		"       t.r::pg_catalog.float8, t.i::pg_catalog.float8,"
 		"       t.c::pg_catalog.float8, t.p::pg_catalog.float8,"
 		"       t.v::pg_catalog.float8, t.omega::pg_catalog.float8"
 		"  FROM ecl.trust t"
 		" WHERE t.did OPERATOR(pg_catalog.=) $1"
-		"   AND (t.realm_id OPERATOR(pg_catalog.=) $2"
-		"        OR t.realm_id OPERATOR(pg_catalog.=) '')"
-		" ORDER BY (t.realm_id OPERATOR(pg_catalog.=) '')"
-		" LIMIT 1",
+		"   AND t.realm_id OPERATOR(pg_catalog.=)"
+		"       ANY (ARRAY[$2, ''::pg_catalog.text])",
 		2, {TEXTOID, TEXTOID}
 	},
 	[PLAN_RESOLVE] = {
@@ -291,17 +292,25 @@ work_trust(HostCall *call, void *p)
 	Datum		values[2];
 	int			d;
 
+	uint64		n;
+	uint64		row = 0;
+	bool		isnull;
+
 	values[0] = text_datum(a->did->data, a->did->len);
 	values[1] = CStringGetTextDatum(call->h->realm);
 	memset(a->trust, 0, sizeof(ecl_trust));
-	if (host_exec(call, PLAN_TRUST, values, NULL, call->h->read_only, 1,
-				  SPI_OK_SELECT) == 0)
+	n = host_exec(call, PLAN_TRUST, values, NULL, call->h->read_only, 2,
+				  SPI_OK_SELECT);
+	if (n == 0)
 		return;
+	/* two rows: take the realm's, not the global one */
+	if (n > 1 && DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 1, &isnull)))
+		row = 1;
 	for (d = 0; d < ECL_TRUST_DIMS; d++)
 	{
-		bool		isnull;
-		Datum		v = SPI_getbinval(SPI_tuptable->vals[0],
-									  SPI_tuptable->tupdesc, d + 1, &isnull);
+		Datum		v = SPI_getbinval(SPI_tuptable->vals[row],
+									  SPI_tuptable->tupdesc, d + 2, &isnull);
 
 		a->trust->dim[d] = isnull ? 0.0 : DatumGetFloat8(v);
 	}
