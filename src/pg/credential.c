@@ -35,6 +35,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "direct_lookup.h"
 #include "did_key.h"
 #include "identity.h"
 
@@ -344,12 +345,103 @@ any_valid_credential(SPIPlanPtr *plan, const char *query, int nargs,
 	return found;
 }
 
+/*
+ * The same decision by direct index probes (direct_lookup.h) instead of
+ * SPI: ecl.credentials through (subject_did, schema), and for a signed
+ * credential the issuer's row of ecl.identities.  Same snapshot as the
+ * read-only SPI query (the statement's), same validity rule.
+ */
+static const char *const credential_columns[] = {
+	"subject_did", "schema", "issuer_did", "issued_at", "expires_at",
+	"revoked_at", "signature", NULL
+};
+static EclDirectTable credential_table =
+	ECL_DIRECT_TABLE("credentials", "credentials_subject_schema_idx",
+					 credential_columns);
+
+static const char *const issuer_columns[] = {"revoked", "public_key", NULL};
+static EclDirectTable issuer_table =
+	ECL_DIRECT_TABLE("identities", "identities_pkey", issuer_columns);
+
+typedef struct DirectCredentialSearch
+{
+	TimestampTz now;
+	bool		found;
+	bool		failed;			/* a probe could not run: use SPI */
+} DirectCredentialSearch;
+
+static bool
+read_issuer_row(Datum *values, bool *isnull, void *arg)
+{
+	CredentialFacts *c = (CredentialFacts *) arg;
+
+	c->issuer_registered = true;
+	c->issuer_revoked = !isnull[0] && DatumGetBool(values[0]);
+	c->issuer_key = isnull[1] ? NULL : DatumGetByteaPCopy(values[1]);
+	return false;				/* a primary key: one row */
+}
+
+static bool
+check_credential_row(Datum *values, bool *isnull, void *arg)
+{
+	DirectCredentialSearch *search = (DirectCredentialSearch *) arg;
+	CredentialFacts c;
+
+	memset(&c, 0, sizeof(c));
+	c.revoked = !isnull[5];
+	c.revoked_at = c.revoked ? DatumGetTimestampTz(values[5]) : 0;
+	c.expires = !isnull[4];
+	c.expires_at = c.expires ? DatumGetTimestampTz(values[4]) : 0;
+	/* what the SQL query filters out before reading the row */
+	if ((c.revoked && c.revoked_at <= search->now) ||
+		(c.expires && c.expires_at <= search->now))
+		return true;
+
+	c.subject = TextDatumGetCString(values[0]);
+	c.schema = TextDatumGetCString(values[1]);
+	c.issuer = isnull[2] ? NULL : TextDatumGetCString(values[2]);
+	c.issued_at = DatumGetTimestampTz(values[3]);
+	c.signature = isnull[6] ? NULL : DatumGetByteaPCopy(values[6]);
+	if (c.signature != NULL && c.issuer != NULL)
+	{
+		Datum		key = CStringGetTextDatum(c.issuer);
+
+		if (!ecl_direct_scan(&issuer_table, 1, &key, read_issuer_row, &c))
+		{
+			search->failed = true;
+			return false;
+		}
+	}
+	search->found = credential_valid(&c, search->now);
+	return !search->found;
+}
+
+static bool
+direct_valid_for(const char *subject, const char *schema, TimestampTz now,
+				 bool *found)
+{
+	DirectCredentialSearch search;
+	Datum		keys[2];
+
+	ecl_sodium_init();
+	memset(&search, 0, sizeof(search));
+	search.now = now;
+	keys[0] = CStringGetTextDatum(subject);
+	keys[1] = CStringGetTextDatum(schema);
+	if (!ecl_direct_scan(&credential_table, 2, keys, check_credential_row,
+						 &search) || search.failed)
+		return false;
+	*found = search.found;
+	return true;
+}
+
 bool
 ecl_credential_valid_for(const char *subject, const char *schema,
 						 TimestampTz now)
 {
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TIMESTAMPTZOID};
 	Datum		args[3];
+	bool		found;
 
 	/* the WHERE clause only narrows; credential_valid decides */
 	static const char query[] =
@@ -358,6 +450,10 @@ ecl_credential_valid_for(const char *subject, const char *schema,
 		"   AND c.schema OPERATOR(pg_catalog.=) $2"
 		"   AND (c.revoked_at IS NULL OR c.revoked_at OPERATOR(pg_catalog.>) $3)"
 		"   AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) $3)";
+
+	/* direct index probes; SPI only if they cannot run */
+	if (direct_valid_for(subject, schema, now, &found))
+		return found;
 
 	args[0] = CStringGetTextDatum(subject);
 	args[1] = CStringGetTextDatum(schema);
