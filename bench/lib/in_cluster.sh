@@ -33,6 +33,11 @@ fi
 
 # ------------------------------------------------------------ B1 and B2
 B2_INPUT="SELECT doc FROM bench.b2_input"
+# the brief's floor: the same documents built per row, then one C call
+B2B_INPUT="SELECT jsonb_build_object('amount', (g * 37) % 1000, 'fee', g % 10,
+ 'balance', (g * 13) % 2000, 'cap', 500 + g % 500, 'score', (g * 7) % 100,
+ 'age', g % 80, 'risk', (g * 11) % 100, 'n', g % 150) AS doc
+ FROM generate_series(1, 200000) g OFFSET 0"
 B2_SOURCE='let total = amount + fee
 let ratio = total / cap
 let headroom = balance - total
@@ -64,6 +69,13 @@ return total > 0 && ratio <= 1 && headroom >= 0 && s >= 50 &&
 			pllua "SELECT count(*) AS n FROM ($B2_INPUT) s WHERE bench.b2_lua(s.doc)" \
 			floor "SELECT count(*) AS n FROM ($B2_INPUT) s WHERE s.doc ? 'amount'" \
 			scan-only "SELECT count(*) AS n FROM ($B2_INPUT) s"
+		echo "\\echo '== B2b: the same, input built per row (jsonb_build_object)'"
+		emit_rounds B2b "$BENCH_REPS" \
+			ecl "SELECT count(*) AS n FROM ($B2B_INPUT) s WHERE ecl.check('b2', NULL, NULL, s.doc)" \
+			plpgsql "SELECT count(*) AS n FROM ($B2B_INPUT) s WHERE bench.b2_plpgsql(s.doc)" \
+			sql "SELECT count(*) AS n FROM ($B2B_INPUT) s WHERE bench.b2_sql(s.doc)" \
+			pllua "SELECT count(*) AS n FROM ($B2B_INPUT) s WHERE bench.b2_lua(s.doc)" \
+			floor "SELECT count(*) AS n FROM ($B2B_INPUT) s WHERE s.doc ? 'amount'"
 	fi
 } >"$WORK/timed.sql"
 "${PSQL[@]}" -f "$WORK/timed.sql"

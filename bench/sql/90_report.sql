@@ -15,7 +15,9 @@ INSERT INTO bench.targets VALUES
 	('B1', 'plpgsql', 'ECL >= 10x faster', 10),
 	('B1', 'join', 'ECL <= 3x the join', 1.0 / 3),
 	('B2', 'plpgsql', 'ECL >= 2x faster', 2),
-	('B2', 'floor', 'ECL <= 3x the floor', 1.0 / 3);
+	('B2', 'floor', 'ECL <= 3x the floor', 1.0 / 3),
+	('B2b', 'plpgsql', 'ECL >= 2x faster', 2),
+	('B2b', 'floor', 'ECL <= 3x the floor', 1.0 / 3);
 
 CREATE TABLE bench.peer_labels (bench text, peer text, label text, ord int, checks_answer bool);
 INSERT INTO bench.peer_labels VALUES
@@ -30,7 +32,12 @@ INSERT INTO bench.peer_labels VALUES
 	('B2', 'sql', 'SQL function (inlined)', 4, true),
 	('B2', 'pllua', 'PL/Lua function', 5, true),
 	('B2', 'floor', 'floor: C function on the input (jsonb ?)', 6, false),
-	('B2', 'scan-only', 'scan of the input, no call', 7, false);
+	('B2', 'scan-only', 'scan of the input, no call', 7, false),
+	('B2b', 'ecl', 'ECL: ecl.check, registered', 1, true),
+	('B2b', 'plpgsql', 'PL/pgSQL function', 3, true),
+	('B2b', 'sql', 'SQL function (inlined)', 4, true),
+	('B2b', 'pllua', 'PL/Lua function', 5, true),
+	('B2b', 'floor', 'floor: jsonb_build_object + jsonb ? (C)', 6, false);
 
 CREATE TABLE bench.report AS
 WITH med AS (
@@ -39,7 +46,7 @@ WITH med AS (
 		   min(ms) AS lo, max(ms) AS hi, count(*) AS reps,
 		   min(n) AS n, count(DISTINCT n) AS answers
 	  FROM bench.timings
-	 WHERE bench IN ('B1', 'B2') AND rep >= 1
+	 WHERE bench IN ('B1', 'B2', 'B2b') AND rep >= 1
 	 GROUP BY bench, peer),
 rows AS (
 	SELECT m.bench, l.ord, coalesce(l.label, m.peer) AS peer,
@@ -61,7 +68,9 @@ lines AS (
 	UNION ALL
 	SELECT 10 + row_number() OVER (ORDER BY bench, ord),
 		   format('| %s | %s | %s | %s | %s | %s | %s |',
-				  CASE bench WHEN 'B1' THEN 'B1 WHERE/RLS lookups' ELSE 'B2 compute' END,
+				  CASE bench WHEN 'B1' THEN 'B1 WHERE/RLS lookups'
+							 WHEN 'B2' THEN 'B2 compute, stored input'
+							 ELSE 'B2b compute, input built per row' END,
 				  peer, figure, to_char(ratio, 'FM9990.00') || 'x',
 				  coalesce(target, ''),
 				  CASE WHEN min_ratio IS NULL THEN ''
