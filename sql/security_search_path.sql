@@ -76,7 +76,7 @@ CREATE TABLE regress_hijack.store (realm_id text, store_name text, owner_did tex
 INSERT INTO regress_hijack.role_dids VALUES ('regress_hijacker', 'did:regress:hijacked');
 INSERT INTO regress_hijack.identities VALUES ('did:regress:hijacked', NULL, false, now());
 INSERT INTO regress_hijack.trust VALUES ('did:regress:hijack-victim', 'hijack-realm', 1, 1, 1, 1, 1, 1);
-INSERT INTO regress_hijack.credentials VALUES (1, 'did:regress:hijack-victim', 'kyc', NULL, now(), NULL, NULL, NULL);
+INSERT INTO regress_hijack.credentials VALUES (900000000001, 'did:regress:hijack-victim', 'kyc', NULL, now(), NULL, NULL, NULL);
 INSERT INTO regress_hijack.realms VALUES ('hijack-evil-realm', NULL, 0, '{}', '{}', NULL, NULL, now());
 INSERT INTO regress_hijack.store VALUES ('hijack-realm', 'st', '', 'k', '"hijacked"', now());
 -- and the same through pg_temp
@@ -104,7 +104,7 @@ SELECT did AS victim, secret_key AS victim_sk FROM ecl.generate_identity() \gset
 SELECT did AS issuer, secret_key AS issuer_sk FROM ecl.generate_identity() \gset
 SELECT ecl.issue_credential(:'victim', 'kyc', :'issuer', :'issuer_sk') AS cred \gset
 SELECT ecl.verify_credential(:cred) AS real_credential_verifies,
-	   ecl.verify_credential(1) IS NOT TRUE AS shadow_credential_unknown;
+	   ecl.verify_credential(900000000001) IS NOT TRUE AS shadow_credential_unknown;
 SELECT ecl.has_credential(:'victim', 'kyc') AS victim_has_kyc,
 	   ecl.has_credential('did:regress:hijack-victim', 'kyc') AS shadow_victim_has_kyc;
 SELECT ecl.bind_role('regress_hijacker', :'victim');

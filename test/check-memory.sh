@@ -7,7 +7,8 @@
 #      corpora and, when a `make fuzz` run left one, the grown corpus
 #      (capped at CHECK_MEMORY_CORPUS_MAX files per harness, default 3000);
 #   3. unless CHECK_MEMORY_BACKEND=0: pg_regress suites (default: the
-#      language and bytecode suites; CHECK_MEMORY_SUITES to choose) against a
+#      language, bytecode and badinput_language suites; CHECK_MEMORY_SUITES
+#      to choose) against a
 #      throw-away cluster whose postmaster and backends run under valgrind
 #      (--trace-children).  Debian's server is not built with USE_VALGRIND,
 #      so palloc chunks are not tracked individually: this finds invalid
@@ -82,7 +83,12 @@ fi
 # ------------------------------------------ 3. backend under valgrind
 if [ "${CHECK_MEMORY_BACKEND:-1}" != 0 ]; then
 	step "pg_regress suites against backends under valgrind memcheck"
-	SUITES=${CHECK_MEMORY_SUITES:-$(cd sql && ls language_*.sql bytecode_*.sql | sed 's/\.sql$//' | tr '\n' ' ')}
+	# language_values is left out: under valgrind, glibc's strtod turns the
+	# smallest subnormal (5e-324) into infinity (valgrind computes long
+	# double in 64 bits), so that suite differs for a reason outside the
+	# extension.
+	SUITES=${CHECK_MEMORY_SUITES:-$(cd sql && ls language_*.sql bytecode_*.sql badinput_language.sql |
+		grep -v '^language_values' | sed 's/\.sql$//' | tr '\n' ' ')}
 	make -s -j2 >/dev/null 2>&1 && make -s install >/dev/null 2>&1 || { echo "build/install failed"; exit 1; }
 	WORK=$(mktemp -d /tmp/ecl-memcheck-pg.XXXXXX)
 	chmod 755 "$WORK"
@@ -111,7 +117,7 @@ EOF
 		make installcheck REGRESS="$SUITES" >"$WORK/regress.out" 2>&1
 	regress_rc=$?
 	[ -f regression.diffs ] && cp regression.diffs "$WORK/"
-	grep -E '\.\.\. |tests' "$WORK/regress.out"
+	grep -E '\.\.\. |tests (passed|failed)' "$WORK/regress.out"
 	"${RUN[@]}" "$BINDIR/pg_ctl" -D "$WORK/data" -m fast -w -t 300 stop >/dev/null
 	# The server's own reports are known and benign without its suppression
 	# file (uninitialised struct padding written to WAL and to the relcache
