@@ -88,6 +88,52 @@ fill_host(test_host *h)
 	h->timestamp = 1700000100;
 }
 
+/*
+ * The run's allocator: the fixture allocator with a budget of bytes.  A
+ * mutated program can double a string in a loop until ECL_MAX_STRING; the
+ * budget keeps one input's memory small (libFuzzer's RSS limit) and drives
+ * the VM through its allocation-failure paths (ECL_ERR_RESOURCE).  Frees
+ * give nothing back: the budget counts what a run asked for in total.
+ */
+#define FUZZ_ALLOC_BUDGET	(8u * 1024u * 1024u)
+
+typedef struct budget_alloc
+{
+	ecl_alloc	alloc;
+	const ecl_alloc *parent;
+	size_t		used;
+} budget_alloc;
+
+static void *
+budget_malloc(void *ctx, size_t size)
+{
+	budget_alloc *b = ctx;
+
+	if (size > FUZZ_ALLOC_BUDGET - b->used)
+		return NULL;
+	b->used += size;
+	return b->parent->alloc(b->parent->ctx, size);
+}
+
+static void *
+budget_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+	budget_alloc *b = ctx;
+
+	if (new_size > FUZZ_ALLOC_BUDGET - b->used)
+		return NULL;
+	b->used += new_size;
+	return b->parent->realloc(b->parent->ctx, ptr, old_size, new_size);
+}
+
+static void
+budget_free(void *ctx, void *ptr)
+{
+	budget_alloc *b = ctx;
+
+	b->parent->free(b->parent->ctx, ptr);
+}
+
 /* What one run produced, as plain data for comparing two runs. */
 typedef struct run_summary
 {
@@ -108,6 +154,7 @@ static void
 run_once(const ecl_program *p, bool read_only, run_summary *sum)
 {
 	test_run	t;
+	budget_alloc budget;
 	int			puts_before,
 				events_before;
 	char	   *json;
@@ -116,6 +163,13 @@ run_once(const ecl_program *p, bool read_only, run_summary *sum)
 
 	test_run_init(&t, fuzz_input_json);
 	fill_host(&t.host);
+	budget.alloc.alloc = budget_malloc;
+	budget.alloc.realloc = budget_realloc;
+	budget.alloc.free = budget_free;
+	budget.alloc.ctx = &budget;
+	budget.parent = &t.ta.alloc;
+	budget.used = 0;
+	t.ctx.alloc = &budget.alloc;
 	t.ctx.limits.gas_limit = FUZZ_GAS_LIMIT;
 	t.ctx.limits.mana_limit = FUZZ_MANA_LIMIT;
 	t.ctx.limits.max_steps = FUZZ_MAX_STEPS;
@@ -142,6 +196,7 @@ run_once(const ecl_program *p, bool read_only, run_summary *sum)
 				   (unsigned long long) t.res.steps);
 		FUZZ_CHECK(ecl_json_write(&t.ta.alloc, t.res.value, &json, &len, &err) == ECL_OK,
 				   "result value does not serialise: %s", err.message);
+		/* (the unlimited allocator: the value may be close to the budget) */
 		snprintf(sum->value, sizeof(sum->value), "%s", json);
 		if (t.res.message)
 			snprintf(sum->message, sizeof(sum->message), "%s", t.res.message);
