@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential postgresql-15 postgresql-server-dev-15 postgresql-common
-libsodium-dev libipc-run-perl postgresql-15-pllua clang"
+libsodium-dev libipc-run-perl postgresql-15-pllua clang libclang-rt-14-dev python3"
 
 missing=""
 for pkg in $PACKAGES; do
