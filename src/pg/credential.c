@@ -38,6 +38,7 @@
 #include "direct_lookup.h"
 #include "did_key.h"
 #include "identity.h"
+#include "owner_spi.h"
 
 PG_FUNCTION_INFO_V1(ecl_issue_credential);
 PG_FUNCTION_INFO_V1(ecl_verify_credential);
@@ -287,19 +288,6 @@ read_credential_facts(HeapTuple tuple, TupleDesc desc, CredentialFacts *c)
 static SPIPlanPtr valid_for_plan = NULL;
 static SPIPlanPtr by_id_plan = NULL;
 
-static SPIPlanPtr
-keep_plan(const char *query, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s",
-			 SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;
-}
-
 /*
  * Run plan with args as the schema owner and return whether any row it
  * yields is a valid credential.
@@ -320,8 +308,7 @@ any_valid_credential(SPIPlanPtr *plan, const char *query, int nargs,
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (*plan == NULL)
-			*plan = keep_plan(query, nargs, argtypes);
+		ecl_keep_plan(plan, query, nargs, argtypes);
 		rc = SPI_execute_plan(*plan, args, NULL, true, 0);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "credential lookup failed: %s",

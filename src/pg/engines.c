@@ -35,6 +35,7 @@
 
 #include "ecl_pg.h"
 #include "identity.h"
+#include "owner_spi.h"
 #include "policy_catalog.h"
 #include "runner.h"
 #include "sql_policy.h"
@@ -310,21 +311,13 @@ read_handler(const char *engine, const char *key)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (handler_plan == NULL)
 		{
 			Oid			argtypes[2] = {TEXTOID, TEXTOID};
-			SPIPlanPtr	plan;
 
-			plan = SPI_prepare("SELECT h.policy_name FROM ecl.handlers h"
-							   " WHERE h.engine OPERATOR(pg_catalog.=) $1"
-							   "   AND h.key OPERATOR(pg_catalog.=) $2",
-							   2, argtypes);
-			if (plan == NULL)
-				elog(ERROR, "SPI_prepare failed: %s",
-					 SPI_result_code_string(SPI_result));
-			if (SPI_keepplan(plan) != 0)
-				elog(ERROR, "SPI_keepplan failed");
-			handler_plan = plan;
+			ecl_keep_plan(&handler_plan, "SELECT h.policy_name FROM ecl.handlers h"
+						  " WHERE h.engine OPERATOR(pg_catalog.=) $1"
+						  "   AND h.key OPERATOR(pg_catalog.=) $2",
+						  2, argtypes);
 		}
 		args[0] = CStringGetTextDatum(engine);
 		args[1] = CStringGetTextDatum(key);

@@ -44,6 +44,7 @@
 #include "gateway.h"
 #include "host_tables.h"
 #include "identity.h"
+#include "owner_spi.h"
 #include "policy_catalog.h"
 #include "runner.h"
 #include "stats.h"
@@ -98,50 +99,6 @@ required_text(FunctionCallInfo fcinfo, int argno, const char *what)
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
-/* ------------------------------------------------------- owner's SPI */
-
-typedef void (*OwnerWork) (void *arg);
-
-/* Run work(arg) connected to SPI, as the owner of schema ecl. */
-static void
-as_owner(OwnerWork work, void *arg)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	EclSavedUser saved;
-
-	ecl_begin_owner_lookup(&saved);
-	PG_TRY();
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		work(arg);
-		SPI_finish();
-	}
-	PG_FINALLY();
-	{
-		ecl_end_owner_lookup(&saved);
-		MemoryContextSwitchTo(cxt);
-	}
-	PG_END_TRY();
-}
-
-static SPIPlanPtr
-kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
-{
-	if (*slot == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "ECL gateway: SPI_prepare failed: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "ECL gateway: SPI_keepplan failed");
-		*slot = plan;
-	}
-	return *slot;
-}
-
 static SPIPlanPtr realm_plan = NULL;
 static SPIPlanPtr identity_plan = NULL;
 static SPIPlanPtr policy_exists_plan = NULL;
@@ -156,7 +113,7 @@ lookup_by_text(SPIPlanPtr *slot, const char *sql, const char *arg)
 	int			rc;
 
 	values[0] = CStringGetTextDatum(arg);
-	rc = SPI_execute_plan(kept_plan(slot, sql, 1, argtypes), values, NULL,
+	rc = SPI_execute_plan(ecl_keep_plan(slot, sql, 1, argtypes), values, NULL,
 						  false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "ECL gateway lookup failed: %s", SPI_result_code_string(rc));
@@ -292,7 +249,7 @@ read_facts(CrossingFacts *f, const char *did, const char *realm_id)
 	f->cxt = CurrentMemoryContext;
 	f->did = did;
 	f->realm_id = realm_id;
-	as_owner(work_read_facts, f);
+	ecl_as_owner(work_read_facts, f);
 	if (!f->realm_found)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -695,7 +652,7 @@ work_record_member(void *arg)
 	values[0] = CStringGetTextDatum(a->did);
 	values[1] = CStringGetTextDatum(a->to_realm);
 	values[2] = CStringGetTextDatum(a->from_realm);
-	rc = SPI_execute_plan(kept_plan(&member_plan,
+	rc = SPI_execute_plan(ecl_keep_plan(&member_plan,
 									"INSERT INTO ecl.realm_members AS m"
 									"       (did, realm_id, from_realm)"
 									" VALUES ($1, $2, $3)"
@@ -720,6 +677,6 @@ ecl_join_realm(PG_FUNCTION_ARGS)
 	ecl_evaluate_crossing(a.did, a.from_realm, a.to_realm, &c);
 	if (!c.allowed)
 		raise_denied(&a, &c);
-	as_owner(work_record_member, &a);
+	ecl_as_owner(work_record_member, &a);
 	PG_RETURN_DATUM(trust_array(&c.dampened));
 }

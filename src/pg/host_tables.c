@@ -48,6 +48,7 @@
 #include "host_memo.h"
 #include "host_tables.h"
 #include "identity.h"
+#include "owner_spi.h"
 #include "stats.h"
 
 /* ------------------------------------------------------------------ plans */
@@ -157,20 +158,9 @@ static SPIPlanPtr plans[PLAN_COUNT];
 static SPIPlanPtr
 host_plan(HostPlan id)
 {
-	if (plans[id] == NULL)
-	{
-		const HostPlanDef *def = &plan_defs[id];
-		SPIPlanPtr	plan;
+	const HostPlanDef *def = &plan_defs[id];
 
-		plan = SPI_prepare(def->sql, def->nargs, (Oid *) def->argtypes);
-		if (plan == NULL)
-			elog(ERROR, "ECL table host: SPI_prepare failed: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "ECL table host: SPI_keepplan failed");
-		plans[id] = plan;
-	}
-	return plans[id];
+	return ecl_keep_plan(&plans[id], def->sql, def->nargs, def->argtypes);
 }
 
 /* ------------------------------------------------------- one host call */

@@ -26,6 +26,7 @@
 
 #include "did_key.h"
 #include "identity.h"
+#include "owner_spi.h"
 
 PG_FUNCTION_INFO_V1(ecl_generate_identity);
 PG_FUNCTION_INFO_V1(ecl_did_key_public_key);
@@ -45,53 +46,6 @@ ecl_sodium_init(void)
 				(errcode(ERRCODE_SYSTEM_ERROR),
 				 errmsg("could not initialize libsodium")));
 	initialized = true;
-}
-
-/*
- * The owner of schema ecl.  CREATE EXTENSION makes the installing superuser
- * own it; the syscache makes this lookup cheap enough for every call.
- */
-static Oid
-ecl_schema_owner(void)
-{
-	Oid			nspid = get_namespace_oid("ecl", true);
-	HeapTuple	tup;
-	Oid			owner;
-
-	if (!OidIsValid(nspid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_SCHEMA),
-				 errmsg("schema \"ecl\" does not exist"),
-				 errhint("Run CREATE EXTENSION ecl.")));
-	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for namespace %u", nspid);
-	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-void
-ecl_begin_owner_lookup(EclSavedUser *saved)
-{
-	Oid			owner = ecl_schema_owner();
-
-	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
-
-	/*
-	 * The same switch a SECURITY DEFINER function makes; restricted so that
-	 * nothing run by the lookup can change session state.
-	 */
-	SetUserIdAndSecContext(owner,
-						   saved->sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-}
-
-void
-ecl_end_owner_lookup(const EclSavedUser *saved)
-{
-	SetUserIdAndSecContext(saved->userid, saved->sec_context);
 }
 
 /* ---------------------------------------------------------------------
@@ -121,20 +75,12 @@ ecl_did_for_role(Oid roleid)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (role_did_plan == NULL)
 		{
 			Oid			argtypes[1] = {NAMEOID};
-			SPIPlanPtr	plan;
 
-			plan = SPI_prepare("SELECT did FROM ecl.role_dids"
-							   " WHERE role_name OPERATOR(pg_catalog.=) $1",
-							   1, argtypes);
-			if (plan == NULL)
-				elog(ERROR, "SPI_prepare failed: %s",
-					 SPI_result_code_string(SPI_result));
-			if (SPI_keepplan(plan) != 0)
-				elog(ERROR, "SPI_keepplan failed");
-			role_did_plan = plan;
+			ecl_keep_plan(&role_did_plan, "SELECT did FROM ecl.role_dids"
+						  " WHERE role_name OPERATOR(pg_catalog.=) $1",
+						  1, argtypes);
 		}
 		rc = SPI_execute_plan(role_did_plan, args, NULL, true, 1);
 		if (rc != SPI_OK_SELECT)

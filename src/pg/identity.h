@@ -48,18 +48,4 @@ bool		ecl_credential_valid_for(const char *subject, const char *schema,
 									 TimestampTz now);
 bool		ecl_credential_valid(int64 credential_id, TimestampTz now);
 
-/*
- * Run the following lookups as the owner of schema ecl.  Pair every call
- * with ecl_end_owner_lookup, also on error (PG_FINALLY): the caller's user id
- * and security context are restored from saved.
- */
-typedef struct EclSavedUser
-{
-	Oid			userid;
-	int			sec_context;
-} EclSavedUser;
-
-void		ecl_begin_owner_lookup(EclSavedUser *saved);
-void		ecl_end_owner_lookup(const EclSavedUser *saved);
-
 #endif							/* ECL_IDENTITY_H */

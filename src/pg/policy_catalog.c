@@ -32,6 +32,7 @@
 
 #include "ecl_pg.h"
 #include "identity.h"
+#include "owner_spi.h"
 #include "policy_catalog.h"
 
 PG_FUNCTION_INFO_V1(ecl_policies_changed);
@@ -230,22 +231,14 @@ load_entry(const char *name)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (read_plan == NULL)
 		{
 			Oid			argtypes[1] = {TEXTOID};
-			SPIPlanPtr	plan;
 
-			plan = SPI_prepare("SELECT p.bytecode, p.hash, p.kind, p.realm_id,"
-							   "       p.version::pg_catalog.int8"
-							   "  FROM ecl.policies p"
-							   " WHERE p.name OPERATOR(pg_catalog.=) $1",
-							   1, argtypes);
-			if (plan == NULL)
-				elog(ERROR, "SPI_prepare failed: %s",
-					 SPI_result_code_string(SPI_result));
-			if (SPI_keepplan(plan) != 0)
-				elog(ERROR, "SPI_keepplan failed");
-			read_plan = plan;
+			ecl_keep_plan(&read_plan, "SELECT p.bytecode, p.hash, p.kind, p.realm_id,"
+						  "       p.version::pg_catalog.int8"
+						  "  FROM ecl.policies p"
+						  " WHERE p.name OPERATOR(pg_catalog.=) $1",
+						  1, argtypes);
 		}
 		args[0] = CStringGetTextDatum(name);
 

@@ -51,6 +51,7 @@
 #include "ecl_pg.h"
 #include "host_state.h"
 #include "identity.h"
+#include "owner_spi.h"
 #include "stats.h"
 
 PG_FUNCTION_INFO_V1(ecl_snapshot);
@@ -148,18 +149,9 @@ snap_exec(SnapQuery q, Datum dids, bool dids_null, const char *realm)
 	char		nulls[2] = {' ', ' '};
 	int			rc;
 
-	if (snap_plans[q] == NULL)
-	{
-		Oid			argtypes[2] = {TEXTARRAYOID, TEXTOID};
-		SPIPlanPtr	plan = SPI_prepare(snap_sql[q], 2, argtypes);
+	static const Oid argtypes[2] = {TEXTARRAYOID, TEXTOID};
 
-		if (plan == NULL)
-			elog(ERROR, "ecl.snapshot: SPI_prepare failed: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "ecl.snapshot: SPI_keepplan failed");
-		snap_plans[q] = plan;
-	}
+	ecl_keep_plan(&snap_plans[q], snap_sql[q], 2, argtypes);
 	values[0] = dids;
 	if (dids_null)
 		nulls[0] = 'n';

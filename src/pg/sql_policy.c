@@ -38,6 +38,7 @@
 #include "ecl_pg.h"
 #include "host_memo.h"
 #include "identity.h"
+#include "owner_spi.h"
 #include "policy_catalog.h"
 #include "runner.h"
 #include "sql_policy.h"
@@ -88,50 +89,6 @@ refuse_if_read_only(const char *function)
 				 errhint("This server is a hot standby: register and drop policies on the primary; the change reaches the standby by replication.") : 0));
 }
 
-/* --------------------------------------------------------- owner's SPI */
-
-typedef void (*OwnerWork) (void *arg);
-
-/* Run work(arg) connected to SPI, as the owner of schema ecl. */
-static void
-as_owner(OwnerWork work, void *arg)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	EclSavedUser saved;
-
-	ecl_begin_owner_lookup(&saved);
-	PG_TRY();
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		work(arg);
-		SPI_finish();
-	}
-	PG_FINALLY();
-	{
-		ecl_end_owner_lookup(&saved);
-		MemoryContextSwitchTo(cxt);
-	}
-	PG_END_TRY();
-}
-
-static SPIPlanPtr
-prepare_kept(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
-{
-	if (*slot == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		*slot = plan;
-	}
-	return *slot;
-}
-
 /* ------------------------------------------------------ register / drop */
 
 typedef struct RegisterArgs
@@ -158,7 +115,7 @@ work_realm_exists(void *p)
 	int			rc;
 
 	values[0] = CStringGetTextDatum(a->realm);
-	rc = SPI_execute_plan(prepare_kept(&realm_plan,
+	rc = SPI_execute_plan(ecl_keep_plan(&realm_plan,
 									   "SELECT FROM ecl.realms r"
 									   " WHERE r.realm_id OPERATOR(pg_catalog.=) $1",
 									   1, argtypes),
@@ -187,7 +144,7 @@ work_upsert(void *p)
 	values[4] = PointerGetDatum(a->bytecode);
 	values[5] = PointerGetDatum(a->hash);
 
-	rc = SPI_execute_plan(prepare_kept(&upsert_plan,
+	rc = SPI_execute_plan(ecl_keep_plan(&upsert_plan,
 									   "INSERT INTO ecl.policies AS p"
 									   "       (name, kind, realm_id, source, bytecode, hash)"
 									   " VALUES ($1, $2, $3, $4, $5, $6)"
@@ -292,7 +249,7 @@ ecl_register_policy(PG_FUNCTION_ARGS)
 
 	if (args.realm != NULL)
 	{
-		as_owner(work_realm_exists, &args);
+		ecl_as_owner(work_realm_exists, &args);
 		if (!args.realm_exists)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -306,7 +263,7 @@ ecl_register_policy(PG_FUNCTION_ARGS)
 	args.source = source;
 	args.bytecode = make_bytea(bytes, nbytes);
 	args.hash = make_bytea(hash, sizeof(hash));
-	as_owner(work_upsert, &args);
+	ecl_as_owner(work_upsert, &args);
 
 	PG_RETURN_BYTEA_P(args.hash);
 }
@@ -326,7 +283,7 @@ work_delete(void *p)
 	int			rc;
 
 	values[0] = CStringGetTextDatum(a->name);
-	rc = SPI_execute_plan(prepare_kept(&delete_plan,
+	rc = SPI_execute_plan(ecl_keep_plan(&delete_plan,
 									   "DELETE FROM ecl.policies p"
 									   " WHERE p.name OPERATOR(pg_catalog.=) $1",
 									   1, argtypes),
@@ -345,7 +302,7 @@ ecl_drop_policy(PG_FUNCTION_ARGS)
 	refuse_if_read_only("ecl.drop_policy()");
 	args.name = required_text(fcinfo, 0, "policy name");
 	args.found = false;
-	as_owner(work_delete, &args);
+	ecl_as_owner(work_delete, &args);
 	if (!args.found)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
