@@ -341,8 +341,9 @@ prepare_run(EclRunRequest *req, const char *policy_name, const char *caller,
 	return policy;
 }
 
-static int64
-optional_limit(FunctionCallInfo fcinfo, int argno, const char *what)
+/* A gas or mana limit argument: 0 (use the GUC) when absent or NULL. */
+int64
+ecl_optional_limit(FunctionCallInfo fcinfo, int argno, const char *what)
 {
 	int64		v;
 
@@ -356,22 +357,15 @@ optional_limit(FunctionCallInfo fcinfo, int argno, const char *what)
 	return v;
 }
 
-/* ecl.run_result from an outcome (sql_policy.h) */
-Datum
-ecl_run_result_datum(FunctionCallInfo fcinfo, const EclRunOutcome *out)
+/* The ECL_RUN_RESULT_COLUMNS columns of ecl.run_result (sql_policy.h). */
+void
+ecl_run_result_fill(const EclRunOutcome *out, Datum *values, bool *nulls)
 {
-	TupleDesc	desc;
-	Datum		values[8];
-	bool		nulls[8];
 	ListCell   *lc;
 	Datum	   *logs;
 	int			nlogs = 0;
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	desc = BlessTupleDesc(desc);
-
-	memset(nulls, 0, sizeof(nulls));
+	memset(nulls, 0, sizeof(bool) * ECL_RUN_RESULT_COLUMNS);
 	values[0] = BoolGetDatum(out->passed);
 	if (out->value != NULL)
 		values[1] = JsonbPGetDatum(out->value);
@@ -390,11 +384,22 @@ ecl_run_result_datum(FunctionCallInfo fcinfo, const EclRunOutcome *out)
 		logs[nlogs++] = CStringGetTextDatum((char *) lfirst(lc));
 	values[6] = PointerGetDatum(construct_array(logs, nlogs, TEXTOID, -1,
 												false, TYPALIGN_INT));
-	if (out->events != NULL)
-		values[7] = JsonbPGetDatum(out->events);
-	else
-		values[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+	values[7] = out->events != NULL ? JsonbPGetDatum(out->events)
+		: DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+}
 
+/* ecl.run_result from an outcome (sql_policy.h) */
+Datum
+ecl_run_result_datum(FunctionCallInfo fcinfo, const EclRunOutcome *out)
+{
+	TupleDesc	desc;
+	Datum		values[ECL_RUN_RESULT_COLUMNS];
+	bool		nulls[ECL_RUN_RESULT_COLUMNS];
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	desc = BlessTupleDesc(desc);
+	ecl_run_result_fill(out, values, nulls);
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
@@ -412,8 +417,8 @@ ecl_run_policy(PG_FUNCTION_ARGS)
 	prepare_run(&req, required_text(fcinfo, 0, "policy name"),
 				optional_text(fcinfo, 1), optional_text(fcinfo, 2),
 				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), false);
-	req.gas_limit = optional_limit(fcinfo, 4, "gas_limit");
-	req.mana_limit = optional_limit(fcinfo, 5, "mana_limit");
+	req.gas_limit = ecl_optional_limit(fcinfo, 4, "gas_limit");
+	req.mana_limit = ecl_optional_limit(fcinfo, 5, "mana_limit");
 	ecl_run(&req, &out);
 	return ecl_run_result_datum(fcinfo, &out);
 }

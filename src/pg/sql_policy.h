@@ -15,6 +15,15 @@
  * The ecl.run_result row for an outcome, shaped by the calling function's
  * declared result type (events [] when the run collected none).
  */
+/* ecl.run_result = (passed, value, message, gas_used, mana_used, duration_us, logs, events) */
+#define ECL_RUN_RESULT_COLUMNS 8
+
 Datum		ecl_run_result_datum(FunctionCallInfo fcinfo, const EclRunOutcome *out);
+
+/* Fill values/nulls[0 .. ECL_RUN_RESULT_COLUMNS-1] (for types that extend it). */
+void		ecl_run_result_fill(const EclRunOutcome *out, Datum *values, bool *nulls);
+
+/* A gas_limit / mana_limit argument: 0 (the GUC applies) when absent or NULL. */
+int64		ecl_optional_limit(FunctionCallInfo fcinfo, int argno, const char *what);
 
 #endif							/* ECL_SQL_POLICY_H */

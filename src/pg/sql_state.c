@@ -31,25 +31,12 @@
 #include "ecl_pg.h"
 #include "policy_catalog.h"
 #include "runner.h"
+#include "sql_policy.h"
 
 PG_FUNCTION_INFO_V1(ecl_simulate);
 
-#define SIMULATION_RESULT_COLUMNS 9
-
-static int64
-optional_limit(FunctionCallInfo fcinfo, int argno, const char *what)
-{
-	int64		v;
-
-	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
-		return 0;
-	v = PG_GETARG_INT64(argno);
-	if (v <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be positive", what)));
-	return v;
-}
+/* ecl.run_result's columns, then writes */
+#define SIMULATION_RESULT_COLUMNS (ECL_RUN_RESULT_COLUMNS + 1)
 
 static Datum
 empty_array_jsonb(void)
@@ -57,15 +44,13 @@ empty_array_jsonb(void)
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 }
 
+/* ecl.simulation_result: the ecl.run_result columns plus writes */
 static Datum
 simulation_result_datum(FunctionCallInfo fcinfo, const EclRunOutcome *out)
 {
 	TupleDesc	desc;
 	Datum		values[SIMULATION_RESULT_COLUMNS];
 	bool		nulls[SIMULATION_RESULT_COLUMNS];
-	Datum	   *logs;
-	int			nlogs = 0;
-	ListCell   *lc;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -74,28 +59,10 @@ simulation_result_datum(FunctionCallInfo fcinfo, const EclRunOutcome *out)
 			 desc->natts, SIMULATION_RESULT_COLUMNS);
 	desc = BlessTupleDesc(desc);
 
-	memset(nulls, 0, sizeof(nulls));
-	values[0] = BoolGetDatum(out->passed);
-	if (out->value != NULL)
-		values[1] = JsonbPGetDatum(out->value);
-	else
-		nulls[1] = true;
-	if (out->message != NULL)
-		values[2] = CStringGetTextDatum(out->message);
-	else
-		nulls[2] = true;
-	values[3] = Int64GetDatum(out->gas_used);
-	values[4] = Int64GetDatum(out->mana_used);
-	values[5] = Int64GetDatum(out->duration_us);
-
-	logs = palloc(sizeof(Datum) * (list_length(out->logs) + 1));
-	foreach(lc, out->logs)
-		logs[nlogs++] = CStringGetTextDatum((char *) lfirst(lc));
-	values[6] = PointerGetDatum(construct_array(logs, nlogs, TEXTOID, -1,
-												false, TYPALIGN_INT));
-	values[7] = out->events ? JsonbPGetDatum(out->events) : empty_array_jsonb();
-	values[8] = out->writes ? JsonbPGetDatum(out->writes) : empty_array_jsonb();
-
+	ecl_run_result_fill(out, values, nulls);
+	values[ECL_RUN_RESULT_COLUMNS] = out->writes ? JsonbPGetDatum(out->writes)
+		: empty_array_jsonb();
+	nulls[ECL_RUN_RESULT_COLUMNS] = false;
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
@@ -131,8 +98,8 @@ ecl_simulate(PG_FUNCTION_ARGS)
 	req.realm_id = realm != NULL ? realm : policy->realm_id;
 	req.input = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
 	req.read_only = false;
-	req.gas_limit = optional_limit(fcinfo, 5, "gas_limit");
-	req.mana_limit = optional_limit(fcinfo, 6, "mana_limit");
+	req.gas_limit = ecl_optional_limit(fcinfo, 5, "gas_limit");
+	req.mana_limit = ecl_optional_limit(fcinfo, 6, "mana_limit");
 	req.host_kind = ECL_HOST_STATE;
 	req.state = PG_GETARG_JSONB_P(4);
 	req.track = false;
