@@ -6,7 +6,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="$ROOT/bench/vm/build"
 mkdir -p "$BUILD"
 SRCS=$(ls "$ROOT"/src/core/*.c)
-cc -O2 -g -std=gnu11 -DNDEBUG -I"$ROOT/include" -o "$BUILD/vm_loop" "$ROOT/bench/vm/vm_loop.c" $SRCS -lm
+cc -O2 -g -std=gnu11 -DNDEBUG ${VM_CFLAGS:-} -I"$ROOT/include" -o "$BUILD/vm_loop" "$ROOT/bench/vm/vm_loop.c" $SRCS -lm
 "$BUILD/vm_loop" 1000000 5
 if command -v valgrind >/dev/null; then
 	# two sizes: the difference removes compile/load/setup costs

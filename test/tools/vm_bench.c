@@ -16,8 +16,17 @@
 #include "ecl/bytecode.h"
 #include "ecl/vm.h"
 
+/* the other dispatch build than the regular one (see vm.c) */
+#if defined(__clang__)
 #define ECL_VM_NO_COMPUTED_GOTO 1
-#define ecl_vm_run ecl_vm_run_switch
+#define OTHER_DISPATCH "switch:"
+#define REGULAR_DISPATCH "computed goto:"
+#else
+#define ECL_VM_FORCE_COMPUTED_GOTO 1
+#define OTHER_DISPATCH "computed goto:"
+#define REGULAR_DISPATCH "switch:"
+#endif
+#define ecl_vm_run ecl_vm_run_other
 #include "../../src/core/vm.c"
 #undef ecl_vm_run
 
@@ -135,7 +144,7 @@ main(void)
 		fprintf(stderr, "building the loop failed: %s\n", err.message);
 		return 1;
 	}
-	measure("computed goto:", p, ecl_vm_run);
-	measure("switch:", p, ecl_vm_run_switch);
+	measure(REGULAR_DISPATCH, p, ecl_vm_run);
+	measure(OTHER_DISPATCH, p, ecl_vm_run_other);
 	return 0;
 }
