@@ -10,6 +10,7 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
@@ -70,5 +71,20 @@ ecl_status	ecl_value_from_jsonb(const ecl_alloc *a, Jsonb *jb, ecl_value *out,
 #define ECL_JSONB_INPUT_STATE_SIZE 64
 void		ecl_input_from_jsonb(ecl_input_source *src, Jsonb *jb, void *state);
 Jsonb	   *ecl_value_to_jsonb(ecl_value v);
+
+/*
+ * Unix seconds of a timestamptz: the exact integer microseconds since the
+ * Unix epoch divided once, so the value equals extract(epoch from ts)::float8.
+ * get_timestamp() of every host and ecl.snapshot's "timestamp" use this, so
+ * simulate(snapshot) and run_policy see the very same number.
+ */
+static inline double
+ecl_unix_seconds(TimestampTz ts)
+{
+	int64		unix_us = ts + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
+		SECS_PER_DAY * USECS_PER_SEC;
+
+	return (double) unix_us / USECS_PER_SEC;
+}
 
 #endif							/* ECL_PG_H */

@@ -701,18 +701,11 @@ static ecl_status
 state_get_timestamp(void *hctx, double *out, ecl_error *err)
 {
 	EclStateHost *h = (EclStateHost *) hctx;
-	TimestampTz ts;
-	int64		unix_us;
 
 	if (h->has_timestamp)
-	{
 		*out = h->timestamp;
-		return ECL_OK;
-	}
-	ts = GetCurrentTransactionStartTimestamp();
-	unix_us = ts + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
-		SECS_PER_DAY * USECS_PER_SEC;
-	*out = (double) unix_us / USECS_PER_SEC;
+	else
+		*out = ecl_unix_seconds(GetCurrentTransactionStartTimestamp());
 	return ECL_OK;
 }
 

@@ -539,17 +539,7 @@ host_get_balance(void *hctx, const ecl_string *did, double *out,
 static ecl_status
 host_get_timestamp(void *hctx, double *out, ecl_error *err)
 {
-	TimestampTz ts = GetCurrentTransactionStartTimestamp();
-
-	/*
-	 * Exact integer microseconds since the Unix epoch, divided once (as the
-	 * runner's pure host does), so the value equals
-	 * extract(epoch from transaction_timestamp())::float8.
-	 */
-	int64		unix_us = ts + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
-		SECS_PER_DAY * USECS_PER_SEC;
-
-	*out = (double) unix_us / USECS_PER_SEC;
+	*out = ecl_unix_seconds(GetCurrentTransactionStartTimestamp());
 	return ECL_OK;
 }
 

@@ -65,17 +65,7 @@ host_log(void *hctx, const ecl_string *msg, ecl_error *err)
 static ecl_status
 host_get_timestamp(void *hctx, double *out, ecl_error *err)
 {
-	TimestampTz ts = GetCurrentTransactionStartTimestamp();
-
-	/*
-	 * Shift to the Unix epoch in exact integer microseconds, then divide
-	 * once: a single rounding, so the value equals
-	 * extract(epoch from transaction_timestamp())::float8.
-	 */
-	int64		unix_us = ts + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
-		SECS_PER_DAY * USECS_PER_SEC;
-
-	*out = (double) unix_us / USECS_PER_SEC;
+	*out = ecl_unix_seconds(GetCurrentTransactionStartTimestamp());
 	return ECL_OK;
 }
 

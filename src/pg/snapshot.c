@@ -251,16 +251,6 @@ push_document(JsonbParseState **ps, Jsonb *jb)
 	pushJsonbValue(ps, WJB_VALUE, &v);
 }
 
-/* Unix seconds of a timestamptz, one rounding (as the hosts compute it). */
-static double
-unix_seconds(TimestampTz ts)
-{
-	int64		unix_us = ts + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
-		SECS_PER_DAY * USECS_PER_SEC;
-
-	return (double) unix_us / USECS_PER_SEC;
-}
-
 /* ----------------------------------------------------------- the sections */
 
 static char *
@@ -514,9 +504,9 @@ ecl_snapshot(PG_FUNCTION_ARGS)
 	else
 		push_null(&ps);
 	push_key(&ps, "taken_at");
-	push_number(&ps, WJB_VALUE, unix_seconds(GetCurrentStatementStartTimestamp()));
+	push_number(&ps, WJB_VALUE, ecl_unix_seconds(GetCurrentStatementStartTimestamp()));
 	push_key(&ps, "timestamp");
-	push_number(&ps, WJB_VALUE, unix_seconds(GetCurrentTransactionStartTimestamp()));
+	push_number(&ps, WJB_VALUE, ecl_unix_seconds(GetCurrentTransactionStartTimestamp()));
 
 	/*
 	 * The parse state lives in cxt; SPI switches to its own context, so
