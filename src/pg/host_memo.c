@@ -32,11 +32,24 @@ typedef struct MemoStamp
 	CommandId	cid;
 } MemoStamp;
 
-static MemoryContext memo_cxt = NULL;
-static MemoEntry **buckets = NULL;
-static uint32 nbuckets = 0;
-static int64 nentries = 0;
+/*
+ * Two tables with one stamp: the host's lookups, and the whole runs of the
+ * runner (ECL_MEMO_RUN).  A run is looked up on every row while the lookups
+ * it made are not needed again; in a table of their own the run entries sit
+ * together in memory and the probe of a row touches fewer cache lines.
+ */
+typedef struct MemoTable
+{
+	MemoryContext cxt;
+	MemoEntry **buckets;
+	uint32		nbuckets;
+	int64		nentries;
+} MemoTable;
+
+static MemoTable lookup_memo;
+static MemoTable run_memo;
 static MemoStamp stamp;
+static uint64 generation = 0;
 
 #define MEMO_INITIAL_BUCKETS 256
 
@@ -50,14 +63,20 @@ current_lxid(void)
 #endif
 }
 
-static void
-memo_clear(void)
+static MemoTable *
+table_for(EclMemoKind kind)
 {
-	if (memo_cxt != NULL)
-		MemoryContextReset(memo_cxt);
-	buckets = NULL;
-	nbuckets = 0;
-	nentries = 0;
+	return kind == ECL_MEMO_RUN ? &run_memo : &lookup_memo;
+}
+
+static void
+memo_clear(MemoTable *t)
+{
+	if (t->cxt != NULL)
+		MemoryContextReset(t->cxt);
+	t->buckets = NULL;
+	t->nbuckets = 0;
+	t->nentries = 0;
 }
 
 /* Clear the memo when the statement (or command) has changed. */
@@ -73,9 +92,12 @@ memo_check_stamp(void)
 	if (now.lxid != stamp.lxid || now.stmt_start != stamp.stmt_start ||
 		now.cid != stamp.cid)
 	{
-		if (nentries > 0)
-			memo_clear();
+		if (lookup_memo.nentries > 0)
+			memo_clear(&lookup_memo);
+		if (run_memo.nentries > 0)
+			memo_clear(&run_memo);
 		stamp = now;
+		generation++;
 	}
 }
 
@@ -91,14 +113,14 @@ memo_hash(EclMemoKind kind, const char *a, size_t alen,
 }
 
 static MemoEntry *
-memo_find(uint32 hash, EclMemoKind kind, const char *a, size_t alen,
-		  const char *b, size_t blen)
+memo_find(const MemoTable *t, uint32 hash, EclMemoKind kind,
+		  const char *a, size_t alen, const char *b, size_t blen)
 {
 	MemoEntry  *e;
 
-	if (nbuckets == 0)
+	if (t->nbuckets == 0)
 		return NULL;
-	for (e = buckets[hash & (nbuckets - 1)]; e != NULL; e = e->next)
+	for (e = t->buckets[hash & (t->nbuckets - 1)]; e != NULL; e = e->next)
 	{
 		if (e->hash == hash && e->kind == kind &&
 			e->alen == alen && e->blen == blen &&
@@ -110,15 +132,15 @@ memo_find(uint32 hash, EclMemoKind kind, const char *a, size_t alen,
 }
 
 static void
-memo_grow(void)
+memo_grow(MemoTable *t)
 {
-	uint32		newn = nbuckets ? nbuckets * 2 : MEMO_INITIAL_BUCKETS;
-	MemoEntry **newb = MemoryContextAllocZero(memo_cxt, sizeof(MemoEntry *) * newn);
+	uint32		newn = t->nbuckets ? t->nbuckets * 2 : MEMO_INITIAL_BUCKETS;
+	MemoEntry **newb = MemoryContextAllocZero(t->cxt, sizeof(MemoEntry *) * newn);
 	uint32		i;
 
-	for (i = 0; i < nbuckets; i++)
+	for (i = 0; i < t->nbuckets; i++)
 	{
-		MemoEntry  *e = buckets[i];
+		MemoEntry  *e = t->buckets[i];
 
 		while (e != NULL)
 		{
@@ -130,22 +152,23 @@ memo_grow(void)
 			e = next;
 		}
 	}
-	if (buckets != NULL)
-		pfree(buckets);
-	buckets = newb;
-	nbuckets = newn;
+	if (t->buckets != NULL)
+		pfree(t->buckets);
+	t->buckets = newb;
+	t->nbuckets = newn;
 }
 
 bool
 ecl_memo_get(EclMemoKind kind, const char *a, size_t alen,
 			 const char *b, size_t blen, EclMemoValue *out)
 {
+	MemoTable  *t = table_for(kind);
 	MemoEntry  *e;
 
 	memo_check_stamp();
-	if (nentries == 0)
+	if (t->nentries == 0)
 		return false;
-	e = memo_find(memo_hash(kind, a, alen, b, blen), kind, a, alen, b, blen);
+	e = memo_find(t, memo_hash(kind, a, alen, b, blen), kind, a, alen, b, blen);
 	if (e == NULL)
 		return false;
 	*out = e->val;
@@ -156,41 +179,52 @@ void
 ecl_memo_put(EclMemoKind kind, const char *a, size_t alen,
 			 const char *b, size_t blen, const EclMemoValue *val)
 {
+	MemoTable  *t = table_for(kind);
 	uint32		hash = memo_hash(kind, a, alen, b, blen);
 	MemoEntry  *e;
 	uint32		slot;
 
-	if (memo_cxt == NULL)
-		memo_cxt = AllocSetContextCreate(TopMemoryContext, "ecl host memo",
-										 ALLOCSET_DEFAULT_SIZES);
+	if (t->cxt == NULL)
+		t->cxt = t == &run_memo
+			? AllocSetContextCreate(TopMemoryContext, "ecl run memo",
+									ALLOCSET_DEFAULT_SIZES)
+			: AllocSetContextCreate(TopMemoryContext, "ecl host memo",
+									ALLOCSET_DEFAULT_SIZES);
 	memo_check_stamp();
-	if (nentries >= ECL_MEMO_MAX)
-		memo_clear();
-	if (memo_find(hash, kind, a, alen, b, blen) != NULL)
+	if (t->nentries >= ECL_MEMO_MAX)
+		memo_clear(t);
+	if (memo_find(t, hash, kind, a, alen, b, blen) != NULL)
 		return;
-	if (nentries >= (int64) nbuckets)
-		memo_grow();
+	if (t->nentries >= (int64) t->nbuckets)
+		memo_grow(t);
 
-	e = MemoryContextAlloc(memo_cxt, offsetof(MemoEntry, key) + alen + blen);
+	e = MemoryContextAlloc(t->cxt, offsetof(MemoEntry, key) + alen + blen);
 	e->hash = hash;
 	e->kind = (uint8) kind;
 	e->alen = (uint32) alen;
 	e->blen = (uint32) blen;
 	e->val = *val;
-	if (val->text != NULL)
-		e->val.text = MemoryContextStrdup(memo_cxt, val->text);
+	if (kind == ECL_MEMO_ROLE_DID && val->u.text != NULL)
+		e->val.u.text = MemoryContextStrdup(t->cxt, val->u.text);
 	memcpy(e->key, a, alen);
 	memcpy(e->key + alen, b, blen);
 
-	slot = hash & (nbuckets - 1);
-	e->next = buckets[slot];
-	buckets[slot] = e;
-	nentries++;
+	slot = hash & (t->nbuckets - 1);
+	e->next = t->buckets[slot];
+	t->buckets[slot] = e;
+	t->nentries++;
 }
 
 int64
 ecl_memo_size(void)
 {
 	memo_check_stamp();
-	return nentries;
+	return lookup_memo.nentries + run_memo.nentries;
+}
+
+uint64
+ecl_memo_generation(void)
+{
+	memo_check_stamp();
+	return generation;
 }

@@ -32,15 +32,25 @@ typedef enum EclMemoKind
 	ECL_MEMO_CREDENTIAL,		/* (did, schema) -> flag */
 	ECL_MEMO_RESOLVE,			/* (did, "") -> flag */
 	ECL_MEMO_BALANCE,			/* (did, "") -> number */
-	ECL_MEMO_ROLE_DID			/* (role oid as text, "") -> text or NULL */
+	ECL_MEMO_ROLE_DID,			/* (role oid as text, "") -> text or NULL */
+	ECL_MEMO_RUN				/* (run key, input bytes) -> flag = passed,
+								 * gas, mana: a whole read-only run (runner.c) */
 } EclMemoKind;
 
 typedef struct EclMemoValue
 {
-	ecl_trust	trust;
-	bool		flag;
-	double		number;
-	char	   *text;			/* ROLE_DID: copied into the memo; NULL = none */
+	bool		flag;			/* CREDENTIAL, RESOLVE; RUN: passed */
+	union
+	{
+		ecl_trust	trust;		/* TRUST */
+		double		number;		/* BALANCE */
+		char	   *text;		/* ROLE_DID: copied into the memo; NULL = none */
+		struct
+		{
+			int64		gas_used;
+			int64		mana_used;
+		}			run;		/* RUN */
+	}			u;
 } EclMemoValue;
 
 /* true and *out filled when (kind, a, b) is memoized for this statement */
@@ -51,5 +61,8 @@ void		ecl_memo_put(EclMemoKind kind, const char *a, size_t alen,
 
 /* entries currently held (for tests and debugging) */
 int64		ecl_memo_size(void);
+
+/* A number that changes whenever the memo starts a new statement. */
+uint64		ecl_memo_generation(void);
 
 #endif							/* ECL_HOST_MEMO_H */

@@ -384,7 +384,7 @@ host_load_trust(void *hctx, const ecl_string *did, ecl_trust *out,
 	if (ecl_memo_get(ECL_MEMO_TRUST, did->data, did->len,
 					 h->realm, strlen(h->realm), &mv))
 	{
-		*out = mv.trust;
+		*out = mv.u.trust;
 		return ECL_OK;
 	}
 	if (has_nul(did))
@@ -402,7 +402,7 @@ host_load_trust(void *hctx, const ecl_string *did, ecl_trust *out,
 	}
 
 	memset(&mv, 0, sizeof(mv));
-	mv.trust = *out;
+	mv.u.trust = *out;
 	ecl_memo_put(ECL_MEMO_TRUST, did->data, did->len,
 				 h->realm, strlen(h->realm), &mv);
 	return ECL_OK;
@@ -513,7 +513,7 @@ host_get_balance(void *hctx, const ecl_string *did, double *out,
 
 	if (ecl_memo_get(ECL_MEMO_BALANCE, did->data, did->len, "", 0, &mv))
 	{
-		*out = mv.number;
+		*out = mv.u.number;
 		return ECL_OK;
 	}
 	if (has_nul(did))
@@ -528,7 +528,7 @@ host_get_balance(void *hctx, const ecl_string *did, double *out,
 	*out = args.number;
 
 	memset(&mv, 0, sizeof(mv));
-	mv.number = *out;
+	mv.u.number = *out;
 	ecl_memo_put(ECL_MEMO_BALANCE, did->data, did->len, "", 0, &mv);
 	return ECL_OK;
 }

@@ -28,6 +28,7 @@
 #include "ecl/vm.h"
 
 #include "ecl_pg.h"
+#include "host_memo.h"
 #include "host_state.h"
 #include "host_tables.h"
 #include "rate_limit.h"
@@ -180,7 +181,7 @@ report_run(const EclRunRequest *req, EclRunStatus status,
 	ecl_stats_record_run(&report);
 }
 
-/* ------------------------------------------------------------------- the run */
+/* ------------------------------------------------------------ preparing a run */
 
 void
 ecl_run_request_init(EclRunRequest *req)
@@ -189,6 +190,7 @@ ecl_run_request_init(EclRunRequest *req)
 	req->host_kind = ECL_HOST_NONE;
 	req->policy_type = "custom";
 	req->track = true;
+	req->want_detail = true;
 }
 
 static Jsonb *
@@ -356,8 +358,174 @@ run_vm(void *arg)
 	return call->status == ECL_OK && call->res->outcome == ECL_OUTCOME_PASSED;
 }
 
-void
-ecl_run(const EclRunRequest *req, EclRunOutcome *out)
+/* ------------------------------------------------------------- run memory */
+
+/*
+ * The memory context of a run.  Creating and deleting an AllocSet per run is
+ * a measurable part of a short run, so one emptied context is kept between
+ * runs and reused; a nested run (a policy whose lookup fires an RLS policy
+ * that calls ecl.allowed) finds none spare and creates its own.
+ */
+static MemoryContext spare_run_cxt = NULL;
+
+static MemoryContext
+take_run_context(MemoryContext parent)
+{
+	MemoryContext cxt = spare_run_cxt;
+
+	if (cxt == NULL)
+		return AllocSetContextCreate(parent, "ecl run", ALLOCSET_DEFAULT_SIZES);
+	spare_run_cxt = NULL;
+	MemoryContextSetParent(cxt, parent);
+	return cxt;
+}
+
+/* After a finished run: empty it and keep it, or delete it. */
+static void
+give_back_run_context(MemoryContext cxt)
+{
+	if (spare_run_cxt != NULL)
+	{
+		MemoryContextDelete(cxt);
+		return;
+	}
+	MemoryContextReset(cxt);
+	MemoryContextSetParent(cxt, TopMemoryContext);
+	spare_run_cxt = cxt;
+}
+
+/* ---------------------------------------------------------- memo of runs */
+
+/*
+ * A read-only run on the table host is a function of its program, caller,
+ * realm, input and limits, and of what its lookups read, which the host
+ * memo (host_memo.h) already holds fixed for the statement.  An identical
+ * run later in the same statement therefore ends the same way with the same
+ * gas and mana, so ecl.check in a WHERE clause over many rows of a few
+ * callers (SPEC §12 B1) answers repeats from a memo of runs, as PostgreSQL's
+ * Memoize node answers a repeated inner scan.  A memoized answer is still
+ * counted as a run, with the gas and mana of the run it repeats; only its
+ * DEBUG1 log lines are not repeated.
+ *
+ * Not memoized: programs that never call the host (redoing them is as cheap
+ * as the lookup) and runs under ecl.rate_limit (every run draws mana from
+ * the caller's account).  The memo of runs shares the host memo's bound
+ * (ECL_MEMO_MAX entries per statement).
+ */
+#define RUN_MEMO_KEY_INLINE 256
+
+typedef struct RunMemoKey
+{
+	char	   *bytes;			/* fixed header, caller, NUL, realm */
+	size_t		len;
+	const char *input;			/* the input's bytes, or "" */
+	size_t		input_len;
+	char		inline_bytes[RUN_MEMO_KEY_INLINE];
+} RunMemoKey;
+
+typedef struct RunMemoHeader
+{
+	const ecl_program *program; /* stable within a statement (policy_catalog.h) */
+	int64		gas_limit;
+	int64		mana_limit;
+} RunMemoHeader;
+
+static bool
+run_memo_usable(const EclRunRequest *req)
+{
+	if (!req->memoize || !req->read_only || req->host_kind != ECL_HOST_TABLES ||
+		!req->program->uses_host || ecl_rate_limit)
+		return false;
+	Assert(!req->want_detail);
+	return true;
+}
+
+static void
+run_memo_key(const EclRunRequest *req, RunMemoKey *key)
+{
+	RunMemoHeader header;
+	const char *caller = req->caller_did ? req->caller_did : "";
+	const char *realm = req->realm_id ? req->realm_id : "";
+	size_t		caller_len = strlen(caller);
+	size_t		realm_len = strlen(realm);
+	char	   *p;
+
+	memset(&header, 0, sizeof(header));
+	header.program = req->program;
+	header.gas_limit = req->gas_limit > 0 ? req->gas_limit : ecl_gas_limit;
+	header.mana_limit = req->mana_limit > 0 ? req->mana_limit : ecl_mana_limit;
+
+	key->len = sizeof(header) + caller_len + 1 + realm_len;
+	key->bytes = key->len <= RUN_MEMO_KEY_INLINE ? key->inline_bytes
+		: palloc(key->len);
+	p = key->bytes;
+	memcpy(p, &header, sizeof(header));
+	p += sizeof(header);
+	memcpy(p, caller, caller_len);
+	p += caller_len;
+	*p++ = '\0';
+	memcpy(p, realm, realm_len);
+
+	key->input = req->input ? (const char *) req->input : "";
+	key->input_len = req->input ? VARSIZE(req->input) : 0;
+}
+
+/* Answer the run from the memo: true when it was there. */
+static bool
+run_memo_answer(const EclRunRequest *req, const RunMemoKey *key,
+				EclRunOutcome *out)
+{
+	EclMemoValue mv;
+	EclRunReport report;
+
+	if (!ecl_memo_get(ECL_MEMO_RUN, key->bytes, key->len,
+					  key->input, key->input_len, &mv))
+		return false;
+
+	memset(out, 0, sizeof(*out));
+	out->passed = mv.flag;
+	out->gas_used = mv.u.run.gas_used;
+	out->mana_used = mv.u.run.mana_used;
+
+	/*
+	 * Durations are whole microseconds and an answer from the memo takes a
+	 * small fraction of one (about 0.1 us), so reading the clock twice would
+	 * only ever record the 0 recorded here.
+	 */
+	out->duration_us = 0;
+
+	if (req->track)
+	{
+		report.policy_name = req->policy_name;
+		report.policy_type = req->policy_type;
+		report.realm_id = req->realm_id;
+		report.status = out->passed ? ECL_RUN_PASSED : ECL_RUN_DENIED;
+		report.gas_used = out->gas_used;
+		report.mana_used = out->mana_used;
+		report.duration_us = out->duration_us;
+		report.events_emitted = 0;
+		ecl_stats_record_run(&report);
+	}
+	return true;
+}
+
+static void
+run_memo_store(const RunMemoKey *key, const EclRunOutcome *out)
+{
+	EclMemoValue mv;
+
+	memset(&mv, 0, sizeof(mv));
+	mv.flag = out->passed;
+	mv.u.run.gas_used = out->gas_used;
+	mv.u.run.mana_used = out->mana_used;
+	ecl_memo_put(ECL_MEMO_RUN, key->bytes, key->len, key->input,
+				 key->input_len, &mv);
+}
+
+/* ------------------------------------------------------------------- the run */
+
+static void
+run_fully(const EclRunRequest *req, EclRunOutcome *out)
 {
 	MemoryContext caller_cxt = CurrentMemoryContext;
 	MemoryContext run_cxt;
@@ -371,11 +539,18 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 
 	Assert(req->program != NULL);
 	memset(out, 0, sizeof(*out));
-	memset(&res, 0, sizeof(res));
-	memset(&hs, 0, sizeof(hs));
+	/* what an error before the VM starts reports; the VM sets all of res */
+	res.outcome = ECL_OUTCOME_ERROR;
+	res.gas_used = 0;
+	res.mana_used = 0;
+	res.error.code = ECL_ERR_NONE;
+	res.error.message[0] = '\0';
+	res.error.policy[0] = '\0';
+	/* each host's part is set up by bind_host */
 	hs.req = req;
+	hs.logs = NIL;
 
-	run_cxt = AllocSetContextCreate(caller_cxt, "ecl run", ALLOCSET_DEFAULT_SIZES);
+	run_cxt = take_run_context(caller_cxt);
 	ecl_pg_alloc_init(&alloc, run_cxt);
 
 	INSTR_TIME_SET_CURRENT(clock.start);
@@ -423,6 +598,11 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 		}
 
 		/* Build the outcome in the run's context, then copy it out. */
+		out->passed = res.outcome == ECL_OUTCOME_PASSED;
+		out->gas_used = res.gas_used;
+		out->mana_used = res.mana_used;
+		out->duration_us = duration_us;
+		if (req->want_detail)
 		{
 			Jsonb	   *value;
 			ListCell   *lc;
@@ -430,12 +610,8 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 			MemoryContextSwitchTo(run_cxt);
 			value = ecl_value_to_jsonb(res.value);
 			MemoryContextSwitchTo(caller_cxt);
-			out->passed = res.outcome == ECL_OUTCOME_PASSED;
 			out->value = copy_jsonb(value, caller_cxt);
 			out->message = res.message ? pstrdup(res.message) : NULL;
-			out->gas_used = res.gas_used;
-			out->mana_used = res.mana_used;
-			out->duration_us = duration_us;
 			foreach(lc, logs)
 				out->logs = lappend(out->logs, pstrdup((char *) lfirst(lc)));
 			out->events = tables && hs.table.events != NIL
@@ -462,5 +638,22 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 	}
 	PG_END_TRY();
 
-	MemoryContextDelete(run_cxt);
+	give_back_run_context(run_cxt);
+}
+
+void
+ecl_run(const EclRunRequest *req, EclRunOutcome *out)
+{
+	RunMemoKey	key;
+	bool		memo = run_memo_usable(req);
+
+	if (memo)
+	{
+		run_memo_key(req, &key);
+		if (run_memo_answer(req, &key, out))
+			return;
+	}
+	run_fully(req, out);
+	if (memo)
+		run_memo_store(&key, out);
 }

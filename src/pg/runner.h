@@ -48,6 +48,20 @@ typedef struct EclRunRequest
 	EclHostKind host_kind;
 	Jsonb	   *state;			/* ECL_HOST_STATE: the snapshot */
 	bool		track;			/* report to the statistics */
+
+	/*
+	 * false: the caller reads only passed, gas_used, mana_used and
+	 * duration_us (ecl.check, ecl.allowed), so the value, message, logs and
+	 * events are not built.
+	 */
+	bool		want_detail;
+
+	/*
+	 * true: a read-only table-host run may be answered from the statement's
+	 * memo of runs when an identical one ran before (see runner.c).  Only
+	 * for callers that do not want the detail.
+	 */
+	bool		memoize;
 } EclRunRequest;
 
 typedef struct EclRunOutcome

@@ -433,6 +433,8 @@ ecl_check(PG_FUNCTION_ARGS)
 	prepare_run(&req, required_text(fcinfo, 0, "policy name"),
 				optional_text(fcinfo, 1), optional_text(fcinfo, 2),
 				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), true);
+	req.want_detail = false;
+	req.memoize = true;
 	ecl_run(&req, &out);
 	PG_RETURN_BOOL(out.passed);
 }
@@ -450,10 +452,10 @@ current_did_memoized(void)
 	char	   *did;
 
 	if (ecl_memo_get(ECL_MEMO_ROLE_DID, key, keylen, "", 0, &mv))
-		return mv.text ? pstrdup(mv.text) : NULL;
+		return mv.u.text ? pstrdup(mv.u.text) : NULL;
 	did = ecl_current_did();
 	memset(&mv, 0, sizeof(mv));
-	mv.text = did;
+	mv.u.text = did;
 	ecl_memo_put(ECL_MEMO_ROLE_DID, key, keylen, "", 0, &mv);
 	return did;
 }
@@ -468,6 +470,8 @@ ecl_allowed(PG_FUNCTION_ARGS)
 	prepare_run(&req, required_text(fcinfo, 0, "policy name"),
 				current_did_memoized(), optional_text(fcinfo, 1),
 				PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), true);
+	req.want_detail = false;
+	req.memoize = true;
 	ecl_run(&req, &out);
 	PG_RETURN_BOOL(out.passed);
 }
