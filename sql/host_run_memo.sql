@@ -67,6 +67,15 @@ BEGIN;
 SELECT pg_temp.check_lower_check() AS before_and_after;
 ROLLBACK;
 
+-- a program that reads a metric is never memoized: the statistics move
+-- with every run, so the parity of policies_executed alternates
+SELECT ecl.register_policy('rm_metric',
+	'policy rm_metric { return trust.r >= 0 && get_metric("policies_executed") % 2 == 0 }') IS NOT NULL AS registered;
+SELECT count(*) FILTER (WHERE ecl.check('rm_metric', 'did:regress:rm-ann', 'rm-one')) AS passed,
+	   count(*) AS calls
+  FROM generate_series(1, 20);
+SELECT ecl.drop_policy('rm_metric');
+
 -- with ecl.rate_limit every run draws mana from the caller's account, so
 -- none is answered from the memo: 20 checks cost 20 runs of mana
 SELECT mana_used AS mana_of_one_run

@@ -113,6 +113,7 @@ typedef struct ecl_program
 	const char *name;			/* "" in script mode */
 	bool		uses_host;		/* some instruction has ECL_F_HOST */
 	bool		writes;			/* some instruction has ECL_F_WRITE */
+	bool		reads_metrics;	/* GET_METRIC: statistics that every run moves */
 } ecl_program;
 
 /*

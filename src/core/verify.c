@@ -468,12 +468,14 @@ ecl_program_load(const ecl_alloc *a, const uint8_t *bytes, size_t len,
 	p->name = name_copy;
 	p->uses_host = false;
 	p->writes = false;
+	p->reads_metrics = false;
 	for (uint32_t i = 0; i < ncode; i++)
 	{
 		uint8_t		f = ecl_opcode_table[ECL_INSTR_OP(code[i])].flags;
 
 		p->uses_host |= (f & ECL_F_HOST) != 0;
 		p->writes |= (f & ECL_F_WRITE) != 0;
+		p->reads_metrics |= ECL_INSTR_OP(code[i]) == ECL_OP_GET_METRIC;
 	}
 	*out = p;
 	return ECL_OK;

@@ -408,8 +408,9 @@ give_back_run_context(MemoryContext cxt)
  * DEBUG1 log lines are not repeated.
  *
  * Not memoized: programs that never call the host (redoing them is as cheap
- * as the lookup) and runs under ecl.rate_limit (every run draws mana from
- * the caller's account).  The memo of runs shares the host memo's bound
+ * as the lookup), programs that read a metric (the statistics move with
+ * every run, this one included) and runs under ecl.rate_limit (every run
+ * draws mana from the caller's account).  The memo of runs shares the host memo's bound
  * (ECL_MEMO_MAX entries per statement).
  */
 #define RUN_MEMO_KEY_INLINE 256
@@ -434,7 +435,8 @@ static bool
 run_memo_usable(const EclRunRequest *req)
 {
 	if (!req->memoize || !req->read_only || req->host_kind != ECL_HOST_TABLES ||
-		!req->program->uses_host || ecl_rate_limit)
+		!req->program->uses_host || req->program->reads_metrics ||
+		ecl_rate_limit)
 		return false;
 	Assert(!req->want_detail);
 	return true;
