@@ -3,7 +3,6 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "ecl/error.h"
 
@@ -24,10 +23,20 @@ ecl_error_set(ecl_error *err, ecl_error_code code, uint32_t line,
 	return ECL_FAIL;
 }
 
+/*
+ * Reset to "no error".  Only the fields and the first byte of each text
+ * buffer: the buffers are C strings, so "" is all a reader can see, and
+ * clearing all 336 bytes was a measurable part of a short policy run (the VM
+ * clears its result's error on every run).
+ */
 void
 ecl_error_clear(ecl_error *err)
 {
-	memset(err, 0, sizeof(*err));
+	err->code = ECL_ERR_NONE;
+	err->line = 0;
+	err->column = 0;
+	err->message[0] = '\0';
+	err->policy[0] = '\0';
 }
 
 const char *

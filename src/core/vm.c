@@ -19,8 +19,12 @@
  * limit and the interrupt hook are all looked at behind that one branch, so
  * the common path stays at a few machine instructions.  Numbers, booleans, locals and jumps are handled inline;
  * mixed-type operators go to ecl_value_binary, built-in functions and host
- * calls to builtins.c.  The operand stack and the locals are allocated once
- * per run; number and boolean values never allocate.
+ * calls to builtins.c.  The operand stack and the locals live in the C
+ * frame of ecl_vm_run when they are small (else one allocation per run);
+ * number and boolean values never allocate.  The loop keeps an instruction
+ * pointer, not an index, so the fetch is one load from a register; the
+ * index (for the source line of an error or a deny) is computed on those
+ * slow paths only.
  *
  * The verifier guarantees that every operand is in range and the stack never
  * under- or overflows, so the handlers do not check that again.
@@ -62,6 +66,13 @@ static const uint16_t op_gas[ECL_OP_COUNT] = {
 	ECL_OPCODES(ECL_X_GAS)
 #undef ECL_X_GAS
 };
+
+/*
+ * A run whose stack and locals together fit in this many values keeps them
+ * in ecl_vm_run's own frame (1 KiB) instead of allocating them: most
+ * policies are that small, and run once per row.
+ */
+#define SMALL_FRAME_VALUES 64
 
 /* ECL_INTERRUPT_INTERVAL steps must fit below COUNT_SHIFT */
 typedef char ecl_vm_interval_fits[(ECL_INTERRUPT_INTERVAL < (1 << COUNT_SHIFT)) ? 1 : -1];
@@ -133,10 +144,11 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 	const ecl_value *consts = p->consts;
 	ecl_error  *err = &res->error;
 	ecl_vm_state vm;
-	ecl_value  *stack = NULL;
-	ecl_value  *locals = NULL;
+	ecl_value	small_frame[SMALL_FRAME_VALUES];
+	ecl_value  *frame = NULL;	/* the stack, then the locals */
+	ecl_value  *locals;
 	ecl_value  *sp;
-	uint32_t	pc = 0;
+	const ecl_instr *ip = NULL; /* NULL until the loop starts */
 	ecl_instr	ins = 0;
 	uint32_t	op = 0;
 	int64_t		gas = 0;
@@ -164,7 +176,7 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 #endif
 
 #define FETCH_AND_CHARGE() \
-	ins = code[pc]; \
+	ins = *ip; \
 	op = ECL_INSTR_OP(ins); \
 	count += op_cost[op]; \
 	if (ecl_unlikely(count > count_check)) \
@@ -195,19 +207,28 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 		SLOW_BINARY(op_); \
 } while (0)
 
-	memset(res, 0, sizeof(*res));
+	/*
+	 * Every field of *res is set below or at finish; the error gets what
+	 * ecl_error_clear resets (not its 320 bytes of text buffers, which
+	 * nobody reads while code is ECL_ERR_NONE and which start with a NUL).
+	 */
+	res->outcome = ECL_OUTCOME_PASSED;
 	res->value = ecl_null();
-	memset(&vm, 0, sizeof(vm));
+	res->message = NULL;
+	ecl_error_clear(err);
 	vm.program = p;
 	vm.ctx = ctx;
 	vm.alloc = A;
+	vm.have_caller_trust = false;
+	vm.caller_trust = ecl_null();
+	vm.have_input = false;
+	vm.input = ecl_null();
 	vm.mana = ECL_BASE_MANA;
 
 	if (vm.mana > ctx->limits.mana_limit)
 	{
 		ecl_error_set(err, ECL_ERR_MANA, 0, 0, "mana limit %lld exceeded",
 					  (long long) ctx->limits.mana_limit);
-		pc = UINT32_MAX;
 		goto fail;
 	}
 	/* a cached program may have been loaded under a larger limit */
@@ -215,20 +236,25 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 	{
 		ecl_error_set(err, ECL_ERR_STACK, 0, 0, "program needs a stack of %u values, the limit is %u",
 					  p->max_stack, ctx->limits.max_stack_depth);
-		pc = UINT32_MAX;
 		goto fail;
 	}
-	stack = ecl_malloc(A, (size_t) p->max_stack * sizeof(ecl_value));
-	locals = ecl_malloc(A, (size_t) p->nlocals * sizeof(ecl_value));
-	if (stack == NULL || locals == NULL)
+	if ((size_t) p->max_stack + p->nlocals <= SMALL_FRAME_VALUES)
+		frame = small_frame;
+	else
 	{
-		ecl_error_set(err, ECL_ERR_RESOURCE, 0, 0, "out of memory starting a run");
-		pc = UINT32_MAX;
-		goto fail;
+		frame = ecl_malloc(A, ((size_t) p->max_stack + p->nlocals) * sizeof(ecl_value));
+		if (frame == NULL)
+		{
+			ecl_error_set(err, ECL_ERR_RESOURCE, 0, 0, "out of memory starting a run");
+			goto fail;
+		}
 	}
+	/* a load before any store (tampered bytecode) must read null, not junk */
+	locals = frame + p->max_stack;
 	for (uint32_t i = 0; i < p->nlocals; i++)
 		locals[i] = ecl_null();
-	sp = stack;
+	sp = frame;
+	ip = code;
 	count_check = ((uint64_t) next_gas_check(0, 0, gas_limit, max_steps) << COUNT_SHIFT) | STEP_MASK;
 
 #ifdef ECL_VM_COMPUTED_GOTO
@@ -248,38 +274,38 @@ resume:
 	CASE(PUSH_CONST)
 	{
 		*sp++ = consts[ARG];
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(PUSH_NULL)
 	{
 		*sp++ = ecl_null();
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(PUSH_TRUE)
 	{
 		*sp++ = ecl_bool(true);
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(PUSH_FALSE)
 	{
 		*sp++ = ecl_bool(false);
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(POP)
 	{
 		sp--;
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(DUP)
 	{
 		sp[0] = sp[-1];
 		sp++;
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(SWAP)
@@ -287,26 +313,26 @@ resume:
 		tmp = sp[-1];
 		sp[-1] = sp[-2];
 		sp[-2] = tmp;
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(PICK)
 	{
 		sp[0] = sp[-1 - (int64_t) ARG];
 		sp++;
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(LOAD_LOCAL)
 	{
 		*sp++ = locals[ARG];
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(STORE_LOCAL)
 	{
 		locals[ARG] = *--sp;
-		pc++;
+		ip++;
 		NEXT();
 	}
 
@@ -314,13 +340,13 @@ resume:
 	CASE(LOAD_CALLER)
 	{
 		*sp++ = ctx->caller;
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(LOAD_REALM)
 	{
 		*sp++ = ctx->realm;
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(LOAD_INPUT)
@@ -334,7 +360,7 @@ resume:
 			vm.have_input = true;
 		}
 		*sp++ = vm.input;
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(LOAD_INPUT_FIELD)
@@ -342,14 +368,18 @@ resume:
 		const ecl_string *name = consts[ARG].u.str;
 		bool		found = false;
 
-		tmp = ecl_null();
-		if (ctx->input.get_field != NULL)
+		/*
+		 * The field goes straight into its stack slot (free above sp): the
+		 * next instructions read it from there, so nothing is copied from
+		 * a temporary the callee has just written.
+		 */
+		if (ecl_likely(ctx->input.get_field != NULL))
 			CHECK(ctx->input.get_field(ctx->input.ctx, A, name->data, name->len,
-									   &tmp, &found, err));
-		if (!found)
+									   sp, &found, err));
+		if (ecl_unlikely(!found))
 			FAIL(ECL_ERR_TYPE, "missing input field '%s'", name->data);
-		*sp++ = tmp;
-		pc++;
+		sp++;
+		ip++;
 		NEXT();
 	}
 
@@ -370,7 +400,7 @@ resume:
 		else
 			FAIL(ECL_ERR_TYPE, "cannot read field '%s' of %s", k->data,
 				 ecl_type_name((ecl_type) sp[-1].type));
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(GET_INDEX)
@@ -396,7 +426,7 @@ resume:
 				 ecl_type_name((ecl_type) c.type), ecl_type_name((ecl_type) i.type));
 		sp--;
 		sp[-1] = tmp;
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(TRUST_DIM)
@@ -405,7 +435,7 @@ resume:
 			FAIL(ECL_ERR_TYPE, "cannot read trust dimension '%s' of %s",
 				 dim_names[ARG], ecl_type_name((ecl_type) sp[-1].type));
 		sp[-1] = ecl_number(sp[-1].u.trust->dim[ARG]);
-		pc++;
+		ip++;
 		NEXT();
 	}
 
@@ -416,7 +446,7 @@ resume:
 			NUMERIC_RESULT(sp[-2].u.num + sp[-1].u.num);
 		else
 			SLOW_BINARY(ECL_OP_ADD);
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(SUB)
@@ -425,7 +455,7 @@ resume:
 			NUMERIC_RESULT(sp[-2].u.num - sp[-1].u.num);
 		else
 			SLOW_BINARY(ECL_OP_SUB);
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(MUL)
@@ -434,7 +464,7 @@ resume:
 			NUMERIC_RESULT(sp[-2].u.num * sp[-1].u.num);
 		else
 			SLOW_BINARY(ECL_OP_MUL);
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(DIV)
@@ -443,7 +473,7 @@ resume:
 			NUMERIC_RESULT(sp[-2].u.num / sp[-1].u.num);
 		else
 			SLOW_BINARY(ECL_OP_DIV);
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(MOD)
@@ -452,7 +482,7 @@ resume:
 			NUMERIC_RESULT(fmod(sp[-2].u.num, sp[-1].u.num));
 		else
 			SLOW_BINARY(ECL_OP_MOD);
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(NEG)
@@ -461,7 +491,7 @@ resume:
 			sp[-1].u.num = -sp[-1].u.num;
 		else
 			CHECK(ecl_value_unary(A, ECL_OP_NEG, sp[-1], &sp[-1], err));
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(EQ)
@@ -471,7 +501,7 @@ resume:
 		else
 			sp[-2] = ecl_bool(ecl_equal(sp[-2], sp[-1]));
 		sp--;
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(NE)
@@ -481,62 +511,62 @@ resume:
 		else
 			sp[-2] = ecl_bool(!ecl_equal(sp[-2], sp[-1]));
 		sp--;
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(LT)
 	{
 		COMPARE(ECL_OP_LT, <);
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(LE)
 	{
 		COMPARE(ECL_OP_LE, <=);
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(GT)
 	{
 		COMPARE(ECL_OP_GT, >);
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(GE)
 	{
 		COMPARE(ECL_OP_GE, >=);
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(NOT)
 	{
 		sp[-1] = ecl_bool(!truthy_fast(sp[-1]));
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(TO_BOOL)
 	{
 		sp[-1] = ecl_bool(truthy_fast(sp[-1]));
-		pc++;
+		ip++;
 		NEXT();
 	}
 
 	/* ------------------------------------------------------- control flow */
 	CASE(JUMP)
 	{
-		pc = ARG;
+		ip = code + ARG;
 		NEXT();
 	}
 	CASE(JUMP_IF_FALSE)
 	{
 		sp--;
-		pc = truthy_fast(*sp) ? pc + 1 : ARG;
+		ip = truthy_fast(*sp) ? ip + 1 : code + ARG;
 		NEXT();
 	}
 	CASE(JUMP_IF_TRUE)
 	{
 		sp--;
-		pc = truthy_fast(*sp) ? ARG : pc + 1;
+		ip = truthy_fast(*sp) ? code + ARG : ip + 1;
 		NEXT();
 	}
 	CASE(AND)
@@ -544,12 +574,12 @@ resume:
 		if (!truthy_fast(sp[-1]))
 		{
 			sp[-1] = ecl_bool(false);
-			pc = ARG;
+			ip = code + ARG;
 		}
 		else
 		{
 			sp--;
-			pc++;
+			ip++;
 		}
 		NEXT();
 	}
@@ -558,12 +588,12 @@ resume:
 		if (truthy_fast(sp[-1]))
 		{
 			sp[-1] = ecl_bool(true);
-			pc = ARG;
+			ip = code + ARG;
 		}
 		else
 		{
 			sp--;
-			pc++;
+			ip++;
 		}
 		NEXT();
 	}
@@ -572,7 +602,7 @@ resume:
 		sp--;
 		if (ecl_unlikely(!truthy_fast(*sp)))
 			goto deny;
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(DENY)
@@ -594,7 +624,7 @@ resume:
 				 ecl_type_name((ecl_type) sp->type));
 		locals[ARG] = *sp;
 		locals[ARG + 1] = ecl_number(0);
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(ITER_HAS)
@@ -604,7 +634,7 @@ resume:
 		if (it[0].type != ECL_T_ARRAY || it[1].type != ECL_T_NUMBER)
 			FAIL(ECL_ERR_TYPE, "iterator in slot %u is not initialised", ARG);
 		*sp++ = ecl_bool(it[1].u.num < it[0].u.arr->len);
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(ITER_GET)
@@ -619,7 +649,7 @@ resume:
 			FAIL(ECL_ERR_TYPE, "iterator in slot %u is exhausted", ARG);
 		*sp++ = it[0].u.arr->items[(uint32_t) i];
 		it[1].u.num = i + 1;
-		pc++;
+		ip++;
 		NEXT();
 	}
 
@@ -633,7 +663,7 @@ resume:
 		if (n > 0)
 			memcpy(tmp.u.arr->items, sp, (size_t) n * sizeof(ecl_value));
 		*sp++ = tmp;
-		pc++;
+		ip++;
 		NEXT();
 	}
 	CASE(MAKE_OBJECT)
@@ -654,7 +684,7 @@ resume:
 		}
 		sp = base;
 		*sp++ = tmp;
-		pc++;
+		ip++;
 		NEXT();
 	}
 
@@ -717,14 +747,24 @@ resume:
 		sp = args;
 		if (info->push)
 			*sp++ = tmp;
-		pc++;
+		ip++;
 		NEXT();
 	}
 
 #ifndef ECL_VM_COMPUTED_GOTO
 			default:
-				/* unreachable: the verifier accepts only known opcodes */
-				FAIL(ECL_ERR_BYTECODE, "unknown opcode %u at pc %u", op, pc);
+				/*
+				 * Only verified programs are run, and the verifier accepts
+				 * only known opcodes (the computed goto build relies on that
+				 * too); saying so lets GCC drop the range check in front of
+				 * the jump table, two instructions per dispatch.
+				 */
+#if defined(__GNUC__)
+				__builtin_unreachable();
+#else
+				FAIL(ECL_ERR_BYTECODE, "unknown opcode %u at pc %u", op,
+					 (uint32_t) (ip - code));
+#endif
 		}						/* switch */
 	}							/* for */
 #endif
@@ -773,7 +813,7 @@ deny:
 
 		if (m != NULL)
 		{
-			snprintf(m, 48, "require failed at line %u", p->lines[pc]);
+			snprintf(m, 48, "require failed at line %u", p->lines[ip - code]);
 			res->message = m;
 		}
 		else
@@ -786,10 +826,11 @@ fail:
 	res->outcome = ECL_OUTCOME_ERROR;
 	res->value = ecl_null();
 	res->message = NULL;
-	if (pc < p->ncode)
+	/* the failing instruction's position; none before the loop started */
+	if (ip != NULL)
 	{
-		err->line = p->lines[pc];
-		err->column = p->columns[pc];
+		err->line = p->lines[ip - code];
+		err->column = p->columns[ip - code];
 	}
 	snprintf(err->policy, sizeof(err->policy), "%s", p->name ? p->name : "");
 
@@ -803,8 +844,8 @@ finish:
 	res->gas_used = gas;
 	res->mana_used = vm.mana;
 	res->steps = steps;
-	ecl_free(A, stack);
-	ecl_free(A, locals);
+	if (frame != small_frame)
+		ecl_free(A, frame);
 	return status;
 
 #undef CASE

@@ -758,18 +758,29 @@ UNIT_TEST(vm_numbers_do_not_allocate)
 	fresh(NULL);
 	/* sum = 0; i = 0; while i < 10000 { sum = sum + i; i = i + 1 }; return sum */
 	T.ctx.limits.gas_limit = 10000000;
-	/* assemble and load first, then allow exactly two allocations: stack and locals */
+	/*
+	 * assemble and load first, then allow no allocation at all: a program
+	 * this small keeps its stack and locals in the VM's own frame
+	 */
 	UNIT_ASSERT(test_asm_load(&T.ta.alloc, "[0, 10000, 1]",
 							  "PUSH_CONST 0; STORE_LOCAL 0; PUSH_CONST 0; STORE_LOCAL 1;"
 							  "LOAD_LOCAL 1; PUSH_CONST 1; LT; JUMP_IF_FALSE 17;"
 							  "LOAD_LOCAL 0; LOAD_LOCAL 1; ADD; STORE_LOCAL 0;"
 							  "LOAD_LOCAL 1; PUSH_CONST 2; ADD; STORE_LOCAL 1; JUMP 4;"
 							  "LOAD_LOCAL 0; RETURN", 2, &T.prog, &T.err) == ECL_OK);
-	T.ta.fail_after = 2;
+	T.ta.fail_after = 0;
 	UNIT_ASSERT_MSG(ecl_vm_run(T.prog, &T.ctx, &T.res) == ECL_OK, "%s", T.res.error.message);
 	UNIT_ASSERT(T.res.value.type == ECL_T_NUMBER && T.res.value.u.num == 49995000);
-	UNIT_ASSERT_EQ_INT(T.ta.fail_after, 0);
 	T.ta.fail_after = -1;
+
+	/* with 200 locals the frame is allocated: exactly once per run */
+	UNIT_ASSERT(test_asm_load(&T.ta.alloc, "[7]",
+							  "PUSH_CONST 0; STORE_LOCAL 199; LOAD_LOCAL 199; LOAD_LOCAL 0;"
+							  "POP; RETURN", 200, &T.prog, &T.err) == ECL_OK);
+	T.ta.fail_after = 1;
+	UNIT_ASSERT_MSG(ecl_vm_run(T.prog, &T.ctx, &T.res) == ECL_OK, "%s", T.res.error.message);
+	UNIT_ASSERT(T.res.value.type == ECL_T_NUMBER && T.res.value.u.num == 7);
+	UNIT_ASSERT_EQ_INT(T.ta.fail_after, 0);
 	/* allocation failure is an error, not a crash */
 	T.ta.fail_after = 0;
 	UNIT_ASSERT(ecl_vm_run(T.prog, &T.ctx, &T.res) == ECL_FAIL);
