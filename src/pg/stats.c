@@ -1,12 +1,24 @@
 /*
  * stats.c — ECLVM statistics in shared memory (SPEC §8).
  *
- * Layout (stats_internal.h): global and per-kind counters are atomics, so
- * recording a run costs a few atomic adds and no lock for them.  Per-realm
- * and per-policy rows live in two bounded shared hash tables of
- * ecl.max_tracked entries each, protected by one LWLock: a run takes it in
- * shared mode, finds its rows and updates them under their spinlocks; only
- * a run that needs a new row takes it exclusively to insert one.
+ * Recording, like PostgreSQL's own pgstat, touches no shared memory: a run
+ * adds to pending counters in backend-local memory (global, per kind, and
+ * per (policy, realm, kind) next to the cached keys of its rows), which
+ * costs a few ns and no lock or atomic.  The pending counts are flushed into
+ * shared memory at the end of every transaction (commit, abort, prepare,
+ * and a parallel worker's part), every ECL_STATS_FLUSH_EVERY events so a
+ * long statement shows progress, at backend exit, and before this backend
+ * reads or resets the statistics itself.  So every run is counted exactly
+ * once; other sessions see it at the end of its transaction (or sooner),
+ * its own session at once.  Statistics are not transactional: the runs of
+ * a rolled-back transaction count too.
+ *
+ * Layout (stats_internal.h): global and per-kind counters are atomics, to
+ * which a flush adds its deltas.  Per-realm and per-policy rows live in two
+ * bounded shared hash tables of ecl.max_tracked entries each, protected by
+ * one LWLock: a flush takes it in shared mode, finds its rows and updates
+ * them under their spinlocks; only a flush that needs a new row takes it
+ * exclusively to insert one.
  *
  * Eviction: when a table is full, the least-called 5% of its entries (at
  * least one) are removed before inserting, as pg_stat_statements does with
@@ -19,6 +31,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "common/hashfn.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -290,7 +303,16 @@ evict_least_called(HTAB *table, Size calls_offset)
 
 	if (n <= 0)
 		return;
-	cands = palloc(n * sizeof(EvictCandidate));
+	/*
+	 * Called from flushes in transaction callbacks too, where an error must
+	 * not be raised: without memory nothing is evicted (the insert then
+	 * finds no room and that row's counts are dropped).
+	 */
+	cands = MemoryContextAllocExtended(TopMemoryContext,
+									   n * sizeof(EvictCandidate),
+									   MCXT_ALLOC_NO_OOM);
+	if (cands == NULL)
+		return;
 	hash_seq_init(&seq, table);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
@@ -348,37 +370,57 @@ ecl_stats_enter_policy(const EclPolicyKey *key)
 }
 
 /* ---------------------------------------------------------------------
- * Recording
+ * Recording: pending counters in backend-local memory
  * ---------------------------------------------------------------------
  */
 
-static inline void
-count(EclGlobalCounter c, int64 amount)
-{
-	if (amount > 0)
-		pg_atomic_fetch_add_u64(&ecl_stats_shared->global[c], (uint64) amount);
-}
+/*
+ * Runs recorded since the last flush, in this backend only.  Recording
+ * adds to these plain variables; ecl_stats_flush_pending() moves them into
+ * shared memory.  Deltas are unsigned and only ever grow: negative inputs
+ * count as 0, as they always have.
+ */
+static uint64 pending_global[ECL_GC_COUNT];
+static uint64 pending_by_kind[ECL_KIND_COUNT][ECL_KC_COUNT];
 
-static inline void
-count_kind(EclPolicyKind k, EclKindCounter c)
-{
-	pg_atomic_fetch_add_u64(&ecl_stats_shared->by_kind[k][c], 1);
-}
+/* events (runs, compiles, crossings) recorded since the last flush */
+static int	pending_events = 0;
 
 /*
- * The keys of the rows a backend updated last, with their hash values.
- * Building a key (names hashed, fixed-size buffers filled) and hashing the
- * whole key for the shared table cost more than updating the counters; a
- * WHERE clause or RLS policy runs the same policy in the same realm row
- * after row, so the last few keys are kept per backend and reused when
- * the (policy, realm, kind) strings match.  Only keys are cached, never
- * pointers into shared memory (rows may be evicted or reset by others).
+ * A statement that runs a policy on every row of a big table would keep
+ * its counts to itself until it ends; flushing every this many events
+ * lets other sessions watch it progress, at the cost of one flush (a lock
+ * and a few atomics) per this many runs.
  */
-#define KEY_CACHE_SLOTS 4
+#define ECL_STATS_FLUSH_EVERY 1000
+
+/* transaction and exit callbacks are registered on the first event */
+static bool flush_callbacks_registered = false;
+
+/*
+ * Set while a flush runs.  Nothing in a flush raises an error, but if one
+ * ever did escape, the exit callback must not wait for the lock this
+ * backend still holds; abort releases every LWLock and clears this.
+ */
+static bool flush_in_progress = false;
+
+/*
+ * The keys of the rows a backend updated last, with their hash values and
+ * the counts not yet flushed into those rows.  Building a key (names
+ * hashed, fixed-size buffers filled) and hashing the whole key for the
+ * shared table cost more than updating the counters; a WHERE clause or RLS
+ * policy runs the same policy in the same realm row after row, so the last
+ * few keys are kept per backend and reused when the (policy, realm, kind)
+ * strings match.  Only keys and local counts are kept, never pointers into
+ * shared memory (rows may be evicted or reset by others).  A slot that is
+ * reused for other keys is flushed first.
+ */
+#define KEY_CACHE_SLOTS 8
 
 typedef struct CachedRunKeys
 {
 	bool		used;
+	bool		has_realm;		/* realm_id not empty: the run has a realm row */
 	char	   *policy_name;	/* "" for NULL */
 	char	   *realm_id;		/* "" for NULL */
 	EclPolicyKind kind;
@@ -386,12 +428,54 @@ typedef struct CachedRunKeys
 	uint32		phash;
 	EclRealmKey rkey;
 	uint32		rhash;
+	EclRealmCounters realm_pending; /* executed == 0: nothing pending */
+	EclPolicyCounters policy_pending;	/* calls == 0: nothing pending */
 } CachedRunKeys;
 
 static CachedRunKeys key_cache[KEY_CACHE_SLOTS];
 static int	key_cache_next = 0;
+static int	key_cache_last_hit = 0;
 
-static const CachedRunKeys *
+static void register_flush_callbacks(void);
+static void flush_slots(CachedRunKeys *only);
+
+/* Add pending realm counts to a shared row (caller holds its mutex). */
+static void
+add_realm_counters(EclRealmCounters *dst, const EclRealmCounters *d)
+{
+	dst->executed += d->executed;
+	dst->passed += d->passed;
+	dst->denied += d->denied;
+	dst->gas += d->gas;
+	dst->mana += d->mana;
+	dst->crossing_policies += d->crossing_policies;
+}
+
+/* Add pending policy counts (d->calls > 0) to a row, merging min and max. */
+static void
+add_policy_counters(EclPolicyCounters *dst, const EclPolicyCounters *d)
+{
+	if (dst->calls == 0 || d->min_time_us < dst->min_time_us)
+		dst->min_time_us = d->min_time_us;
+	if (dst->calls == 0 || d->max_time_us > dst->max_time_us)
+		dst->max_time_us = d->max_time_us;
+	dst->calls += d->calls;
+	dst->passed += d->passed;
+	dst->denied += d->denied;
+	dst->errors += d->errors;
+	dst->total_gas += d->total_gas;
+	dst->total_mana += d->total_mana;
+	dst->total_time_us += d->total_time_us;
+}
+
+static bool
+slot_has_pending(const CachedRunKeys *k)
+{
+	return k->used &&
+		(k->realm_pending.executed > 0 || k->policy_pending.calls > 0);
+}
+
+static CachedRunKeys *
 run_keys(const char *policy_name, const char *realm_id, EclPolicyKind kind)
 {
 	CachedRunKeys *k;
@@ -400,26 +484,41 @@ run_keys(const char *policy_name, const char *realm_id, EclPolicyKind kind)
 		policy_name = "";
 	if (realm_id == NULL)
 		realm_id = "";
+
+	/* the slot that matched last is the likely one: try it first */
+	k = &key_cache[key_cache_last_hit];
+	if (k->used && k->kind == kind &&
+		strcmp(k->policy_name, policy_name) == 0 &&
+		strcmp(k->realm_id, realm_id) == 0)
+		return k;
 	for (int i = 0; i < KEY_CACHE_SLOTS; i++)
 	{
 		k = &key_cache[i];
 		if (k->used && k->kind == kind &&
 			strcmp(k->policy_name, policy_name) == 0 &&
 			strcmp(k->realm_id, realm_id) == 0)
+		{
+			key_cache_last_hit = i;
 			return k;
+		}
 	}
 
+	key_cache_last_hit = key_cache_next;
 	k = &key_cache[key_cache_next];
 	key_cache_next = (key_cache_next + 1) % KEY_CACHE_SLOTS;
 	if (k->used)
 	{
+		/* its counts belong to its keys: move them to shared memory first */
+		if (slot_has_pending(k))
+			flush_slots(k);
 		pfree(k->policy_name);
 		pfree(k->realm_id);
 	}
-	k->used = false;
+	memset(k, 0, sizeof(*k));
 	k->policy_name = MemoryContextStrdup(TopMemoryContext, policy_name);
 	k->realm_id = MemoryContextStrdup(TopMemoryContext, realm_id);
 	k->kind = kind;
+	k->has_realm = (realm_id[0] != '\0');
 	make_policy_key(&k->pkey, policy_name, realm_id, kind);
 	k->phash = get_hash_value(ecl_stats_policies, &k->pkey);
 	make_realm_key(&k->rkey, realm_id);
@@ -428,126 +527,102 @@ run_keys(const char *policy_name, const char *realm_id, EclPolicyKind kind)
 	return k;
 }
 
-/* Update the run's per-realm and per-policy rows. */
-static void
-record_rows(const EclRunReport *r, EclPolicyKind kind)
+/* Count one finished event; flush when enough have accumulated. */
+static inline void
+note_pending_event(void)
 {
-	bool		has_realm = (r->realm_id != NULL && r->realm_id[0] != '\0');
-	const CachedRunKeys *keys = run_keys(r->policy_name, r->realm_id, kind);
-	const EclRealmKey *rkey = &keys->rkey;
-	const EclPolicyKey *pkey = &keys->pkey;
-	EclRealmEntry *realm = NULL;
-	EclPolicyEntry *policy;
-	int64		gas = Max(r->gas_used, 0);
-	int64		mana = Max(r->mana_used, 0);
-	int64		time_us = Max(r->duration_us, 0);
-
-	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
-	if (has_realm)
-		realm = hash_search_with_hash_value(ecl_stats_realms, rkey,
-											keys->rhash, HASH_FIND, NULL);
-	policy = hash_search_with_hash_value(ecl_stats_policies, pkey,
-										 keys->phash, HASH_FIND, NULL);
-
-	if ((has_realm && realm == NULL) || policy == NULL)
-	{
-		/* a new row: re-find under the exclusive lock, insert if still new */
-		LWLockRelease(ecl_stats_shared->lock);
-		LWLockAcquire(ecl_stats_shared->lock, LW_EXCLUSIVE);
-		if (has_realm)
-		{
-			realm = hash_search(ecl_stats_realms, rkey, HASH_FIND, NULL);
-			if (realm == NULL)
-				realm = ecl_stats_enter_realm(rkey);
-		}
-		policy = hash_search(ecl_stats_policies, pkey, HASH_FIND, NULL);
-		if (policy == NULL)
-			policy = ecl_stats_enter_policy(pkey);
-	}
-
-	if (realm != NULL)
-	{
-		SpinLockAcquire(&realm->mutex);
-		realm->counters.executed++;
-		if (r->status == ECL_RUN_PASSED)
-			realm->counters.passed++;
-		else if (r->status == ECL_RUN_DENIED)
-			realm->counters.denied++;
-		realm->counters.gas += gas;
-		realm->counters.mana += mana;
-		if (kind == ECL_KIND_CROSSING)
-			realm->counters.crossing_policies++;
-		SpinLockRelease(&realm->mutex);
-	}
-
-	if (policy != NULL)
-	{
-		EclPolicyCounters *c = &policy->counters;
-
-		SpinLockAcquire(&policy->mutex);
-		if (c->calls == 0 || time_us < c->min_time_us)
-			c->min_time_us = time_us;
-		if (c->calls == 0 || time_us > c->max_time_us)
-			c->max_time_us = time_us;
-		c->calls++;
-		if (r->status == ECL_RUN_PASSED)
-			c->passed++;
-		else if (r->status == ECL_RUN_DENIED)
-			c->denied++;
-		else
-			c->errors++;
-		c->total_gas += gas;
-		c->total_mana += mana;
-		c->total_time_us += time_us;
-		SpinLockRelease(&policy->mutex);
-	}
-
-	LWLockRelease(ecl_stats_shared->lock);
+	if (unlikely(!flush_callbacks_registered))
+		register_flush_callbacks();
+	if (++pending_events >= ECL_STATS_FLUSH_EVERY)
+		ecl_stats_flush_pending();
 }
 
 void
 ecl_stats_record_run(const EclRunReport *r)
 {
 	EclPolicyKind kind;
+	CachedRunKeys *keys;
+	EclPolicyCounters *pc;
+	uint64		gas;
+	uint64		mana;
+	uint64		time_us;
+	EclKindCounter kind_counter;
 
 	if (!ecl_track || ecl_stats_shared == NULL || r == NULL)
 		return;
 
 	kind = kind_from_name(r->policy_type);
-	count(ECL_GC_POLICIES_EXECUTED, 1);
-	count_kind(kind, ECL_KC_EXECUTIONS);
+	keys = run_keys(r->policy_name, r->realm_id, kind);
+	gas = (uint64) Max(r->gas_used, 0);
+	mana = (uint64) Max(r->mana_used, 0);
+	time_us = (uint64) Max(r->duration_us, 0);
+
+	pending_global[ECL_GC_POLICIES_EXECUTED]++;
 	switch (r->status)
 	{
 		case ECL_RUN_PASSED:
-			count(ECL_GC_POLICIES_PASSED, 1);
-			count_kind(kind, ECL_KC_PASSED);
+			pending_global[ECL_GC_POLICIES_PASSED]++;
+			kind_counter = ECL_KC_PASSED;
 			break;
 		case ECL_RUN_DENIED:
-			count(ECL_GC_POLICIES_DENIED, 1);
-			count_kind(kind, ECL_KC_DENIED);
+			pending_global[ECL_GC_POLICIES_DENIED]++;
+			kind_counter = ECL_KC_DENIED;
 			break;
 		case ECL_RUN_OUT_OF_GAS:
-			count(ECL_GC_OUT_OF_GAS_ABORTS, 1);
-			count(ECL_GC_POLICY_RUNTIME_ERRORS, 1);
-			count_kind(kind, ECL_KC_ERRORS);
+			pending_global[ECL_GC_OUT_OF_GAS_ABORTS]++;
+			pending_global[ECL_GC_POLICY_RUNTIME_ERRORS]++;
+			kind_counter = ECL_KC_ERRORS;
 			break;
 		case ECL_RUN_RATE_LIMITED:
-			count(ECL_GC_MANA_RATE_LIMITED, 1);
-			count(ECL_GC_POLICY_RUNTIME_ERRORS, 1);
-			count_kind(kind, ECL_KC_ERRORS);
+			pending_global[ECL_GC_MANA_RATE_LIMITED]++;
+			pending_global[ECL_GC_POLICY_RUNTIME_ERRORS]++;
+			kind_counter = ECL_KC_ERRORS;
 			break;
 		case ECL_RUN_ERROR:
 		default:
-			count(ECL_GC_POLICY_RUNTIME_ERRORS, 1);
-			count_kind(kind, ECL_KC_ERRORS);
+			pending_global[ECL_GC_POLICY_RUNTIME_ERRORS]++;
+			kind_counter = ECL_KC_ERRORS;
 			break;
 	}
-	count(ECL_GC_TOTAL_GAS_CONSUMED, r->gas_used);
-	count(ECL_GC_TOTAL_MANA_CONSUMED, r->mana_used);
-	count(ECL_GC_TOTAL_TIME_US, r->duration_us);
-	count(ECL_GC_EVENTS_EMITTED, r->events_emitted);
+	pending_by_kind[kind][ECL_KC_EXECUTIONS]++;
+	pending_by_kind[kind][kind_counter]++;
+	pending_global[ECL_GC_TOTAL_GAS_CONSUMED] += gas;
+	pending_global[ECL_GC_TOTAL_MANA_CONSUMED] += mana;
+	pending_global[ECL_GC_TOTAL_TIME_US] += time_us;
+	pending_global[ECL_GC_EVENTS_EMITTED] += (uint64) Max(r->events_emitted, 0);
 
-	record_rows(r, kind);
+	if (keys->has_realm)
+	{
+		EclRealmCounters *rc = &keys->realm_pending;
+
+		rc->executed++;
+		if (r->status == ECL_RUN_PASSED)
+			rc->passed++;
+		else if (r->status == ECL_RUN_DENIED)
+			rc->denied++;
+		rc->gas += gas;
+		rc->mana += mana;
+		if (kind == ECL_KIND_CROSSING)
+			rc->crossing_policies++;
+	}
+
+	pc = &keys->policy_pending;
+	if (pc->calls == 0 || (int64) time_us < pc->min_time_us)
+		pc->min_time_us = time_us;
+	if (pc->calls == 0 || (int64) time_us > pc->max_time_us)
+		pc->max_time_us = time_us;
+	pc->calls++;
+	if (r->status == ECL_RUN_PASSED)
+		pc->passed++;
+	else if (r->status == ECL_RUN_DENIED)
+		pc->denied++;
+	else
+		pc->errors++;
+	pc->total_gas += gas;
+	pc->total_mana += mana;
+	pc->total_time_us += time_us;
+
+	note_pending_event();
 }
 
 void
@@ -555,7 +630,8 @@ ecl_stats_record_compile(bool ok)
 {
 	if (!ecl_track || ecl_stats_shared == NULL)
 		return;
-	count(ok ? ECL_GC_POLICIES_COMPILED : ECL_GC_POLICY_COMPILE_ERRORS, 1);
+	pending_global[ok ? ECL_GC_POLICIES_COMPILED : ECL_GC_POLICY_COMPILE_ERRORS]++;
+	note_pending_event();
 }
 
 /*
@@ -568,8 +644,202 @@ ecl_stats_record_crossing(const char *realm_id, bool allowed)
 	(void) realm_id;
 	if (!ecl_track || ecl_stats_shared == NULL)
 		return;
-	count(ECL_GC_CROSSING_EVALUATIONS, 1);
-	count(allowed ? ECL_GC_CROSSINGS_ALLOWED : ECL_GC_CROSSINGS_DENIED, 1);
+	pending_global[ECL_GC_CROSSING_EVALUATIONS]++;
+	pending_global[allowed ? ECL_GC_CROSSINGS_ALLOWED : ECL_GC_CROSSINGS_DENIED]++;
+	note_pending_event();
+}
+
+/* ---------------------------------------------------------------------
+ * Flushing pending counters into shared memory
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Move one slot's pending counts into its shared rows.  Each part is taken
+ * (copied and zeroed) just before it is added, so no count can be added
+ * twice.  Under the shared lock a missing row cannot be inserted: then that
+ * part stays pending and false is returned.  With may_insert (exclusive
+ * lock) a missing row is inserted; if the table has no room the part is
+ * dropped, as a run that finds no row always was (the global and per-kind
+ * counters still have it).
+ */
+static bool
+apply_slot(CachedRunKeys *k, bool may_insert)
+{
+	bool		complete = true;
+
+	if (k->realm_pending.executed > 0)
+	{
+		EclRealmEntry *realm;
+
+		realm = hash_search_with_hash_value(ecl_stats_realms, &k->rkey,
+											k->rhash, HASH_FIND, NULL);
+		if (realm == NULL && may_insert)
+			realm = ecl_stats_enter_realm(&k->rkey);
+		if (realm != NULL || may_insert)
+		{
+			EclRealmCounters delta = k->realm_pending;
+
+			memset(&k->realm_pending, 0, sizeof(k->realm_pending));
+			if (realm != NULL)
+			{
+				SpinLockAcquire(&realm->mutex);
+				add_realm_counters(&realm->counters, &delta);
+				SpinLockRelease(&realm->mutex);
+			}
+		}
+		else
+			complete = false;
+	}
+
+	if (k->policy_pending.calls > 0)
+	{
+		EclPolicyEntry *policy;
+
+		policy = hash_search_with_hash_value(ecl_stats_policies, &k->pkey,
+											 k->phash, HASH_FIND, NULL);
+		if (policy == NULL && may_insert)
+			policy = ecl_stats_enter_policy(&k->pkey);
+		if (policy != NULL || may_insert)
+		{
+			EclPolicyCounters delta = k->policy_pending;
+
+			memset(&k->policy_pending, 0, sizeof(k->policy_pending));
+			if (policy != NULL)
+			{
+				SpinLockAcquire(&policy->mutex);
+				add_policy_counters(&policy->counters, &delta);
+				SpinLockRelease(&policy->mutex);
+			}
+		}
+		else
+			complete = false;
+	}
+	return complete;
+}
+
+/*
+ * Flush the pending rows of one slot (only) or of all slots (only = NULL):
+ * under the shared lock for rows that exist, then, only if some row is
+ * new, once more under the exclusive lock to insert it.
+ */
+static void
+flush_slots(CachedRunKeys *only)
+{
+	bool		need_insert = false;
+
+	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
+	for (int i = 0; i < KEY_CACHE_SLOTS; i++)
+	{
+		CachedRunKeys *k = &key_cache[i];
+
+		if ((only == NULL || k == only) && slot_has_pending(k) &&
+			!apply_slot(k, false))
+			need_insert = true;
+	}
+	LWLockRelease(ecl_stats_shared->lock);
+
+	if (!need_insert)
+		return;
+	LWLockAcquire(ecl_stats_shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < KEY_CACHE_SLOTS; i++)
+	{
+		CachedRunKeys *k = &key_cache[i];
+
+		if ((only == NULL || k == only) && slot_has_pending(k))
+			(void) apply_slot(k, true);
+	}
+	LWLockRelease(ecl_stats_shared->lock);
+}
+
+/*
+ * Move everything this backend recorded into shared memory.  Cheap when
+ * nothing is pending (one test), so every reader calls it first: a session
+ * always sees its own runs, even inside an open transaction.  Raises no
+ * error, so the transaction and exit callbacks may call it.
+ */
+void
+ecl_stats_flush_pending(void)
+{
+	if (pending_events == 0 || ecl_stats_shared == NULL || flush_in_progress)
+		return;
+	flush_in_progress = true;
+
+	for (int i = 0; i < ECL_GC_COUNT; i++)
+	{
+		uint64		delta = pending_global[i];
+
+		if (delta != 0)
+		{
+			pending_global[i] = 0;
+			pg_atomic_fetch_add_u64(&ecl_stats_shared->global[i], delta);
+		}
+	}
+	for (int k = 0; k < ECL_KIND_COUNT; k++)
+	{
+		for (int c = 0; c < ECL_KC_COUNT; c++)
+		{
+			uint64		delta = pending_by_kind[k][c];
+
+			if (delta != 0)
+			{
+				pending_by_kind[k][c] = 0;
+				pg_atomic_fetch_add_u64(&ecl_stats_shared->by_kind[k][c], delta);
+			}
+		}
+	}
+	flush_slots(NULL);
+
+	pending_events = 0;
+	flush_in_progress = false;
+}
+
+/*
+ * End of a transaction (its own, or a parallel worker's part of one):
+ * statistics are not transactional, so a rolled-back transaction's runs
+ * count too.  The runner reports a failing run before its error unwinds,
+ * so those runs are pending here as well.  On abort every LWLock of this
+ * backend was released before the callbacks run, so taking ours is safe.
+ */
+static void
+stats_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* an error that escaped a flush left no lock behind by now */
+			flush_in_progress = false;
+			ecl_stats_flush_pending();
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			ecl_stats_flush_pending();
+			break;
+		default:
+			break;
+	}
+}
+
+/* Backend exit: runs before LWLocks and shared memory go away. */
+static void
+stats_exit_callback(int code, Datum arg)
+{
+	ecl_stats_flush_pending();
+}
+
+/*
+ * Per backend, on its first recorded event (a postmaster child does not
+ * inherit the postmaster's exit callbacks, and most backends never run a
+ * policy).
+ */
+static void
+register_flush_callbacks(void)
+{
+	RegisterXactCallback(stats_xact_callback, NULL);
+	before_shmem_exit(stats_exit_callback, (Datum) 0);
+	flush_callbacks_registered = true;
 }
 
 /* ---------------------------------------------------------------------
@@ -581,6 +851,7 @@ uint64
 ecl_stats_global(int counter)
 {
 	Assert(ecl_stats_shared != NULL);
+	ecl_stats_flush_pending();
 	return pg_atomic_read_u64(&ecl_stats_shared->global[counter]);
 }
 
@@ -633,6 +904,7 @@ ecl_stats_read_realm(const char *realm_id, EclRealmCounters *out)
 	memset(out, 0, sizeof(*out));
 	if (ecl_stats_shared == NULL || realm_id == NULL || realm_id[0] == '\0')
 		return false;
+	ecl_stats_flush_pending();
 	make_realm_key(&key, realm_id);
 	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
 	entry = hash_search(ecl_stats_realms, &key, HASH_FIND, NULL);
@@ -681,6 +953,7 @@ ecl_stats_metric(const char *name, const char *realm_id, double *out)
 {
 	if (ecl_stats_shared == NULL || name == NULL)
 		return false;
+	ecl_stats_flush_pending();
 
 	if (strncmp(name, "realm.", 6) == 0)
 	{
@@ -708,6 +981,8 @@ ecl_stats_reset_all(void)
 	void	   *entry;
 
 	Assert(ecl_stats_shared != NULL);
+	/* this session's runs so far happened before the reset: zero them too */
+	ecl_stats_flush_pending();
 	LWLockAcquire(ecl_stats_shared->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < ECL_GC_COUNT; i++)
 		pg_atomic_write_u64(&ecl_stats_shared->global[i], 0);

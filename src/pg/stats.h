@@ -3,7 +3,8 @@
  *
  * Requires shared_preload_libraries = 'ecl'.  Without it every record
  * function is a no-op (policies still run) and the views raise an error
- * saying what to set.  Updates are exact under concurrency.
+ * saying what to set.  Updates are exact under concurrency: a run's counts
+ * reach shared memory once, at the latest when its transaction ends.
  */
 #ifndef ECL_STATS_H
 #define ECL_STATS_H
@@ -43,6 +44,14 @@ bool		ecl_stats_available(void);
 void		ecl_stats_record_run(const EclRunReport *report);
 void		ecl_stats_record_compile(bool ok);
 void		ecl_stats_record_crossing(const char *realm_id, bool allowed);
+
+/*
+ * Move this backend's pending counts into shared memory.  Recording only
+ * adds to backend-local counters; they are flushed at transaction end,
+ * every 1000 events, at backend exit, and by every reader of the
+ * statistics (so a session always sees its own runs).  Never raises.
+ */
+void		ecl_stats_flush_pending(void);
 
 /*
  * get_metric(name): global names (policies_executed, policy_success_rate,

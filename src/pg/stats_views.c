@@ -34,6 +34,7 @@ begin_rows(FunctionCallInfo fcinfo, TupleDesc *tupdesc_out, int natts)
 	MemoryContext oldcxt;
 
 	ecl_stats_require_available();
+	ecl_stats_flush_pending();	/* this session sees its own runs */
 	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
 		!(rsinfo->allowedModes & SFRM_Materialize))
 		ereport(ERROR,
