@@ -23,6 +23,7 @@
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "storage/proc.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -366,4 +367,48 @@ ecl_policy_lookup(const char *name)
 		graveyard = e;
 	}
 	return &e->policy;
+}
+
+static LocalTransactionId
+current_lxid(void)
+{
+#if PG_VERSION_NUM >= 170000
+	return MyProc->vxid.lxid;
+#else
+	return MyProc->lxid;
+#endif
+}
+
+const EclPolicy *
+ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
+						 const char *name, int name_len)
+{
+	char	   *cname;
+	const EclPolicy *policy;
+
+	catalog_init();
+	AcceptInvalidationMessages();
+	if (cache->policy != NULL &&
+		cache->inval_count == inval_count &&
+		cache->lxid == current_lxid() &&
+		cache->stack_limit == (uint32) ecl_max_stack_depth &&
+		cache->name_len == name_len &&
+		memcmp(cache->name, name, name_len) == 0)
+		return cache->policy;
+
+	cname = pnstrdup(name, name_len);
+	policy = ecl_policy_lookup(cname);
+	pfree(cname);
+
+	if (cache->name != NULL)
+		pfree(cache->name);
+	cache->name = MemoryContextAlloc(cxt, name_len + 1);
+	memcpy(cache->name, name, name_len);
+	cache->name[name_len] = '\0';
+	cache->name_len = name_len;
+	cache->policy = policy;
+	cache->inval_count = inval_count;
+	cache->lxid = current_lxid();
+	cache->stack_limit = (uint32) ecl_max_stack_depth;
+	return policy;
 }

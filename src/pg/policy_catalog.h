@@ -42,6 +42,31 @@ typedef struct EclPolicy
  */
 const EclPolicy *ecl_policy_lookup(const char *name);
 
+/*
+ * What one SQL call site (fn_extra) remembers of its last lookup: a WHERE
+ * clause names the same policy on every row.  Zeroed memory is an empty
+ * cache.
+ */
+typedef struct EclPolicyCallCache
+{
+	char	   *name;			/* in the call site's memory context */
+	int			name_len;
+	const EclPolicy *policy;
+	uint64		inval_count;	/* the catalog's invalidations at the time */
+	LocalTransactionId lxid;	/* the transaction of the lookup */
+	uint32		stack_limit;	/* ecl.max_stack_depth at the time */
+} EclPolicyCallCache;
+
+/*
+ * ecl_policy_lookup for a call site: the remembered policy while no
+ * invalidation has arrived since, in the same transaction (an entry that
+ * raced an invalidation lives only until its end) and under the same stack
+ * limit; else a lookup, remembered in cxt.  name need not be NUL-terminated.
+ */
+const EclPolicy *ecl_policy_lookup_cached(EclPolicyCallCache *cache,
+										  MemoryContext cxt,
+										  const char *name, int name_len);
+
 /* BLAKE2b-256 of bytes, as stored in ecl.policies.hash. */
 void		ecl_policy_hash(const uint8 *bytes, size_t len,
 							uint8 out[ECL_POLICY_HASH_BYTES]);

@@ -313,20 +313,44 @@ ecl_drop_policy(PG_FUNCTION_ARGS)
 /* ------------------------------------------------------------------ runs */
 
 /*
- * Fill a request for a registered policy on the table host.  Without a
- * realm argument the run takes the realm the policy was registered for.
+ * The policy named by argument 0, remembered by the call site between rows
+ * (policy_catalog.h).
  */
 static const EclPolicy *
-prepare_run(EclRunRequest *req, const char *policy_name, const char *caller,
+policy_of_call(FunctionCallInfo fcinfo)
+{
+	FmgrInfo   *flinfo = fcinfo->flinfo;
+	text	   *name;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("policy name must not be NULL")));
+	name = PG_GETARG_TEXT_PP(0);
+	if (flinfo->fn_extra == NULL)
+		flinfo->fn_extra = MemoryContextAllocZero(flinfo->fn_mcxt,
+												  sizeof(EclPolicyCallCache));
+	return ecl_policy_lookup_cached((EclPolicyCallCache *) flinfo->fn_extra,
+									flinfo->fn_mcxt, VARDATA_ANY(name),
+									VARSIZE_ANY_EXHDR(name));
+}
+
+/*
+ * Fill a request for the registered policy of argument 0 on the table host.
+ * Without a realm argument the run takes the realm the policy was
+ * registered for.
+ */
+static const EclPolicy *
+prepare_run(EclRunRequest *req, FunctionCallInfo fcinfo, const char *caller,
 			const char *realm, Jsonb *input, bool read_only)
 {
-	const EclPolicy *policy = ecl_policy_lookup(policy_name);
+	const EclPolicy *policy = policy_of_call(fcinfo);
 
 	if (read_only && policy->program->writes)
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("policy \"%s\" writes to a store or emits events and cannot run read-only",
-						policy_name),
+						policy->name),
 				 errhint("Use ecl.run_policy or ecl.enforce for policies that write.")));
 
 	ecl_run_request_init(req);
@@ -414,7 +438,7 @@ ecl_run_policy(PG_FUNCTION_ARGS)
 	EclRunRequest req;
 	EclRunOutcome out;
 
-	prepare_run(&req, required_text(fcinfo, 0, "policy name"),
+	prepare_run(&req, fcinfo,
 				optional_text(fcinfo, 1), optional_text(fcinfo, 2),
 				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), false);
 	req.gas_limit = ecl_optional_limit(fcinfo, 4, "gas_limit");
@@ -430,7 +454,7 @@ ecl_check(PG_FUNCTION_ARGS)
 	EclRunRequest req;
 	EclRunOutcome out;
 
-	prepare_run(&req, required_text(fcinfo, 0, "policy name"),
+	prepare_run(&req, fcinfo,
 				optional_text(fcinfo, 1), optional_text(fcinfo, 2),
 				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), true);
 	req.want_detail = false;
@@ -467,7 +491,7 @@ ecl_allowed(PG_FUNCTION_ARGS)
 	EclRunRequest req;
 	EclRunOutcome out;
 
-	prepare_run(&req, required_text(fcinfo, 0, "policy name"),
+	prepare_run(&req, fcinfo,
 				current_did_memoized(), optional_text(fcinfo, 1),
 				PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), true);
 	req.want_detail = false;
@@ -483,7 +507,7 @@ ecl_enforce(PG_FUNCTION_ARGS)
 	EclRunRequest req;
 	EclRunOutcome out;
 
-	prepare_run(&req, required_text(fcinfo, 0, "policy name"),
+	prepare_run(&req, fcinfo,
 				optional_text(fcinfo, 1), optional_text(fcinfo, 2),
 				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), false);
 	ecl_run(&req, &out);
