@@ -153,6 +153,30 @@ SELECT ecl.run_policy('pr_alias', NULL, NULL);
 ROLLBACK;
 SELECT value FROM ecl.run_policy('pr_alias', NULL, NULL);
 
+-- A call site remembers its policy between rows, but not past a change: in
+-- one PL/pgSQL function (its expressions live for the whole transaction)
+-- the same ecl.check sees each new version, and the policy's disappearance.
+SELECT ecl.register_policy('pr_site', 'policy pr_site { return limit > 1 }') IS NOT NULL AS registered;
+CREATE FUNCTION pg_temp.site_versions() RETURNS text[]
+LANGUAGE plpgsql AS $$
+DECLARE
+	seen text[] := '{}';
+BEGIN
+	FOR v IN 1..3 LOOP
+		seen := seen || ecl.check('pr_site', NULL, NULL, '{"limit": 2}')::text;
+		PERFORM ecl.register_policy('pr_site', format('policy pr_site { return limit > %s }', v + 1));
+	END LOOP;
+	PERFORM ecl.drop_policy('pr_site');
+	BEGIN
+		seen := seen || ecl.check('pr_site', NULL, NULL, '{"limit": 2}')::text;
+	EXCEPTION WHEN undefined_object THEN
+		seen := seen || 'gone'::text;
+	END;
+	RETURN seen;
+END
+$$;
+SELECT pg_temp.site_versions() AS true_then_false_then_gone;
+
 -- ------------------------------------------------------------------ clean up
 SELECT count(*) AS dropped FROM ecl.policies p, LATERAL ecl.drop_policy(p.name) AS d
  WHERE p.name LIKE 'pr\_%' OR p.name = 'second';
