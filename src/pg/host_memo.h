@@ -13,7 +13,10 @@
  * the entries were made under and clears the memo when it differs; the
  * command id makes a later command of the same statement (a volatile
  * function that changed the tables and then called a policy) see fresh data.
- * Size is bounded: the memo is cleared when it reaches ECL_MEMO_MAX entries.
+ * The runner keeps whole read-only runs here too (ECL_MEMO_RUN, in a table
+ * of its own; see runner.c for when a run may be memoized).
+ * Size is bounded: each table is cleared when it reaches ECL_MEMO_MAX
+ * entries.
  * It lives in a backend-lifetime memory context.  Store reads are never
  * memoized (a run may write the store and read it back).
  */
