@@ -130,10 +130,32 @@ next_gas_check(int64_t gas, uint64_t steps, int64_t gas_limit, uint64_t max_step
 	return check < gas_limit ? check : gas_limit;
 }
 
-static inline bool
-truthy_fast(ecl_value v)
+/*
+ * Values on the stack and in the locals are written in halves: the type
+ * byte by one store, the payload by another (NUMERIC_RESULT writes only the
+ * payload; an input source writes whatever its compiler chose).  A 16-byte
+ * load of such a value right after those stores cannot be served from the
+ * store buffer and stalls (perf showed STORE_LOCAL's load as the hottest
+ * instruction of a short policy).  So the handlers that copy a value, and
+ * the truthiness test, read it as the same two halves.
+ */
+#define COPY_VALUE(dst_, src_) do { \
+	ecl_value  *d_ = (dst_); \
+	const ecl_value *s_ = (src_); \
+	d_->type = s_->type; \
+	memcpy(&d_->u, &s_->u, sizeof(d_->u)); \
+} while (0)
+
+static bool
+truthy_slow(const ecl_value *v)
 {
-	return v.type == ECL_T_BOOL ? v.u.b : ecl_truthy(v);
+	return ecl_truthy(*v);
+}
+
+static inline bool
+truthy_fast(const ecl_value *v)
+{
+	return v->type == ECL_T_BOOL ? v->u.b : truthy_slow(v);
 }
 
 ecl_status
@@ -303,35 +325,37 @@ resume:
 	}
 	CASE(DUP)
 	{
-		sp[0] = sp[-1];
+		COPY_VALUE(&sp[0], &sp[-1]);
 		sp++;
 		ip++;
 		NEXT();
 	}
 	CASE(SWAP)
 	{
-		tmp = sp[-1];
-		sp[-1] = sp[-2];
-		sp[-2] = tmp;
+		COPY_VALUE(&tmp, &sp[-1]);
+		COPY_VALUE(&sp[-1], &sp[-2]);
+		COPY_VALUE(&sp[-2], &tmp);
 		ip++;
 		NEXT();
 	}
 	CASE(PICK)
 	{
-		sp[0] = sp[-1 - (int64_t) ARG];
+		COPY_VALUE(&sp[0], &sp[-1 - (int64_t) ARG]);
 		sp++;
 		ip++;
 		NEXT();
 	}
 	CASE(LOAD_LOCAL)
 	{
-		*sp++ = locals[ARG];
+		COPY_VALUE(sp, &locals[ARG]);
+		sp++;
 		ip++;
 		NEXT();
 	}
 	CASE(STORE_LOCAL)
 	{
-		locals[ARG] = *--sp;
+		sp--;
+		COPY_VALUE(&locals[ARG], sp);
 		ip++;
 		NEXT();
 	}
@@ -540,13 +564,13 @@ resume:
 	}
 	CASE(NOT)
 	{
-		sp[-1] = ecl_bool(!truthy_fast(sp[-1]));
+		sp[-1] = ecl_bool(!truthy_fast(&sp[-1]));
 		ip++;
 		NEXT();
 	}
 	CASE(TO_BOOL)
 	{
-		sp[-1] = ecl_bool(truthy_fast(sp[-1]));
+		sp[-1] = ecl_bool(truthy_fast(&sp[-1]));
 		ip++;
 		NEXT();
 	}
@@ -560,18 +584,18 @@ resume:
 	CASE(JUMP_IF_FALSE)
 	{
 		sp--;
-		ip = truthy_fast(*sp) ? ip + 1 : code + ARG;
+		ip = truthy_fast(sp) ? ip + 1 : code + ARG;
 		NEXT();
 	}
 	CASE(JUMP_IF_TRUE)
 	{
 		sp--;
-		ip = truthy_fast(*sp) ? code + ARG : ip + 1;
+		ip = truthy_fast(sp) ? code + ARG : ip + 1;
 		NEXT();
 	}
 	CASE(AND)
 	{
-		if (!truthy_fast(sp[-1]))
+		if (!truthy_fast(&sp[-1]))
 		{
 			sp[-1] = ecl_bool(false);
 			ip = code + ARG;
@@ -585,7 +609,7 @@ resume:
 	}
 	CASE(OR)
 	{
-		if (truthy_fast(sp[-1]))
+		if (truthy_fast(&sp[-1]))
 		{
 			sp[-1] = ecl_bool(true);
 			ip = code + ARG;
@@ -600,7 +624,7 @@ resume:
 	CASE(REQUIRE)
 	{
 		sp--;
-		if (ecl_unlikely(!truthy_fast(*sp)))
+		if (ecl_unlikely(!truthy_fast(sp)))
 			goto deny;
 		ip++;
 		NEXT();
@@ -612,8 +636,8 @@ resume:
 	CASE(RETURN)
 	{
 		sp--;
-		res->value = *sp;
-		res->outcome = ecl_truthy(*sp) ? ECL_OUTCOME_PASSED : ECL_OUTCOME_DENIED;
+		COPY_VALUE(&res->value, sp);
+		res->outcome = truthy_fast(sp) ? ECL_OUTCOME_PASSED : ECL_OUTCOME_DENIED;
 		goto finish;
 	}
 	CASE(ITER_INIT)
