@@ -34,6 +34,8 @@ typedef ecl_status (*ecl_interrupt_fn) (void *ictx, ecl_error *err);
  * The input object, possibly lazy: the backend looks single fields up in the
  * jsonb without converting all of it.  get_field sets *found = false when the
  * field is absent.  materialize builds the whole object (for `input`).
+ * The VM passes names from the program's constant pool, which do not move
+ * or change during a run, so a source may remember fields by name pointer.
  */
 typedef struct ecl_input_source
 {

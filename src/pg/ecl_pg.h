@@ -64,11 +64,12 @@ pg_noreturn void ecl_raise(const ecl_error *err, const char *policy_name);
  * ecl_input_from_jsonb makes a lazy input source: single fields are looked up
  * in the jsonb (findJsonbValueFromContainer) and converted on demand; state
  * must point to storage of ECL_JSONB_INPUT_STATE_SIZE bytes living as long as
- * the run.  ecl_value_to_jsonb builds a Jsonb in CurrentMemoryContext.
+ * the run (it also caches the fields read: one state per run).
+ * ecl_value_to_jsonb builds a Jsonb in CurrentMemoryContext.
  */
 ecl_status	ecl_value_from_jsonb(const ecl_alloc *a, Jsonb *jb, ecl_value *out,
 								 ecl_error *err);
-#define ECL_JSONB_INPUT_STATE_SIZE 64
+#define ECL_JSONB_INPUT_STATE_SIZE 256
 void		ecl_input_from_jsonb(ecl_input_source *src, Jsonb *jb, void *state);
 Jsonb	   *ecl_value_to_jsonb(ecl_value v);
 

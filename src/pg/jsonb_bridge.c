@@ -5,7 +5,8 @@
  * an ECL_ERR_NUMERIC error, 22003), strings stay UTF-8, containers are
  * converted recursively.  The input of a run is converted LAZILY: a policy
  * that reads `amount` converts only that field, found with one binary search
- * in the jsonb object (getKeyJsonValueFromContainer), not the whole document.
+ * in the jsonb object (getKeyJsonValueFromContainer), not the whole document,
+ * and reading it again in the same run finds it in a small cache.
  *
  * ECL -> jsonb: a did becomes a JSON string, a trust vector the object
  * {"r","i","c","p","v","omega"}.  Numbers go through the core's
@@ -268,9 +269,26 @@ ecl_value_from_jsonb(const ecl_alloc *a, Jsonb *jb, ecl_value *out,
 
 /* ------------------------------------------------------- lazy input source */
 
+/*
+ * A policy often reads a field twice (`amount` in a condition and again in a
+ * computation), and every read would repeat the binary search in the jsonb
+ * and the numeric conversion.  So the state remembers the first
+ * INPUT_CACHE_SLOTS fields of a run that came out as null, a boolean or a
+ * number (values that own no memory, so sharing them is safe; strings and
+ * containers are converted afresh each time).  The key is the name's
+ * pointer: the VM passes names from the program's constant pool, which stay
+ * put for the whole run (vm.h), and the jsonb does not change during a run.
+ * When the slots are full, further fields are simply not cached.
+ */
+#define INPUT_CACHE_SLOTS 8
+
 typedef struct JsonbInputState
 {
 	Jsonb	   *jb;
+	int			ncached;
+	uint32		cached_len[INPUT_CACHE_SLOTS];
+	const char *cached_name[INPUT_CACHE_SLOTS];
+	ecl_value	cached_value[INPUT_CACHE_SLOTS];
 } JsonbInputState;
 
 StaticAssertDecl(sizeof(JsonbInputState) <= ECL_JSONB_INPUT_STATE_SIZE,
@@ -282,6 +300,17 @@ jsonb_input_get_field(void *ictx, const ecl_alloc *a, const char *name,
 {
 	JsonbInputState *st = (JsonbInputState *) ictx;
 	JsonbValue	res;
+	ecl_status	status;
+
+	for (int i = 0; i < st->ncached; i++)
+	{
+		if (st->cached_name[i] == name && st->cached_len[i] == len)
+		{
+			*out = st->cached_value[i];
+			*found = true;
+			return ECL_OK;
+		}
+	}
 
 	*found = false;
 	if (!JsonContainerIsObject(&st->jb->root) || len > INT_MAX)
@@ -289,7 +318,19 @@ jsonb_input_get_field(void *ictx, const ecl_alloc *a, const char *name,
 	if (getKeyJsonValueFromContainer(&st->jb->root, name, (int) len, &res) == NULL)
 		return ECL_OK;
 	*found = true;
-	return jsonb_value_to_value(a, &res, 1, out, err);
+	status = jsonb_value_to_value(a, &res, 1, out, err);
+	if (status == ECL_OK && st->ncached < INPUT_CACHE_SLOTS &&
+		(out->type == ECL_T_NUMBER || out->type == ECL_T_BOOL ||
+		 out->type == ECL_T_NULL))
+	{
+		st->cached_name[st->ncached] = name;
+		st->cached_len[st->ncached] = (uint32) len;
+		/* in halves: a 16-byte load of *out, just written, would stall */
+		st->cached_value[st->ncached].type = out->type;
+		memcpy(&st->cached_value[st->ncached].u, &out->u, sizeof(out->u));
+		st->ncached++;
+	}
+	return status;
 }
 
 static ecl_status
@@ -307,6 +348,7 @@ ecl_input_from_jsonb(ecl_input_source *src, Jsonb *jb, void *state)
 	JsonbInputState *st = (JsonbInputState *) state;
 
 	st->jb = jb;
+	st->ncached = 0;
 	src->get_field = jsonb_input_get_field;
 	src->materialize = jsonb_input_materialize;
 	src->ctx = st;
