@@ -2,8 +2,9 @@
  * vm.h — the ECLVM: runs one verified program once (SPEC §2.6, §2.7, §5).
  *
  * The VM is a loop over instruction words with a value stack of
- * program->max_stack entries and program->nlocals locals, both allocated once
- * per run from ctx->alloc.  Numbers and booleans never allocate.  Every
+ * program->max_stack entries and program->nlocals locals, kept in the VM's
+ * own C frame when they are small, else allocated once per run from
+ * ctx->alloc.  Numbers and booleans never allocate.  Every
  * instruction charges its gas before it executes; host instructions in the
  * NETWORK/STORAGE layers also charge that gas as mana.  Every
  * ECL_INTERRUPT_INTERVAL steps (and on every backward jump budget check) the
