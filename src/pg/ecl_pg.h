@@ -62,14 +62,14 @@ pg_noreturn void ecl_raise(const ecl_error *err, const char *policy_name);
  * jsonb_bridge.c: conversions between jsonb and ECL values (SPEC §2.2).
  * ecl_value_from_jsonb converts a whole document into values allocated from a.
  * ecl_input_from_jsonb makes a lazy input source: single fields are looked up
- * in the jsonb (findJsonbValueFromContainer) and converted on demand; state
+ * in the jsonb and converted on demand (jsonb_bridge.c); state
  * must point to storage of ECL_JSONB_INPUT_STATE_SIZE bytes living as long as
  * the run (it also caches the fields read: one state per run).
  * ecl_value_to_jsonb builds a Jsonb in CurrentMemoryContext.
  */
 ecl_status	ecl_value_from_jsonb(const ecl_alloc *a, Jsonb *jb, ecl_value *out,
 								 ecl_error *err);
-#define ECL_JSONB_INPUT_STATE_SIZE 256
+#define ECL_JSONB_INPUT_STATE_SIZE 512
 void		ecl_input_from_jsonb(ecl_input_source *src, Jsonb *jb, void *state);
 Jsonb	   *ecl_value_to_jsonb(ecl_value v);
 

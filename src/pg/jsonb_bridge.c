@@ -270,21 +270,43 @@ ecl_value_from_jsonb(const ecl_alloc *a, Jsonb *jb, ecl_value *out,
 /* ------------------------------------------------------- lazy input source */
 
 /*
+ * Finding a field.  A jsonb object stores its keys sorted (shorter first,
+ * then bytewise) followed by its values, with the children's offsets kept
+ * as lengths that have to be summed.  PostgreSQL's own lookup does a binary
+ * search that recomputes offsets at every probe.  A run reads several
+ * fields of one small object, so the state sums the offsets of all children
+ * once (objects of up to INPUT_INDEXED_KEYS keys) and then reads a key or a
+ * value at a known index directly.
+ *
+ * Documents of one column usually share their keys, so a key tends to sit
+ * at the same index in every row: field_hints remembers, per field name,
+ * the index it was found at, and a lookup first checks that one key (one
+ * length comparison and one memcmp) before it searches.  The hints are
+ * keyed by the name's pointer, which comes from a program's constant pool;
+ * a hint is only ever a guess that is verified, so one left by another
+ * program costs nothing but the search.
+ *
  * A policy often reads a field twice (`amount` in a condition and again in a
- * computation), and every read would repeat the binary search in the jsonb
- * and the numeric conversion.  So the state remembers the first
- * INPUT_CACHE_SLOTS fields of a run that came out as null, a boolean or a
- * number (values that own no memory, so sharing them is safe; strings and
- * containers are converted afresh each time).  The key is the name's
- * pointer: the VM passes names from the program's constant pool, which stay
- * put for the whole run (vm.h), and the jsonb does not change during a run.
- * When the slots are full, further fields are simply not cached.
+ * computation), so the state also remembers the first INPUT_CACHE_SLOTS
+ * fields of a run that came out as null, a boolean or a number (values that
+ * own no memory, so sharing them is safe; strings and containers are
+ * converted afresh each time).  The key is again the name's pointer: the VM
+ * passes names from the program's constant pool, which stay put for the
+ * whole run (vm.h), and the jsonb does not change during a run.
  */
-#define INPUT_CACHE_SLOTS 8
+#define INPUT_CACHE_SLOTS	8
+#define INPUT_INDEXED_KEYS	16
+#define FIELD_HINT_SLOTS	64		/* power of two */
 
 typedef struct JsonbInputState
 {
 	Jsonb	   *jb;
+	int			nkeys;			/* -1: offsets not computed yet; 0: none
+								 * (not an object, or too many keys) */
+	const char *data;			/* where the children's data starts */
+	uint32		offsets[2 * INPUT_INDEXED_KEYS + 1];	/* child i spans
+														 * [offsets[i],
+														 * offsets[i+1]) */
 	int			ncached;
 	uint32		cached_len[INPUT_CACHE_SLOTS];
 	const char *cached_name[INPUT_CACHE_SLOTS];
@@ -293,6 +315,110 @@ typedef struct JsonbInputState
 
 StaticAssertDecl(sizeof(JsonbInputState) <= ECL_JSONB_INPUT_STATE_SIZE,
 				 "ECL_JSONB_INPUT_STATE_SIZE too small");
+
+typedef struct FieldHint
+{
+	const char *name;
+	uint32		index;
+} FieldHint;
+
+static FieldHint field_hints[FIELD_HINT_SLOTS];
+
+static void
+index_children(JsonbInputState *st)
+{
+	JsonbContainer *jc = &st->jb->root;
+	uint32		n = JsonContainerSize(jc);
+	uint32		offset = 0;
+
+	st->nkeys = 0;
+	if (!JsonContainerIsObject(jc) || n > INPUT_INDEXED_KEYS)
+		return;
+	for (uint32 i = 0; i < 2 * n; i++)
+	{
+		st->offsets[i] = offset;
+		JBE_ADVANCE_OFFSET(offset, jc->children[i]);
+	}
+	st->offsets[2 * n] = offset;
+	st->data = (const char *) &jc->children[2 * n];
+	st->nkeys = (int) n;
+}
+
+/* jsonb's key order: length first, then the bytes */
+static int
+compare_key(const JsonbInputState *st, uint32 i, const char *name, uint32 len)
+{
+	uint32		klen = st->offsets[i + 1] - st->offsets[i];
+
+	if (klen != len)
+		return klen < len ? -1 : 1;
+	return memcmp(st->data + st->offsets[i], name, len);
+}
+
+/* Index of key name among the indexed keys, or -1. */
+static int
+find_key(JsonbInputState *st, const char *name, uint32 len)
+{
+	FieldHint  *hint = &field_hints[((uintptr_t) name >> 3) & (FIELD_HINT_SLOTS - 1)];
+	uint32		lo = 0;
+	uint32		hi = (uint32) st->nkeys;
+
+	if (hint->name == name && hint->index < hi &&
+		compare_key(st, hint->index, name, len) == 0)
+		return (int) hint->index;
+
+	while (lo < hi)
+	{
+		uint32		mid = lo + (hi - lo) / 2;
+		int			c = compare_key(st, mid, name, len);
+
+		if (c == 0)
+		{
+			hint->name = name;
+			hint->index = mid;
+			return (int) mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* The JsonbValue of child i, as PostgreSQL's iterator would produce it. */
+static void
+child_value(const JsonbInputState *st, uint32 i, JsonbValue *out)
+{
+	JEntry		entry = st->jb->root.children[i];
+	uint32		offset = st->offsets[i];
+	uint32		len = st->offsets[i + 1] - offset;
+
+	if (JBE_ISNULL(entry))
+		out->type = jbvNull;
+	else if (JBE_ISSTRING(entry))
+	{
+		out->type = jbvString;
+		out->val.string.val = (char *) st->data + offset;
+		out->val.string.len = (int) len;
+	}
+	else if (JBE_ISNUMERIC(entry))
+	{
+		out->type = jbvNumeric;
+		out->val.numeric = (Numeric) (st->data + INTALIGN(offset));
+	}
+	else if (JBE_ISBOOL_TRUE(entry) || JBE_ISBOOL_FALSE(entry))
+	{
+		out->type = jbvBool;
+		out->val.boolean = JBE_ISBOOL_TRUE(entry);
+	}
+	else
+	{
+		out->type = jbvBinary;
+		out->val.binary.data = (JsonbContainer *) (st->data + INTALIGN(offset));
+		out->val.binary.len = (int) (len - (INTALIGN(offset) - offset));
+	}
+}
 
 static ecl_status
 jsonb_input_get_field(void *ictx, const ecl_alloc *a, const char *name,
@@ -315,7 +441,17 @@ jsonb_input_get_field(void *ictx, const ecl_alloc *a, const char *name,
 	*found = false;
 	if (!JsonContainerIsObject(&st->jb->root) || len > INT_MAX)
 		return ECL_OK;
-	if (getKeyJsonValueFromContainer(&st->jb->root, name, (int) len, &res) == NULL)
+	if (st->nkeys < 0)
+		index_children(st);
+	if (st->nkeys > 0)
+	{
+		int			k = find_key(st, name, (uint32) len);
+
+		if (k < 0)
+			return ECL_OK;
+		child_value(st, (uint32) (k + st->nkeys), &res);
+	}
+	else if (getKeyJsonValueFromContainer(&st->jb->root, name, (int) len, &res) == NULL)
 		return ECL_OK;
 	*found = true;
 	status = jsonb_value_to_value(a, &res, 1, out, err);
@@ -348,6 +484,7 @@ ecl_input_from_jsonb(ecl_input_source *src, Jsonb *jb, void *state)
 	JsonbInputState *st = (JsonbInputState *) state;
 
 	st->jb = jb;
+	st->nkeys = -1;
 	st->ncached = 0;
 	src->get_field = jsonb_input_get_field;
 	src->materialize = jsonb_input_materialize;

@@ -259,7 +259,7 @@ prepare_context(const EclRunRequest *req, ecl_run_ctx *ctx,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("input must be a JSON object")));
 		ecl_input_from_jsonb(&ctx->input, req->input,
-							 palloc0(ECL_JSONB_INPUT_STATE_SIZE));
+							 palloc(ECL_JSONB_INPUT_STATE_SIZE));
 	}
 	else
 	{
