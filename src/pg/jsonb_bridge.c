@@ -364,8 +364,17 @@ find_key(JsonbInputState *st, const char *name, uint32 len)
 	uint32		hi = (uint32) st->nkeys;
 
 	if (hint->name == name && hint->index < hi &&
-		compare_key(st, hint->index, name, len) == 0)
-		return (int) hint->index;
+		st->offsets[hint->index + 1] - st->offsets[hint->index] == len)
+	{
+		/* field names are short: a loop beats a call of memcmp here */
+		const char *key = st->data + st->offsets[hint->index];
+		uint32		i = 0;
+
+		while (i < len && key[i] == name[i])
+			i++;
+		if (i == len)
+			return (int) hint->index;
+	}
 
 	while (lo < hi)
 	{

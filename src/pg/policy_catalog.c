@@ -386,6 +386,23 @@ ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 	char	   *cname;
 	const EclPolicy *policy;
 
+	/*
+	 * Within one command of one statement the call site keeps its policy
+	 * without looking at other sessions' invalidations: the statement sees
+	 * one version of it, as it sees one snapshot of the tables.  Changes of
+	 * the own transaction arrive at the command boundary anyway (and move
+	 * inval_count).
+	 */
+	if (cache->policy != NULL &&
+		cache->inval_count == inval_count &&
+		cache->lxid == current_lxid() &&
+		cache->statement_start == GetCurrentStatementStartTimestamp() &&
+		cache->command_id == GetCurrentCommandId(false) &&
+		cache->stack_limit == (uint32) ecl_max_stack_depth &&
+		cache->name_len == name_len &&
+		memcmp(cache->name, name, name_len) == 0)
+		return cache->policy;
+
 	catalog_init();
 	AcceptInvalidationMessages();
 	if (cache->policy != NULL &&
@@ -394,7 +411,11 @@ ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 		cache->stack_limit == (uint32) ecl_max_stack_depth &&
 		cache->name_len == name_len &&
 		memcmp(cache->name, name, name_len) == 0)
+	{
+		cache->statement_start = GetCurrentStatementStartTimestamp();
+		cache->command_id = GetCurrentCommandId(false);
 		return cache->policy;
+	}
 
 	cname = pnstrdup(name, name_len);
 	policy = ecl_policy_lookup(cname);
@@ -409,6 +430,8 @@ ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 	cache->policy = policy;
 	cache->inval_count = inval_count;
 	cache->lxid = current_lxid();
+	cache->statement_start = GetCurrentStatementStartTimestamp();
+	cache->command_id = GetCurrentCommandId(false);
 	cache->stack_limit = (uint32) ecl_max_stack_depth;
 	return policy;
 }

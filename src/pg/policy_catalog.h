@@ -19,6 +19,8 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+
 #include "ecl/bytecode.h"
 
 #define ECL_POLICY_HASH_BYTES 32	/* crypto_generichash, BLAKE2b-256 */
@@ -54,11 +56,14 @@ typedef struct EclPolicyCallCache
 	const EclPolicy *policy;
 	uint64		inval_count;	/* the catalog's invalidations at the time */
 	LocalTransactionId lxid;	/* the transaction of the lookup */
+	TimestampTz statement_start;	/* and its statement */
+	CommandId	command_id;		/* and command */
 	uint32		stack_limit;	/* ecl.max_stack_depth at the time */
 } EclPolicyCallCache;
 
 /*
- * ecl_policy_lookup for a call site: the remembered policy while no
+ * ecl_policy_lookup for a call site: within the same statement and command
+ * the remembered policy as it is; later, the remembered policy while no
  * invalidation has arrived since, in the same transaction (an entry that
  * raced an invalidation lives only until its end) and under the same stack
  * limit; else a lookup, remembered in cxt.  name need not be NUL-terminated.

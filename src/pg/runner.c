@@ -183,14 +183,17 @@ report_run(const EclRunRequest *req, EclRunStatus status,
 
 /* ------------------------------------------------------------ preparing a run */
 
+static const EclRunRequest default_request = {
+	.host_kind = ECL_HOST_NONE,
+	.policy_type = "custom",
+	.track = true,
+	.want_detail = true,
+};
+
 void
 ecl_run_request_init(EclRunRequest *req)
 {
-	memset(req, 0, sizeof(*req));
-	req->host_kind = ECL_HOST_NONE;
-	req->policy_type = "custom";
-	req->track = true;
-	req->want_detail = true;
+	*req = default_request;
 }
 
 static Jsonb *
@@ -227,7 +230,7 @@ prepare_context(const EclRunRequest *req, ecl_run_ctx *ctx,
 	ecl_error	err;
 
 	ecl_error_clear(&err);
-	memset(ctx, 0, sizeof(*ctx));
+	/* every field is set below (no memset: this runs once per row) */
 	ctx->alloc = alloc;
 	ctx->host = bind_host(req, hs, &ctx->host_ctx);
 
@@ -376,11 +379,15 @@ take_run_context(MemoryContext parent)
 	if (cxt == NULL)
 		return AllocSetContextCreate(parent, "ecl run", ALLOCSET_DEFAULT_SIZES);
 	spare_run_cxt = NULL;
-	MemoryContextSetParent(cxt, parent);
 	return cxt;
 }
 
-/* After a finished run: empty it and keep it, or delete it. */
+/*
+ * After a finished run: empty it and keep it, or delete it.  The kept one
+ * stays where it is (under the caller's context of the run that created
+ * it, or under TopMemoryContext): an error in a later run deletes the
+ * context in use explicitly, so nothing depends on the parent.
+ */
 static void
 give_back_run_context(MemoryContext cxt)
 {
@@ -390,7 +397,8 @@ give_back_run_context(MemoryContext cxt)
 		return;
 	}
 	MemoryContextReset(cxt);
-	MemoryContextSetParent(cxt, TopMemoryContext);
+	if (cxt->parent != TopMemoryContext)
+		MemoryContextSetParent(cxt, TopMemoryContext);
 	spare_run_cxt = cxt;
 }
 
