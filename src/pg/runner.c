@@ -18,7 +18,6 @@
 
 #include "access/xact.h"
 #include "miscadmin.h"
-#include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
@@ -32,6 +31,7 @@
 #include "host_state.h"
 #include "host_tables.h"
 #include "rate_limit.h"
+#include "run_clock.h"
 #include "runner.h"
 #include "stats.h"
 
@@ -112,18 +112,14 @@ bind_host(const EclRunRequest *req, RunHostState *hs, void **hctx)
 
 typedef struct RunClock
 {
-	instr_time	start;
+	EclRunClock since;			/* run_clock.h */
 	int			timeout_ms;		/* 0 = no ECL timeout */
 } RunClock;
 
 static int64
 elapsed_us(const RunClock *clock)
 {
-	instr_time	now;
-
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, clock->start);
-	return (int64) INSTR_TIME_GET_MICROSEC(now);
+	return ecl_run_clock_elapsed_us(&clock->since);
 }
 
 /* Called by the VM every few hundred instructions. */
@@ -563,7 +559,7 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 	run_cxt = take_run_context(caller_cxt);
 	ecl_pg_alloc_init(&alloc, run_cxt);
 
-	INSTR_TIME_SET_CURRENT(clock.start);
+	ecl_run_clock_start(&clock.since);
 	clock.timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : ecl_timeout_ms;
 
 	PG_TRY();
