@@ -279,38 +279,39 @@ ecl_value_from_jsonb(const ecl_alloc *a, Jsonb *jb, ecl_value *out,
  * value at a known index directly.
  *
  * Documents of one column usually share their keys, so a key tends to sit
- * at the same index in every row: field_hints remembers, per field name,
- * the index it was found at, and a lookup first checks that one key (one
- * length comparison and one memcmp) before it searches.  The hints are
- * keyed by the name's pointer, which comes from a program's constant pool;
- * a hint is only ever a guess that is verified, so one left by another
- * program costs nothing but the search.
+ * at the same index in every row.  field_hints remembers, per field name,
+ * the index it was found at, and a lookup first checks that one key before
+ * it searches.  The check can even be skipped: the backend remembers the
+ * key layout (offsets and key bytes) of the last indexed document under a
+ * generation number, and a hint verified under that generation is right
+ * for every document whose layout is byte-for-byte the same, which one
+ * comparison per document establishes.  Hints are keyed by the name's
+ * pointer, which comes from a program's constant pool and stays put for the
+ * run (vm.h); one left by another program is only a guess that fails
+ * verification.
  *
- * A policy often reads a field twice (`amount` in a condition and again in a
- * computation), so the state also remembers the first INPUT_CACHE_SLOTS
- * fields of a run that came out as null, a boolean or a number (values that
- * own no memory, so sharing them is safe; strings and containers are
- * converted afresh each time).  The key is again the name's pointer: the VM
- * passes names from the program's constant pool, which stay put for the
- * whole run (vm.h), and the jsonb does not change during a run.
+ * A field read twice in a run (`amount` in a condition and again in a
+ * computation) is converted once: the state keeps the converted null,
+ * boolean and number values by key index (values that own no memory;
+ * strings and containers are converted afresh each time).
  */
-#define INPUT_CACHE_SLOTS	8
 #define INPUT_INDEXED_KEYS	16
 #define FIELD_HINT_SLOTS	64		/* power of two */
+#define LAYOUT_KEY_BYTES	256		/* key bytes of a layout that is kept */
 
 typedef struct JsonbInputState
 {
 	Jsonb	   *jb;
-	int			nkeys;			/* -1: offsets not computed yet; 0: none
-								 * (not an object, or too many keys) */
+	int			nkeys;			/* -1: not indexed yet; 0: not indexed (not
+								 * an object, or too many keys) */
+	uint32		layout;			/* the layout generation this document has,
+								 * 0 when it has none */
 	const char *data;			/* where the children's data starts */
 	uint32		offsets[2 * INPUT_INDEXED_KEYS + 1];	/* child i spans
 														 * [offsets[i],
 														 * offsets[i+1]) */
-	int			ncached;
-	uint32		cached_len[INPUT_CACHE_SLOTS];
-	const char *cached_name[INPUT_CACHE_SLOTS];
-	ecl_value	cached_value[INPUT_CACHE_SLOTS];
+	uint32		converted;		/* bit k: values[k] is key k's value */
+	ecl_value	values[INPUT_INDEXED_KEYS];
 } JsonbInputState;
 
 StaticAssertDecl(sizeof(JsonbInputState) <= ECL_JSONB_INPUT_STATE_SIZE,
@@ -320,9 +321,46 @@ typedef struct FieldHint
 {
 	const char *name;
 	uint32		index;
+	uint32		layout;			/* verified under this generation, or 0 */
 } FieldHint;
 
 static FieldHint field_hints[FIELD_HINT_SLOTS];
+
+/* the key layout of the last indexed document */
+static struct
+{
+	uint32		generation;		/* 0: none yet */
+	uint32		nkeys;
+	uint32		offsets[INPUT_INDEXED_KEYS + 1];
+	char		keys[LAYOUT_KEY_BYTES];
+}			last_layout;
+
+static void
+note_layout(JsonbInputState *st)
+{
+	uint32		n = (uint32) st->nkeys;
+	uint32		key_bytes = st->offsets[n];
+
+	if (last_layout.generation != 0 && last_layout.nkeys == n &&
+		memcmp(last_layout.offsets, st->offsets, (n + 1) * sizeof(uint32)) == 0 &&
+		memcmp(last_layout.keys, st->data, key_bytes) == 0)
+	{
+		st->layout = last_layout.generation;
+		return;
+	}
+	if (key_bytes > LAYOUT_KEY_BYTES)
+	{
+		st->layout = 0;
+		return;
+	}
+	last_layout.generation++;
+	if (last_layout.generation == 0)	/* wrapped: 0 means none */
+		last_layout.generation = 1;
+	last_layout.nkeys = n;
+	memcpy(last_layout.offsets, st->offsets, (n + 1) * sizeof(uint32));
+	memcpy(last_layout.keys, st->data, key_bytes);
+	st->layout = last_layout.generation;
+}
 
 static void
 index_children(JsonbInputState *st)
@@ -332,7 +370,7 @@ index_children(JsonbInputState *st)
 	uint32		offset = 0;
 
 	st->nkeys = 0;
-	if (!JsonContainerIsObject(jc) || n > INPUT_INDEXED_KEYS)
+	if (!JsonContainerIsObject(jc) || n == 0 || n > INPUT_INDEXED_KEYS)
 		return;
 	for (uint32 i = 0; i < 2 * n; i++)
 	{
@@ -342,6 +380,7 @@ index_children(JsonbInputState *st)
 	st->offsets[2 * n] = offset;
 	st->data = (const char *) &jc->children[2 * n];
 	st->nkeys = (int) n;
+	note_layout(st);
 }
 
 /* jsonb's key order: length first, then the bytes */
@@ -355,6 +394,20 @@ compare_key(const JsonbInputState *st, uint32 i, const char *name, uint32 len)
 	return memcmp(st->data + st->offsets[i], name, len);
 }
 
+/* Is key i name?  Field names are short: a loop beats a call of memcmp. */
+static inline bool
+key_is(const JsonbInputState *st, uint32 i, const char *name, uint32 len)
+{
+	const char *key = st->data + st->offsets[i];
+	uint32		j = 0;
+
+	if (st->offsets[i + 1] - st->offsets[i] != len)
+		return false;
+	while (j < len && key[j] == name[j])
+		j++;
+	return j == len;
+}
+
 /* Index of key name among the indexed keys, or -1. */
 static int
 find_key(JsonbInputState *st, const char *name, uint32 len)
@@ -363,17 +416,15 @@ find_key(JsonbInputState *st, const char *name, uint32 len)
 	uint32		lo = 0;
 	uint32		hi = (uint32) st->nkeys;
 
-	if (hint->name == name && hint->index < hi &&
-		st->offsets[hint->index + 1] - st->offsets[hint->index] == len)
+	if (hint->name == name && hint->index < hi)
 	{
-		/* field names are short: a loop beats a call of memcmp here */
-		const char *key = st->data + st->offsets[hint->index];
-		uint32		i = 0;
-
-		while (i < len && key[i] == name[i])
-			i++;
-		if (i == len)
+		if (hint->layout != 0 && hint->layout == st->layout)
 			return (int) hint->index;
+		if (key_is(st, hint->index, name, len))
+		{
+			hint->layout = st->layout;
+			return (int) hint->index;
+		}
 	}
 
 	while (lo < hi)
@@ -385,6 +436,7 @@ find_key(JsonbInputState *st, const char *name, uint32 len)
 		{
 			hint->name = name;
 			hint->index = mid;
+			hint->layout = st->layout;
 			return (int) mid;
 		}
 		if (c < 0)
@@ -436,44 +488,42 @@ jsonb_input_get_field(void *ictx, const ecl_alloc *a, const char *name,
 	JsonbInputState *st = (JsonbInputState *) ictx;
 	JsonbValue	res;
 	ecl_status	status;
-
-	for (int i = 0; i < st->ncached; i++)
-	{
-		if (st->cached_name[i] == name && st->cached_len[i] == len)
-		{
-			*out = st->cached_value[i];
-			*found = true;
-			return ECL_OK;
-		}
-	}
+	int			k;
 
 	*found = false;
 	if (!JsonContainerIsObject(&st->jb->root) || len > INT_MAX)
 		return ECL_OK;
 	if (st->nkeys < 0)
 		index_children(st);
-	if (st->nkeys > 0)
+	if (st->nkeys == 0)
 	{
-		int			k = find_key(st, name, (uint32) len);
-
-		if (k < 0)
+		/* not indexed: PostgreSQL's search, converted on every read */
+		if (getKeyJsonValueFromContainer(&st->jb->root, name, (int) len, &res) == NULL)
 			return ECL_OK;
-		child_value(st, (uint32) (k + st->nkeys), &res);
+		*found = true;
+		return jsonb_value_to_value(a, &res, 1, out, err);
 	}
-	else if (getKeyJsonValueFromContainer(&st->jb->root, name, (int) len, &res) == NULL)
+
+	k = find_key(st, name, (uint32) len);
+	if (k < 0)
 		return ECL_OK;
 	*found = true;
+	if (st->converted & (1u << k))
+	{
+		/* in halves: a 16-byte copy right after the halves were written stalls */
+		out->type = st->values[k].type;
+		memcpy(&out->u, &st->values[k].u, sizeof(out->u));
+		return ECL_OK;
+	}
+	child_value(st, (uint32) (k + st->nkeys), &res);
 	status = jsonb_value_to_value(a, &res, 1, out, err);
-	if (status == ECL_OK && st->ncached < INPUT_CACHE_SLOTS &&
+	if (status == ECL_OK &&
 		(out->type == ECL_T_NUMBER || out->type == ECL_T_BOOL ||
 		 out->type == ECL_T_NULL))
 	{
-		st->cached_name[st->ncached] = name;
-		st->cached_len[st->ncached] = (uint32) len;
-		/* in halves: a 16-byte load of *out, just written, would stall */
-		st->cached_value[st->ncached].type = out->type;
-		memcpy(&st->cached_value[st->ncached].u, &out->u, sizeof(out->u));
-		st->ncached++;
+		st->values[k].type = out->type;
+		memcpy(&st->values[k].u, &out->u, sizeof(out->u));
+		st->converted |= 1u << k;
 	}
 	return status;
 }
@@ -494,7 +544,8 @@ ecl_input_from_jsonb(ecl_input_source *src, Jsonb *jb, void *state)
 
 	st->jb = jb;
 	st->nkeys = -1;
-	st->ncached = 0;
+	st->layout = 0;
+	st->converted = 0;
 	src->get_field = jsonb_input_get_field;
 	src->materialize = jsonb_input_materialize;
 	src->ctx = st;
