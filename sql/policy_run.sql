@@ -129,10 +129,33 @@ SELECT policy, kind, realm_id, calls, passed, denied, errors
 SELECT executions, passed, denied, errors
   FROM ecl.stat_eclvm_by_type WHERE policy_type = 'transaction';
 
+-- duration_us comes from the run clock (run_clock.c), which switches to the
+-- CPU's time-stamp counter once the backend's first 50 ms of runs have
+-- calibrated it: before and after that, a run's duration agrees with the
+-- wall clock around it.
+SELECT ecl.register_policy('run_spin',
+	'policy run_spin { let s = 0; for a in xs { for b in xs { s = s + a * b } }; return s > 0 }') IS NOT NULL AS registered;
+CREATE TEMP TABLE run_spin_input AS
+	SELECT jsonb_build_object('xs', jsonb_agg(g)) AS input FROM generate_series(1, 1000) g;
+CREATE FUNCTION pg_temp.timed_spin(rep int, OUT duration_us bigint, OUT wall_us float8)
+LANGUAGE plpgsql AS $$
+DECLARE
+	t0 timestamptz := clock_timestamp();
+	r ecl.run_result;
+BEGIN
+	r := ecl.run_policy('run_spin', NULL, NULL, (SELECT input FROM run_spin_input), 100000000);
+	duration_us := r.duration_us;
+	wall_us := extract(epoch FROM clock_timestamp() - t0) * 1e6;
+END
+$$;
+SELECT rep, d.duration_us BETWEEN 0.5 * d.wall_us AND d.wall_us + 1000 AS agrees_with_wall_clock
+  FROM generate_series(1, 8) rep, LATERAL pg_temp.timed_spin(rep) d
+ ORDER BY rep;
+
 -- ------------------------------------------------------------------ clean up
 SELECT ecl.unbind_role('regress_eclrun_user');
 DROP ROLE regress_eclrun_user;
 DROP ROLE regress_eclrun_unbound;
-SELECT ecl.drop_policy(p) FROM unnest(ARRAY['run_transfer', 'run_fault', 'run_false', 'run_whoami']) AS p;
+SELECT ecl.drop_policy(p) FROM unnest(ARRAY['run_transfer', 'run_fault', 'run_false', 'run_whoami', 'run_spin']) AS p;
 DELETE FROM ecl.identities WHERE did LIKE 'did:regress:run-%';
 DELETE FROM ecl.realms WHERE realm_id = 'run-realm';
