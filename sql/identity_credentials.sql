@@ -187,3 +187,27 @@ DELETE FROM ecl.identities WHERE did IN (:'subject', 'did:web:issuer.example', :
 										 :'fixed', 'did:web:alice.example');
 SELECT count(*) AS credentials_left FROM ecl.credentials
  WHERE id IN (:kyc, :expired, :expiring, :same_time, :web, :unsigned);
+
+-- One statement over many subjects meets the same few issuers again and
+-- again; each issuer's row is read once (memoized for the statement) and
+-- every subject must still get its own issuer's answer: three issuers, one
+-- of them revoked, one with some signatures tampered with (subjects 10-19).
+CREATE TEMP TABLE ic_issuers (n int, did text, secret_key bytea);
+INSERT INTO ic_issuers SELECT 1, did, secret_key FROM ecl.generate_identity();
+INSERT INTO ic_issuers SELECT 2, did, secret_key FROM ecl.generate_identity();
+INSERT INTO ic_issuers SELECT 3, did, secret_key FROM ecl.generate_identity();
+SELECT count(DISTINCT did) AS distinct_issuers FROM ic_issuers;
+INSERT INTO ecl.identities (did)
+	SELECT 'did:regress:ic-subject-' || s FROM generate_series(1, 30) s;
+SELECT count(ecl.issue_credential('did:regress:ic-subject-' || s, 'member', i.did, i.secret_key)) AS issued
+  FROM generate_series(1, 30) s JOIN ic_issuers i ON i.n = s % 3 + 1;
+UPDATE ecl.identities SET revoked = true WHERE did = (SELECT did FROM ic_issuers WHERE n = 2);
+UPDATE ecl.credentials SET signature = set_byte(signature, 0, (get_byte(signature, 0) + 1) % 256)
+ WHERE issuer_did = (SELECT did FROM ic_issuers WHERE n = 3) AND subject_did LIKE '%-1_';
+SELECT ecl.register_policy('ic_member', 'policy ic_member { return has_credential(caller, "member") }') IS NOT NULL AS registered;
+SELECT s % 3 + 1 AS issuer, count(*) FILTER (WHERE ecl.check('ic_member', 'did:regress:ic-subject-' || s, NULL)) AS valid,
+	   count(*) AS subjects
+  FROM generate_series(1, 30) s, generate_series(1, 2) rep
+ GROUP BY 1 ORDER BY 1;
+SELECT ecl.drop_policy('ic_member');
+DELETE FROM ecl.identities WHERE did LIKE 'did:regress:ic-subject-%' OR did IN (SELECT did FROM ic_issuers);

@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 
 #include "direct_lookup.h"
+#include "host_memo.h"
 #include "did_key.h"
 #include "identity.h"
 #include "owner_spi.h"
@@ -343,12 +344,12 @@ static const char *const credential_columns[] = {
 	"revoked_at", "signature", NULL
 };
 static EclDirectTable credential_table =
-	ECL_DIRECT_TABLE("credentials", "credentials_subject_schema_idx",
+	ECL_DIRECT_TABLE("credentials", "credentials_subject_schema_lookup_idx",
 					 credential_columns);
 
 static const char *const issuer_columns[] = {"revoked", "public_key", NULL};
 static EclDirectTable issuer_table =
-	ECL_DIRECT_TABLE("identities", "identities_pkey", issuer_columns);
+	ECL_DIRECT_TABLE("identities", "identities_did_lookup_idx", issuer_columns);
 
 typedef struct DirectCredentialSearch
 {
@@ -366,6 +367,54 @@ read_issuer_row(Datum *values, bool *isnull, void *arg)
 	c->issuer_revoked = !isnull[0] && DatumGetBool(values[0]);
 	c->issuer_key = isnull[1] ? NULL : DatumGetByteaPCopy(values[1]);
 	return false;				/* a primary key: one row */
+}
+
+/*
+ * The issuer's row, memoized for the statement like the other lookups: a
+ * scan over many subjects meets the same few issuers again and again.
+ * False when the probe could not run.
+ */
+static bool
+issuer_facts(CredentialFacts *c)
+{
+	size_t		len = strlen(c->issuer);
+	EclMemoValue mv;
+	Datum		key;
+
+	if (ecl_memo_get(ECL_MEMO_ISSUER, c->issuer, len, "", 0, &mv))
+	{
+		c->issuer_registered = mv.flag;
+		c->issuer_revoked = mv.u.issuer.revoked;
+		c->issuer_key = NULL;
+		if (mv.u.issuer.has_key)
+		{
+			c->issuer_key = palloc(VARHDRSZ + sizeof(mv.u.issuer.public_key));
+			SET_VARSIZE(c->issuer_key, VARHDRSZ + sizeof(mv.u.issuer.public_key));
+			memcpy(VARDATA(c->issuer_key), mv.u.issuer.public_key,
+				   sizeof(mv.u.issuer.public_key));
+		}
+		return true;
+	}
+
+	key = CStringGetTextDatum(c->issuer);
+	if (!ecl_direct_scan(&issuer_table, 1, &key, read_issuer_row, c))
+		return false;
+
+	memset(&mv, 0, sizeof(mv));
+	mv.flag = c->issuer_registered;
+	mv.u.issuer.revoked = c->issuer_revoked;
+	/* the table allows only 32-byte keys; anything else is not memoized */
+	if (c->issuer_key != NULL &&
+		VARSIZE_ANY_EXHDR(c->issuer_key) != sizeof(mv.u.issuer.public_key))
+		return true;
+	if (c->issuer_key != NULL)
+	{
+		mv.u.issuer.has_key = true;
+		memcpy(mv.u.issuer.public_key, VARDATA_ANY(c->issuer_key),
+			   sizeof(mv.u.issuer.public_key));
+	}
+	ecl_memo_put(ECL_MEMO_ISSUER, c->issuer, len, "", 0, &mv);
+	return true;
 }
 
 static bool
@@ -389,15 +438,11 @@ check_credential_row(Datum *values, bool *isnull, void *arg)
 	c.issuer = isnull[2] ? NULL : TextDatumGetCString(values[2]);
 	c.issued_at = DatumGetTimestampTz(values[3]);
 	c.signature = isnull[6] ? NULL : DatumGetByteaPCopy(values[6]);
-	if (c.signature != NULL && c.issuer != NULL)
+	if (c.signature != NULL && c.issuer != NULL &&
+		!issuer_facts(&c))
 	{
-		Datum		key = CStringGetTextDatum(c.issuer);
-
-		if (!ecl_direct_scan(&issuer_table, 1, &key, read_issuer_row, &c))
-		{
-			search->failed = true;
-			return false;
-		}
+		search->failed = true;
+		return false;
 	}
 	search->found = credential_valid(&c, search->now);
 	return !search->found;

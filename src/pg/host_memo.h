@@ -36,6 +36,7 @@ typedef enum EclMemoKind
 	ECL_MEMO_RESOLVE,			/* (did, "") -> flag */
 	ECL_MEMO_BALANCE,			/* (did, "") -> number */
 	ECL_MEMO_ROLE_DID,			/* (role oid as text, "") -> text or NULL */
+	ECL_MEMO_ISSUER,			/* (did, "") -> flag = registered, issuer */
 	ECL_MEMO_RUN				/* (run key, input bytes) -> flag = passed,
 								 * gas, mana: a whole read-only run (runner.c) */
 } EclMemoKind;
@@ -53,6 +54,12 @@ typedef struct EclMemoValue
 			int64		gas_used;
 			int64		mana_used;
 		}			run;		/* RUN */
+		struct
+		{
+			bool		revoked;
+			bool		has_key;
+			uint8		public_key[32];
+		}			issuer;		/* ISSUER: its ecl.identities row */
 	}			u;
 } EclMemoValue;
 

@@ -317,7 +317,7 @@ static const char *const trust_columns[] = {
 	"realm_id", "r", "i", "c", "p", "v", "omega", NULL
 };
 static EclDirectTable trust_table =
-	ECL_DIRECT_TABLE("trust", "trust_pkey", trust_columns);
+	ECL_DIRECT_TABLE("trust", "trust_did_realm_lookup_idx", trust_columns);
 
 typedef struct TrustRowPick
 {
