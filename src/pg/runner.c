@@ -38,7 +38,7 @@
 /* ------------------------------------------------------------------ host NONE */
 
 /*
- * State shared by the hosts of one run.  Lives in the run's memory context.
+ * State shared by the hosts of one run, in run_fully's stack frame.
  */
 typedef struct RunHostState
 {
@@ -46,6 +46,18 @@ typedef struct RunHostState
 	List	   *logs;			/* host NONE: char *, in the run's context */
 	EclTableHost table;			/* host TABLES */
 	EclStateHost state;			/* host STATE */
+
+	/*
+	 * The lazy jsonb input's state, here rather than palloc'd: a short run
+	 * that allocates nothing leaves its memory context untouched, and
+	 * resetting that costs nothing.
+	 */
+	union
+	{
+		char		bytes[ECL_JSONB_INPUT_STATE_SIZE];
+		double		align_double;
+		void	   *align_pointer;
+	}			input_state;
 } RunHostState;
 
 static ecl_status
@@ -257,8 +269,7 @@ prepare_context(const EclRunRequest *req, ecl_run_ctx *ctx,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("input must be a JSON object")));
-		ecl_input_from_jsonb(&ctx->input, req->input,
-							 palloc(ECL_JSONB_INPUT_STATE_SIZE));
+		ecl_input_from_jsonb(&ctx->input, req->input, hs->input_state.bytes);
 	}
 	else
 	{
