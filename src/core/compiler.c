@@ -588,6 +588,41 @@ gen_field(compiler *c, ecl_expr *e)
 	return emit(c, ECL_OP_GET_FIELD, k, e->line, e->column, NULL);
 }
 
+/*
+ * Does e always leave a boolean (or fail)?  Then `a && e` needs no TO_BOOL
+ * after e: comparisons, `!`, `&&` and `||` produce booleans whatever their
+ * operands (value.c), and so does a folded true or false.
+ */
+static bool
+yields_bool(const ecl_expr *e)
+{
+	if (e->folded)
+		return e->value.type == ECL_T_BOOL;
+	switch (e->kind)
+	{
+		case ECL_EXPR_AND:
+		case ECL_EXPR_OR:
+			return true;
+		case ECL_EXPR_UNARY:
+			return e->op == ECL_OP_NOT;
+		case ECL_EXPR_BINARY:
+			switch (e->op)
+			{
+				case ECL_OP_EQ:
+				case ECL_OP_NE:
+				case ECL_OP_LT:
+				case ECL_OP_LE:
+				case ECL_OP_GT:
+				case ECL_OP_GE:
+					return true;
+				default:
+					return false;
+			}
+		default:
+			return false;
+	}
+}
+
 /* Emit code leaving e's value on the stack.  fold() has run on e. */
 static ecl_status
 gen_expr(compiler *c, ecl_expr *e)
@@ -631,7 +666,8 @@ gen_expr(compiler *c, ecl_expr *e)
 					return ECL_FAIL;
 			}
 			if (gen_expr(c, e->rhs) != ECL_OK ||
-				emit(c, ECL_OP_TO_BOOL, 0, e->line, e->column, NULL) != ECL_OK)
+				(!yields_bool(e->rhs) &&
+				 emit(c, ECL_OP_TO_BOOL, 0, e->line, e->column, NULL) != ECL_OK))
 				return ECL_FAIL;
 			if (!e->lhs->folded)
 				ecl_chunk_patch(&c->chunk, jump_pc, here(c));
@@ -978,6 +1014,33 @@ select_policy(const ecl_ast_program *prog, const ecl_compile_options *opts,
 	return ECL_OK;
 }
 
+/*
+ * `a && b && c` is (a && b) && c: when a is false, its AND jumps to the AND
+ * of (a && b), which finds the false it left and jumps again, and so on to
+ * the end of the chain.  Each AND that jumps to another AND (an OR to an
+ * OR) can jump straight to where that one would: the value it leaves is the
+ * one the next would leave.  A failing condition in a long chain then costs
+ * one jump instead of one per remaining condition.
+ */
+static void
+thread_short_circuits(ecl_chunk *chunk)
+{
+	for (uint32_t pc = 0; pc < chunk->ncode; pc++)
+	{
+		ecl_opcode	op = (ecl_opcode) ECL_INSTR_OP(chunk->code[pc]);
+		uint32_t	target;
+		uint32_t	hops = 0;
+
+		if (op != ECL_OP_AND && op != ECL_OP_OR)
+			continue;
+		target = ECL_INSTR_ARG(chunk->code[pc]);
+		while (target < chunk->ncode && hops++ < chunk->ncode &&
+			   ECL_INSTR_OP(chunk->code[target]) == op)
+			target = ECL_INSTR_ARG(chunk->code[target]);
+		ecl_chunk_patch(chunk, pc, target);
+	}
+}
+
 static ecl_status
 compile_program(compiler *c, const ecl_ast_program *prog,
 				const ecl_compile_options *opts)
@@ -1011,6 +1074,7 @@ compile_program(compiler *c, const ecl_ast_program *prog,
 		(emit(c, ECL_OP_PUSH_TRUE, 0, body->end_line, body->end_column, NULL) != ECL_OK ||
 		 emit(c, ECL_OP_RETURN, 0, body->end_line, body->end_column, NULL) != ECL_OK))
 		return ECL_FAIL;
+	thread_short_circuits(&c->chunk);
 	return ECL_OK;
 }
 
