@@ -43,6 +43,15 @@ return s'));
 -- built-ins and trust dimensions
 SELECT pc, opcode, operand, gas FROM ecl.disassemble(ecl.compile('return trust.r >= 0.5 && trust_norm(trust) > 0.2'));
 
+-- a && chain: every AND jumps straight to the end, and no TO_BOOL follows a
+-- comparison; a false first condition is charged one AND, whatever follows
+SELECT pc, opcode, operand, gas FROM ecl.disassemble(ecl.compile('return a > 1 && b > 2 && c > 3 || d'));
+SET ecl.gas_limit = 17;
+SELECT ecl.eval('return a > 1 && b > 2 && c > 3 || d', '{"a": 0, "b": 0, "c": 0, "d": true}') AS fits_in_17_gas;
+SET ecl.gas_limit = 16;
+SELECT ecl.eval('return a > 1 && b > 2 && c > 3 || d', '{"a": 0, "b": 0, "c": 0, "d": true}');
+RESET ecl.gas_limit;
+
 -- the policy name is stored: a named program names itself in errors
 SELECT position('guard' in encode(ecl.compile('policy guard { return 1 }'), 'escape')) > 0 AS name_stored;
 
