@@ -34,9 +34,9 @@ SELECT count(*) AS rows,
 								 doc -> 'k07', doc -> 'k15', doc -> 'k16', doc -> 'zz') AS expected
 		  FROM if_docs) r;
 
--- Rows of one layout (the remembered index is trusted without a compare),
--- then two layouts with the same key lengths but different keys, one row
--- each: "kb" is key 1 of {"ka","kb"} and key 0 of {"kb","kc"}.
+-- Rows of one layout (the remembered index is right), then two layouts
+-- with the same key lengths but different keys, one row each: "kb" is key
+-- 1 of {"ka","kb"} and key 0 of {"kb","kc"}.
 SELECT ecl.register_policy('if_kb', 'policy if_kb { return kb }') IS NOT NULL AS registered;
 SELECT count(*) AS rows,
 	   count(*) FILTER (WHERE (ecl.run_policy('if_kb', NULL, NULL, doc)).value = doc -> 'kb') AS equal
@@ -45,6 +45,19 @@ SELECT count(*) AS rows,
 					   ELSE jsonb_build_object('kb', g * 10, 'kc', -g) END AS doc
 		  FROM generate_series(1, 200) g ORDER BY g) d;
 SELECT ecl.drop_policy('if_kb');
+
+-- A policy replaced in a later transaction may get its constants at the
+-- addresses of the old ones; a field read through a remembered index must
+-- still be the field asked for.
+CREATE TEMP TABLE if_pairs AS
+	SELECT jsonb_build_object('ka', g, 'kb', -g) AS doc FROM generate_series(1, 50) g;
+SELECT ecl.register_policy('if_swap', 'policy if_swap { return ka }') IS NOT NULL AS registered;
+SELECT count(*) FILTER (WHERE (ecl.run_policy('if_swap', NULL, NULL, doc)).value = doc -> 'ka') AS ka_read
+  FROM if_pairs;
+SELECT ecl.register_policy('if_swap', 'policy if_swap { return kb }') IS NOT NULL AS registered;
+SELECT count(*) FILTER (WHERE (ecl.run_policy('if_swap', NULL, NULL, doc)).value = doc -> 'kb') AS kb_read
+  FROM if_pairs;
+SELECT ecl.drop_policy('if_swap');
 
 -- a key of the same length as one present, and a missing key: not found
 SELECT ecl.check('if_fields', NULL, NULL, '{"a": 1, "bb": 2, "cc": 3, "ddd": 4, "k07": 5, "k15": 6, "k16": 7, "zy": 8}');

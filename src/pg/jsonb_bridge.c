@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
@@ -287,8 +288,12 @@ ecl_value_from_jsonb(const ecl_alloc *a, Jsonb *jb, ecl_value *out,
  * for every document whose layout is byte-for-byte the same, which one
  * comparison per document establishes.  Hints are keyed by the name's
  * pointer, which comes from a program's constant pool and stays put for the
- * run (vm.h); one left by another program is only a guess that fails
- * verification.
+ * run (vm.h).  Within one transaction it also stays put for every later
+ * run: a program that ran is freed only at the end of a transaction
+ * (policy_catalog.c's graveyard, program_cache.c's retired entries under
+ * TopTransactionContext), so no other string can take its address before
+ * then.  A hint is therefore trusted without a compare only in the
+ * transaction that verified it; otherwise it is a guess that is checked.
  *
  * A field read twice in a run (`amount` in a condition and again in a
  * computation) is converted once: the state keeps the converted null,
@@ -306,6 +311,7 @@ typedef struct JsonbInputState
 								 * an object, or too many keys) */
 	uint32		layout;			/* the layout generation this document has,
 								 * 0 when it has none */
+	LocalTransactionId lxid;	/* the run's transaction */
 	const char *data;			/* where the children's data starts */
 	uint32		offsets[2 * INPUT_INDEXED_KEYS + 1];	/* child i spans
 														 * [offsets[i],
@@ -322,6 +328,7 @@ typedef struct FieldHint
 	const char *name;
 	uint32		index;
 	uint32		layout;			/* verified under this generation, or 0 */
+	LocalTransactionId lxid;	/* in this transaction */
 } FieldHint;
 
 static FieldHint field_hints[FIELD_HINT_SLOTS];
@@ -380,6 +387,11 @@ index_children(JsonbInputState *st)
 	st->offsets[2 * n] = offset;
 	st->data = (const char *) &jc->children[2 * n];
 	st->nkeys = (int) n;
+#if PG_VERSION_NUM >= 170000
+	st->lxid = MyProc->vxid.lxid;
+#else
+	st->lxid = MyProc->lxid;
+#endif
 	note_layout(st);
 }
 
@@ -418,11 +430,13 @@ find_key(JsonbInputState *st, const char *name, uint32 len)
 
 	if (hint->name == name && hint->index < hi)
 	{
-		if (hint->layout != 0 && hint->layout == st->layout)
+		if (hint->layout != 0 && hint->layout == st->layout &&
+			hint->lxid == st->lxid)
 			return (int) hint->index;
 		if (key_is(st, hint->index, name, len))
 		{
 			hint->layout = st->layout;
+			hint->lxid = st->lxid;
 			return (int) hint->index;
 		}
 	}
@@ -437,6 +451,7 @@ find_key(JsonbInputState *st, const char *name, uint32 len)
 			hint->name = name;
 			hint->index = mid;
 			hint->layout = st->layout;
+			hint->lxid = st->lxid;
 			return (int) mid;
 		}
 		if (c < 0)

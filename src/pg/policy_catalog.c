@@ -7,7 +7,8 @@
  * may be processed in the middle of a run of that very policy (a host
  * lookup takes a lock, which accepts pending invalidations).  So dropped
  * entries move to a graveyard that is freed at the end of the transaction,
- * when no run can still hold them.
+ * when no run can still hold them.  (jsonb_bridge.c relies on this too: a
+ * program that ran is not freed before its transaction ends.)
  *
  * A miss that races with an invalidation (the row may have been read just
  * before a concurrent change committed) is returned for this use but not

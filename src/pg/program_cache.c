@@ -102,6 +102,10 @@ cache_init(void)
  * running this program (a policy whose host ran SQL that called ecl.eval),
  * so the memory is handed to the transaction instead of freed at once.
  */
+/*
+ * A retired program may still be running (or be named by a hint of the
+ * jsonb input, jsonb_bridge.c): it is freed only with the transaction.
+ */
 static void
 retire_entry(SourceCacheEntry *entry)
 {

@@ -114,7 +114,14 @@ ecl_run_clock_elapsed_us(const EclRunClock *clock)
 
 #ifdef ECL_HAVE_TSC
 	if (clock->tsc)
-		return (int64) ((double) (__rdtsc() - clock->tsc_start) * us_per_tick);
+	{
+		uint64		now_tsc = __rdtsc();
+
+		/* a move to a CPU whose counter is behind must not wrap around */
+		if (now_tsc <= clock->tsc_start)
+			return 0;
+		return (int64) ((double) (now_tsc - clock->tsc_start) * us_per_tick);
+	}
 #endif
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, clock->start);
