@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "storage/proc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
@@ -86,6 +87,21 @@ ecl_unix_seconds(TimestampTz ts)
 		SECS_PER_DAY * USECS_PER_SEC;
 
 	return (double) unix_us / USECS_PER_SEC;
+}
+
+/*
+ * The backend's local transaction id: what the per-statement and
+ * per-transaction caches (host_memo.c, policy_catalog.c, jsonb_bridge.c)
+ * compare to know they are still in the transaction that filled them.
+ */
+static inline LocalTransactionId
+ecl_current_lxid(void)
+{
+#if PG_VERSION_NUM >= 170000
+	return MyProc->vxid.lxid;
+#else
+	return MyProc->lxid;
+#endif
 }
 
 #endif							/* ECL_PG_H */

@@ -8,10 +8,10 @@
 
 #include "access/xact.h"
 #include "common/hashfn.h"
-#include "storage/proc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "ecl_pg.h"
 #include "host_memo.h"
 
 typedef struct MemoEntry
@@ -53,16 +53,6 @@ static uint64 generation = 0;
 
 #define MEMO_INITIAL_BUCKETS 256
 
-static LocalTransactionId
-current_lxid(void)
-{
-#if PG_VERSION_NUM >= 170000
-	return MyProc->vxid.lxid;
-#else
-	return MyProc->lxid;
-#endif
-}
-
 static MemoTable *
 table_for(EclMemoKind kind)
 {
@@ -85,7 +75,7 @@ memo_check_stamp(void)
 {
 	MemoStamp	now;
 
-	now.lxid = current_lxid();
+	now.lxid = ecl_current_lxid();
 	now.stmt_start = GetCurrentStatementStartTimestamp();
 	now.cid = GetCurrentCommandId(false);
 

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 
 #include "miscadmin.h"
-#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
@@ -387,11 +386,7 @@ index_children(JsonbInputState *st)
 	st->offsets[2 * n] = offset;
 	st->data = (const char *) &jc->children[2 * n];
 	st->nkeys = (int) n;
-#if PG_VERSION_NUM >= 170000
-	st->lxid = MyProc->vxid.lxid;
-#else
-	st->lxid = MyProc->lxid;
-#endif
+	st->lxid = ecl_current_lxid();
 	note_layout(st);
 }
 

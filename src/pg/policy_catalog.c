@@ -24,7 +24,6 @@
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
-#include "storage/proc.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -370,16 +369,6 @@ ecl_policy_lookup(const char *name)
 	return &e->policy;
 }
 
-static LocalTransactionId
-current_lxid(void)
-{
-#if PG_VERSION_NUM >= 170000
-	return MyProc->vxid.lxid;
-#else
-	return MyProc->lxid;
-#endif
-}
-
 const EclPolicy *
 ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 						 const char *name, int name_len)
@@ -396,7 +385,7 @@ ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 	 */
 	if (cache->policy != NULL &&
 		cache->inval_count == inval_count &&
-		cache->lxid == current_lxid() &&
+		cache->lxid == ecl_current_lxid() &&
 		cache->statement_start == GetCurrentStatementStartTimestamp() &&
 		cache->command_id == GetCurrentCommandId(false) &&
 		cache->stack_limit == (uint32) ecl_max_stack_depth &&
@@ -408,7 +397,7 @@ ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 	AcceptInvalidationMessages();
 	if (cache->policy != NULL &&
 		cache->inval_count == inval_count &&
-		cache->lxid == current_lxid() &&
+		cache->lxid == ecl_current_lxid() &&
 		cache->stack_limit == (uint32) ecl_max_stack_depth &&
 		cache->name_len == name_len &&
 		memcmp(cache->name, name, name_len) == 0)
@@ -430,7 +419,7 @@ ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 	cache->name_len = name_len;
 	cache->policy = policy;
 	cache->inval_count = inval_count;
-	cache->lxid = current_lxid();
+	cache->lxid = ecl_current_lxid();
 	cache->statement_start = GetCurrentStatementStartTimestamp();
 	cache->command_id = GetCurrentCommandId(false);
 	cache->stack_limit = (uint32) ecl_max_stack_depth;
