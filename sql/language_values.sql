@@ -29,6 +29,13 @@ SELECT ecl.eval('return a', '{"a": 5e-324}') = '5e-324'::jsonb AS smallest_subno
        ecl.eval('return a', '{"a": 2.5e-310}') = '2.5e-310'::jsonb AS subnormal,
        ecl.eval('return a / 2', '{"a": 1e-323}') = '5e-324'::jsonb AS computed_subnormal,
        ecl.eval('return a * 1e300', '{"a": 5e-324}')::float8 AS scaled_up;
+-- every integer from -20000 to 20000 (the short-form fast paths) and some
+-- with a display scale read exactly as the numeric's float8
+SELECT count(*) AS numbers,
+	   count(*) FILTER (WHERE ecl.eval('return a', jsonb_build_object('a', x))::float8 = x::float8) AS equal
+  FROM (SELECT g::numeric AS x FROM generate_series(-20000, 20000) g
+		UNION ALL
+		SELECT v FROM unnest('{5.00, -7.000, 9999.0, 10000.00, 0.0, -0.00, 123456789.50}'::numeric[]) v) t;
 -- a jsonb number outside the double range is 22003
 SELECT ecl.eval('return a', '{"a": 1e400}');
 

@@ -75,6 +75,20 @@ numeric_to_double_fast(Numeric num, double *out)
 	if (len < sizeof(uint16))
 		return false;
 	memcpy(&header, p, sizeof(uint16));
+
+	/* the commonest case first: a short-form integer below 10000 */
+	if (len == 2 * sizeof(uint16) && (header & 0xC07F) == 0x8000)
+	{
+		int16		digit;
+
+		memcpy(&digit, p + sizeof(uint16), sizeof(int16));
+		if (digit >= 0 && digit < 10000)
+		{
+			*out = (header & 0x2000) ? -(double) digit : (double) digit;
+			return true;
+		}
+	}
+
 	switch (header & 0xC000)
 	{
 		case 0x8000:			/* short form */
