@@ -49,7 +49,6 @@ typedef struct MemoTable
 static MemoTable lookup_memo;
 static MemoTable run_memo;
 static MemoStamp stamp;
-static uint64 generation = 0;
 
 #define MEMO_INITIAL_BUCKETS 256
 
@@ -87,7 +86,6 @@ memo_check_stamp(void)
 		if (run_memo.nentries > 0)
 			memo_clear(&run_memo);
 		stamp = now;
-		generation++;
 	}
 }
 
@@ -210,11 +208,4 @@ ecl_memo_size(void)
 {
 	memo_check_stamp();
 	return lookup_memo.nentries + run_memo.nentries;
-}
-
-uint64
-ecl_memo_generation(void)
-{
-	memo_check_stamp();
-	return generation;
 }

@@ -72,7 +72,5 @@ void		ecl_memo_put(EclMemoKind kind, const char *a, size_t alen,
 /* entries currently held (for tests and debugging) */
 int64		ecl_memo_size(void);
 
-/* A number that changes whenever the memo starts a new statement. */
-uint64		ecl_memo_generation(void);
 
 #endif							/* ECL_HOST_MEMO_H */

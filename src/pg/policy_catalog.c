@@ -369,13 +369,23 @@ ecl_policy_lookup(const char *name)
 	return &e->policy;
 }
 
+/* Does the call site remember name, loaded under the present state? */
+static bool
+call_cache_holds(const EclPolicyCallCache *cache, const char *name,
+				 int name_len)
+{
+	return cache->policy != NULL &&
+		cache->inval_count == inval_count &&
+		cache->lxid == ecl_current_lxid() &&
+		cache->stack_limit == (uint32) ecl_max_stack_depth &&
+		cache->name_len == name_len &&
+		memcmp(cache->name, name, name_len) == 0;
+}
+
 const EclPolicy *
 ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 						 const char *name, int name_len)
 {
-	char	   *cname;
-	const EclPolicy *policy;
-
 	/*
 	 * Within one command of one statement the call site keeps its policy
 	 * without looking at other sessions' invalidations: the statement sees
@@ -383,45 +393,31 @@ ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 	 * the own transaction arrive at the command boundary anyway (and move
 	 * inval_count).
 	 */
-	if (cache->policy != NULL &&
-		cache->inval_count == inval_count &&
-		cache->lxid == ecl_current_lxid() &&
+	if (call_cache_holds(cache, name, name_len) &&
 		cache->statement_start == GetCurrentStatementStartTimestamp() &&
-		cache->command_id == GetCurrentCommandId(false) &&
-		cache->stack_limit == (uint32) ecl_max_stack_depth &&
-		cache->name_len == name_len &&
-		memcmp(cache->name, name, name_len) == 0)
+		cache->command_id == GetCurrentCommandId(false))
 		return cache->policy;
 
 	catalog_init();
 	AcceptInvalidationMessages();
-	if (cache->policy != NULL &&
-		cache->inval_count == inval_count &&
-		cache->lxid == ecl_current_lxid() &&
-		cache->stack_limit == (uint32) ecl_max_stack_depth &&
-		cache->name_len == name_len &&
-		memcmp(cache->name, name, name_len) == 0)
+	if (!call_cache_holds(cache, name, name_len))
 	{
-		cache->statement_start = GetCurrentStatementStartTimestamp();
-		cache->command_id = GetCurrentCommandId(false);
-		return cache->policy;
+		char	   *cname = pnstrdup(name, name_len);
+		const EclPolicy *policy = ecl_policy_lookup(cname);
+
+		pfree(cname);
+		if (cache->name != NULL)
+			pfree(cache->name);
+		cache->name = MemoryContextAlloc(cxt, name_len + 1);
+		memcpy(cache->name, name, name_len);
+		cache->name[name_len] = '\0';
+		cache->name_len = name_len;
+		cache->policy = policy;
+		cache->inval_count = inval_count;
+		cache->lxid = ecl_current_lxid();
+		cache->stack_limit = (uint32) ecl_max_stack_depth;
 	}
-
-	cname = pnstrdup(name, name_len);
-	policy = ecl_policy_lookup(cname);
-	pfree(cname);
-
-	if (cache->name != NULL)
-		pfree(cache->name);
-	cache->name = MemoryContextAlloc(cxt, name_len + 1);
-	memcpy(cache->name, name, name_len);
-	cache->name[name_len] = '\0';
-	cache->name_len = name_len;
-	cache->policy = policy;
-	cache->inval_count = inval_count;
-	cache->lxid = ecl_current_lxid();
 	cache->statement_start = GetCurrentStatementStartTimestamp();
 	cache->command_id = GetCurrentCommandId(false);
-	cache->stack_limit = (uint32) ecl_max_stack_depth;
-	return policy;
+	return cache->policy;
 }

@@ -4,9 +4,9 @@
  *
  * Memory: everything a run allocates (VM stack, locals, strings, arrays,
  * converted input fields, collected logs) lives in one memory context that
- * is deleted when the run ends, so a million calls in one session leave the
- * backend's memory flat.  The outcome is copied into the caller's context
- * first.
+ * is emptied when the run ends (deleted when it ends in an error), so a
+ * million calls in one session leave the backend's memory flat.  The
+ * outcome is copied into the caller's context first.
  *
  * Errors: a runtime fault comes back from the VM as an ecl_error value; the
  * statistics are told about it and then it is raised with ecl_raise.  Errors
@@ -170,8 +170,8 @@ status_for(const ecl_run_result *res, bool failed, bool rate_limited)
  * is raised, and from PG_CATCH for errors that arrived by longjmp.
  */
 static void
-report_run(const EclRunRequest *req, EclRunStatus status,
-		   const ecl_run_result *res, int64 duration_us, int64 events_emitted)
+report_run(const EclRunRequest *req, EclRunStatus status, int64 gas_used,
+		   int64 mana_used, int64 duration_us, int64 events_emitted)
 {
 	EclRunReport report;
 
@@ -182,8 +182,8 @@ report_run(const EclRunRequest *req, EclRunStatus status,
 	report.policy_type = req->policy_type;
 	report.realm_id = req->realm_id;
 	report.status = status;
-	report.gas_used = res->gas_used;
-	report.mana_used = res->mana_used;
+	report.gas_used = gas_used;
+	report.mana_used = mana_used;
 	report.duration_us = duration_us;
 	report.events_emitted = events_emitted;
 	ecl_stats_record_run(&report);
@@ -425,8 +425,8 @@ give_back_run_context(MemoryContext cxt)
  * Not memoized: programs that never call the host (redoing them is as cheap
  * as the lookup), programs that read a metric (the statistics move with
  * every run, this one included) and runs under ecl.rate_limit (every run
- * draws mana from the caller's account).  The memo of runs shares the host memo's bound
- * (ECL_MEMO_MAX entries per statement).
+ * draws mana from the caller's account).  The memo of runs has the host
+ * memo's bound (ECL_MEMO_MAX entries per statement).
  */
 #define RUN_MEMO_KEY_INLINE 256
 
@@ -493,7 +493,6 @@ run_memo_answer(const EclRunRequest *req, const RunMemoKey *key,
 				EclRunOutcome *out)
 {
 	EclMemoValue mv;
-	EclRunReport report;
 
 	if (!ecl_memo_get(ECL_MEMO_RUN, key->bytes, key->len,
 					  key->input, key->input_len, &mv))
@@ -511,18 +510,8 @@ run_memo_answer(const EclRunRequest *req, const RunMemoKey *key,
 	 */
 	out->duration_us = 0;
 
-	if (req->track)
-	{
-		report.policy_name = req->policy_name;
-		report.policy_type = req->policy_type;
-		report.realm_id = req->realm_id;
-		report.status = out->passed ? ECL_RUN_PASSED : ECL_RUN_DENIED;
-		report.gas_used = out->gas_used;
-		report.mana_used = out->mana_used;
-		report.duration_us = out->duration_us;
-		report.events_emitted = 0;
-		ecl_stats_record_run(&report);
-	}
+	report_run(req, out->passed ? ECL_RUN_PASSED : ECL_RUN_DENIED,
+			   out->gas_used, out->mana_used, out->duration_us, 0);
 	return true;
 }
 
@@ -604,8 +593,8 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 		if (call.status != ECL_OK)
 		{
 			reported = true;
-			report_run(req, status_for(&res, true, call.rate_limited), &res,
-					   duration_us, 0);
+			report_run(req, status_for(&res, true, call.rate_limited),
+					   res.gas_used, res.mana_used, duration_us, 0);
 			if (call.rate_limited)
 				ereport(ERROR,
 						(errcode(ecl_sqlstate_for(ECL_ERR_MANA)),
@@ -641,14 +630,15 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 		}
 
 		reported = true;
-		report_run(req, status_for(&res, false, false), &res, duration_us,
-				   events_emitted);
+		report_run(req, status_for(&res, false, false), res.gas_used,
+				   res.mana_used, duration_us, events_emitted);
 	}
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(caller_cxt);
 		if (!reported)
-			report_run(req, ECL_RUN_ERROR, &res, elapsed_us(&clock), 0);
+			report_run(req, ECL_RUN_ERROR, res.gas_used, res.mana_used,
+					   elapsed_us(&clock), 0);
 		/* the error data lives in ErrorContext, not here */
 		MemoryContextDelete(run_cxt);
 		PG_RE_THROW();

@@ -5,14 +5,18 @@
  * EclRunRequest and call ecl_run(); none has a private copy of this path.
  *
  * ecl_run:
- *   1. creates a memory context for the run (child of CurrentMemoryContext),
+ *   0. for a request with memoize, answers a run that repeats one of the
+ *      same statement from the memo of runs (reported like any run),
+ *   1. takes a memory context for the run (one emptied context is kept
+ *      between runs),
  *   2. binds the host chosen by host_kind to the caller and realm,
  *   3. runs the VM with budgets (request values, else the GUCs), an interrupt
  *      hook doing CHECK_FOR_INTERRUPTS and the ecl.timeout_ms check,
- *   4. copies value, message, logs and events out into the caller's context,
+ *   4. copies value, message, logs and events out into the caller's context
+ *      (unless want_detail is false),
  *   5. reports the run to the statistics (SPEC §8) — also when it ends in an
  *      error, before re-raising it,
- *   6. deletes the run's memory context.
+ *   6. empties the run's memory context (deletes it after an error).
  * Runtime errors are raised with ecl_raise (SQLSTATE of SPEC §10).  A denial
  * is not an error: out->passed = false.
  */
