@@ -148,9 +148,11 @@ BEGIN
 	wall_us := extract(epoch FROM clock_timestamp() - t0) * 1e6;
 END
 $$;
-SELECT rep, d.duration_us BETWEEN 0.5 * d.wall_us AND d.wall_us + 1000 AS agrees_with_wall_clock
-  FROM generate_series(1, 8) rep, LATERAL pg_temp.timed_spin(rep) d
- ORDER BY rep;
+-- (6 of 8 must agree: a run can be descheduled for a while on a busy
+-- machine, a wrong conversion puts every run off)
+SELECT count(*) FILTER (WHERE d.duration_us BETWEEN 0.5 * d.wall_us AND d.wall_us + 1000) >= 6
+	   AS agrees_with_wall_clock
+  FROM generate_series(1, 8) rep, LATERAL pg_temp.timed_spin(rep) d;
 
 -- ------------------------------------------------------------------ clean up
 SELECT ecl.unbind_role('regress_eclrun_user');

@@ -3,7 +3,9 @@
  *
  * Calibration: the first run of a backend notes a (counter, clock_gettime)
  * pair; the first run at least CALIBRATION_NS later notes a second pair and
- * derives the counter's rate from the two.  A rate outside 100 MHz..20 GHz
+ * derives the counter's rate from the two.  Each pair is read with the
+ * counter on both sides of the clock, so an interruption between the two
+ * readings cannot skew the rate.  A rate outside 100 MHz..20 GHz
  * means something is off (a counter that is not what it claims to be), and
  * the backend keeps clock_gettime.  Each run ends on the clock it started
  * on, so the switch never mixes the two within a run.
@@ -24,6 +26,7 @@ typedef enum TscState
 {
 	TSC_UNKNOWN = 0,			/* not looked at yet */
 	TSC_UNUSABLE,				/* no invariant counter: clock_gettime */
+	TSC_INVARIANT,				/* invariant; first pair not noted yet */
 	TSC_CALIBRATING,			/* first pair noted */
 	TSC_READY
 } TscState;
@@ -50,21 +53,48 @@ tsc_is_invariant(void)
 	return (edx & (1u << 8)) != 0;
 }
 
+/*
+ * A (counter, clock) pair read as close together as possible: the counter
+ * on both sides of the clock, retried when the process was interrupted in
+ * between (a gap of more than PAIR_MAX_TICKS would put that delay into the
+ * calibration).
+ */
+#define PAIR_MAX_TICKS	20000		/* ~10 us at 2 GHz */
+
+static bool
+read_pair(uint64 *tsc, instr_time *time)
+{
+	for (int attempt = 0; attempt < 3; attempt++)
+	{
+		uint64		before = __rdtsc();
+		uint64		after;
+
+		INSTR_TIME_SET_CURRENT(*time);
+		after = __rdtsc();
+		if (after >= before && after - before <= PAIR_MAX_TICKS)
+		{
+			*tsc = before + (after - before) / 2;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* now: the clock_gettime reading the calling run just took */
 static void
 calibrate(const instr_time *now)
 {
-	uint64		tsc = __rdtsc();
+	uint64		tsc;
+	instr_time	time;
 
 	if (tsc_state == TSC_UNKNOWN)
+		tsc_state = tsc_is_invariant() ? TSC_INVARIANT : TSC_UNUSABLE;
+	if (tsc_state == TSC_UNUSABLE)
+		return;
+	if (tsc_state == TSC_INVARIANT)
 	{
-		if (!tsc_is_invariant())
-		{
-			tsc_state = TSC_UNUSABLE;
-			return;
-		}
-		calibration_tsc = tsc;
-		calibration_time = *now;
-		tsc_state = TSC_CALIBRATING;
+		if (read_pair(&calibration_tsc, &calibration_time))
+			tsc_state = TSC_CALIBRATING;
 	}
 	else
 	{
@@ -73,9 +103,11 @@ calibrate(const instr_time *now)
 		double		ghz;
 
 		INSTR_TIME_SUBTRACT(elapsed, calibration_time);
-		ns = INSTR_TIME_GET_DOUBLE(elapsed) * 1e9;
-		if (ns < CALIBRATION_NS)
+		if (INSTR_TIME_GET_DOUBLE(elapsed) * 1e9 < CALIBRATION_NS ||
+			!read_pair(&tsc, &time))
 			return;
+		INSTR_TIME_SUBTRACT(time, calibration_time);
+		ns = INSTR_TIME_GET_DOUBLE(time) * 1e9;
 		ghz = (double) (tsc - calibration_tsc) / ns;
 		if (ghz < 0.1 || ghz > 20.0)
 		{
