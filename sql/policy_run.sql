@@ -154,10 +154,20 @@ SELECT count(*) FILTER (WHERE d.duration_us BETWEEN 0.5 * d.wall_us AND d.wall_u
 	   AS agrees_with_wall_clock
   FROM generate_series(1, 8) rep, LATERAL pg_temp.timed_spin(rep) d;
 
+-- short runs add up: 2000 runs of a policy that takes well under a
+-- microsecond still sum to a positive total_time_us (the statistics keep
+-- nanoseconds; whole microseconds per run would add 2000 zeros)
+SELECT ecl.register_policy('run_quick', 'policy run_quick { return x > 1 }') IS NOT NULL AS registered;
+SELECT count(*) FILTER (WHERE ecl.check('run_quick', NULL, NULL, jsonb_build_object('x', g))) AS passed
+  FROM generate_series(1, 2000) g;
+SELECT calls, total_time_us > 0 AS time_adds_up,
+	   mean_time_us > 0 AND mean_time_us < 1000 AS mean_plausible
+  FROM ecl.stat_eclvm_policies WHERE policy = 'run_quick';
+
 -- ------------------------------------------------------------------ clean up
 SELECT ecl.unbind_role('regress_eclrun_user');
 DROP ROLE regress_eclrun_user;
 DROP ROLE regress_eclrun_unbound;
-SELECT ecl.drop_policy(p) FROM unnest(ARRAY['run_transfer', 'run_fault', 'run_false', 'run_whoami', 'run_spin']) AS p;
+SELECT ecl.drop_policy(p) FROM unnest(ARRAY['run_transfer', 'run_fault', 'run_false', 'run_whoami', 'run_spin', 'run_quick']) AS p;
 DELETE FROM ecl.identities WHERE did LIKE 'did:regress:run-%';
 DELETE FROM ecl.realms WHERE realm_id = 'run-realm';

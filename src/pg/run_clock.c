@@ -36,7 +36,7 @@ static TscState tsc_state = TSC_UNKNOWN;
 #ifdef ECL_HAVE_TSC
 static uint64 calibration_tsc;
 static instr_time calibration_time;
-static double us_per_tick;
+static double ns_per_tick;
 
 /* CPUID leaf 0x80000007, EDX bit 8: the counter runs at a constant rate */
 static bool
@@ -114,7 +114,7 @@ calibrate(const instr_time *now)
 			tsc_state = TSC_UNUSABLE;
 			return;
 		}
-		us_per_tick = 1.0 / (ghz * 1000.0);
+		ns_per_tick = 1.0 / ghz;
 		tsc_state = TSC_READY;
 	}
 }
@@ -140,7 +140,7 @@ ecl_run_clock_start(EclRunClock *clock)
 }
 
 int64
-ecl_run_clock_elapsed_us(const EclRunClock *clock)
+ecl_run_clock_elapsed_ns(const EclRunClock *clock)
 {
 	instr_time	now;
 
@@ -152,10 +152,10 @@ ecl_run_clock_elapsed_us(const EclRunClock *clock)
 		/* a move to a CPU whose counter is behind must not wrap around */
 		if (now_tsc <= clock->tsc_start)
 			return 0;
-		return (int64) ((double) (now_tsc - clock->tsc_start) * us_per_tick);
+		return (int64) ((double) (now_tsc - clock->tsc_start) * ns_per_tick);
 	}
 #endif
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, clock->start);
-	return (int64) INSTR_TIME_GET_MICROSEC(now);
+	return (int64) (INSTR_TIME_GET_DOUBLE(now) * 1e9);
 }

@@ -27,7 +27,7 @@ typedef struct EclRunClock
 
 void		ecl_run_clock_start(EclRunClock *clock);
 
-/* Whole microseconds since ecl_run_clock_start. */
-int64		ecl_run_clock_elapsed_us(const EclRunClock *clock);
+/* Nanoseconds since ecl_run_clock_start. */
+int64		ecl_run_clock_elapsed_ns(const EclRunClock *clock);
 
 #endif							/* ECL_RUN_CLOCK_H */

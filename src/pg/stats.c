@@ -455,17 +455,17 @@ add_realm_counters(EclRealmCounters *dst, const EclRealmCounters *d)
 static void
 add_policy_counters(EclPolicyCounters *dst, const EclPolicyCounters *d)
 {
-	if (dst->calls == 0 || d->min_time_us < dst->min_time_us)
-		dst->min_time_us = d->min_time_us;
-	if (dst->calls == 0 || d->max_time_us > dst->max_time_us)
-		dst->max_time_us = d->max_time_us;
+	if (dst->calls == 0 || d->min_time_ns < dst->min_time_ns)
+		dst->min_time_ns = d->min_time_ns;
+	if (dst->calls == 0 || d->max_time_ns > dst->max_time_ns)
+		dst->max_time_ns = d->max_time_ns;
 	dst->calls += d->calls;
 	dst->passed += d->passed;
 	dst->denied += d->denied;
 	dst->errors += d->errors;
 	dst->total_gas += d->total_gas;
 	dst->total_mana += d->total_mana;
-	dst->total_time_us += d->total_time_us;
+	dst->total_time_ns += d->total_time_ns;
 }
 
 static bool
@@ -545,7 +545,7 @@ ecl_stats_record_run(const EclRunReport *r)
 	EclPolicyCounters *pc;
 	uint64		gas;
 	uint64		mana;
-	uint64		time_us;
+	uint64		time_ns;
 	EclKindCounter kind_counter;
 
 	if (!ecl_track || ecl_stats_shared == NULL || r == NULL)
@@ -555,7 +555,7 @@ ecl_stats_record_run(const EclRunReport *r)
 	keys = run_keys(r->policy_name, r->realm_id, kind);
 	gas = (uint64) Max(r->gas_used, 0);
 	mana = (uint64) Max(r->mana_used, 0);
-	time_us = (uint64) Max(r->duration_us, 0);
+	time_ns = (uint64) Max(r->duration_ns, 0);
 
 	pending_global[ECL_GC_POLICIES_EXECUTED]++;
 	switch (r->status)
@@ -588,7 +588,7 @@ ecl_stats_record_run(const EclRunReport *r)
 	pending_by_kind[kind][kind_counter]++;
 	pending_global[ECL_GC_TOTAL_GAS_CONSUMED] += gas;
 	pending_global[ECL_GC_TOTAL_MANA_CONSUMED] += mana;
-	pending_global[ECL_GC_TOTAL_TIME_US] += time_us;
+	pending_global[ECL_GC_TOTAL_TIME_NS] += time_ns;
 	pending_global[ECL_GC_EVENTS_EMITTED] += (uint64) Max(r->events_emitted, 0);
 
 	if (keys->has_realm)
@@ -607,10 +607,10 @@ ecl_stats_record_run(const EclRunReport *r)
 	}
 
 	pc = &keys->policy_pending;
-	if (pc->calls == 0 || (int64) time_us < pc->min_time_us)
-		pc->min_time_us = time_us;
-	if (pc->calls == 0 || (int64) time_us > pc->max_time_us)
-		pc->max_time_us = time_us;
+	if (pc->calls == 0 || (int64) time_ns < pc->min_time_ns)
+		pc->min_time_ns = time_ns;
+	if (pc->calls == 0 || (int64) time_ns > pc->max_time_ns)
+		pc->max_time_ns = time_ns;
 	pc->calls++;
 	if (r->status == ECL_RUN_PASSED)
 		pc->passed++;
@@ -620,7 +620,7 @@ ecl_stats_record_run(const EclRunReport *r)
 		pc->errors++;
 	pc->total_gas += gas;
 	pc->total_mana += mana;
-	pc->total_time_us += time_us;
+	pc->total_time_ns += time_ns;
 
 	note_pending_event();
 }
@@ -847,12 +847,29 @@ register_flush_callbacks(void)
  * ---------------------------------------------------------------------
  */
 
+/*
+ * A global counter as the views and get_metric show it.  Run time is kept
+ * in nanoseconds, so that runs shorter than a microsecond add up, and shown
+ * in microseconds like the rest of the statistics.
+ */
 uint64
 ecl_stats_global(int counter)
 {
+	uint64		value;
+
 	Assert(ecl_stats_shared != NULL);
 	ecl_stats_flush_pending();
-	return pg_atomic_read_u64(&ecl_stats_shared->global[counter]);
+	value = pg_atomic_read_u64(&ecl_stats_shared->global[counter]);
+	return counter == ECL_GC_TOTAL_TIME_NS ? value / 1000 : value;
+}
+
+/* The run time of all runs in nanoseconds, as kept. */
+uint64
+ecl_stats_total_time_ns(void)
+{
+	Assert(ecl_stats_shared != NULL);
+	ecl_stats_flush_pending();
+	return pg_atomic_read_u64(&ecl_stats_shared->global[ECL_GC_TOTAL_TIME_NS]);
 }
 
 /* numerator / denominator, or false when the denominator is 0 */
@@ -873,8 +890,8 @@ ecl_stats_derived(const char *name, double *out)
 
 	if (strcmp(name, "avg_evaluation_time_us") == 0)
 	{
-		num = ecl_stats_global(ECL_GC_TOTAL_TIME_US);
-		den = ecl_stats_global(ECL_GC_POLICIES_EXECUTED);
+		num = ecl_stats_total_time_ns();
+		den = ecl_stats_global(ECL_GC_POLICIES_EXECUTED) * 1000;
 	}
 	else if (strcmp(name, "policy_success_rate") == 0)
 	{

@@ -28,7 +28,7 @@ typedef struct EclRunReport
 	EclRunStatus status;
 	int64		gas_used;
 	int64		mana_used;
-	int64		duration_us;
+	int64		duration_ns;	/* the statistics add up nanoseconds */
 	int64		events_emitted;
 } EclRunReport;
 

@@ -30,7 +30,7 @@
 #define ECL_STATS_FILE "pg_stat/ecl_stats.stat"
 #define ECL_STATS_FILE_TMP ECL_STATS_FILE ".tmp"
 #define ECL_STATS_FILE_MAGIC 0x45434C53 /* "ECLS" */
-#define ECL_STATS_FILE_VERSION 1
+#define ECL_STATS_FILE_VERSION 2	/* 2: run time in nanoseconds */
 
 typedef struct EclStatsFileHeader
 {

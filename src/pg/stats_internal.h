@@ -31,7 +31,7 @@
 	X(MANA_RATE_LIMITED, "mana_rate_limited") \
 	X(TOTAL_GAS_CONSUMED, "total_gas_consumed") \
 	X(TOTAL_MANA_CONSUMED, "total_mana_consumed") \
-	X(TOTAL_TIME_US, "total_time_us") \
+	X(TOTAL_TIME_NS, "total_time_us") /* kept in ns, shown in us */ \
 	X(CROSSING_EVALUATIONS, "crossing_evaluations") \
 	X(CROSSINGS_ALLOWED, "crossings_allowed") \
 	X(CROSSINGS_DENIED, "crossings_denied") \
@@ -123,9 +123,9 @@ typedef struct EclPolicyCounters
 	int64		errors;
 	int64		total_gas;
 	int64		total_mana;
-	int64		total_time_us;
-	int64		min_time_us;
-	int64		max_time_us;
+	int64		total_time_ns;
+	int64		min_time_ns;
+	int64		max_time_ns;
 } EclPolicyCounters;
 
 typedef struct EclPolicyEntry
@@ -165,7 +165,8 @@ long		ecl_stats_max_rows(void);	/* rows per table (ecl.max_tracked) */
 const char *ecl_stats_kind_name(int kind);
 const char *ecl_stats_counter_name(int counter);
 void		ecl_stats_require_available(void);	/* ERROR 55000 if not */
-uint64		ecl_stats_global(int counter);
+uint64		ecl_stats_global(int counter);	/* as shown: run time in us */
+uint64		ecl_stats_total_time_ns(void);	/* run time as kept */
 bool		ecl_stats_ratio(uint64 numerator, uint64 denominator, double *out);
 bool		ecl_stats_derived(const char *name, double *out);
 bool		ecl_stats_read_realm(const char *realm_id, EclRealmCounters *out);

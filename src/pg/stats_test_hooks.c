@@ -72,7 +72,7 @@ ecl_test_stats_record_run(PG_FUNCTION_ARGS)
 	r.status = status_from_name(status);
 	r.gas_used = PG_ARGISNULL(4) ? 0 : PG_GETARG_INT64(4);
 	r.mana_used = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT64(5);
-	r.duration_us = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT64(6);
+	r.duration_ns = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT64(6) * 1000;
 	r.events_emitted = PG_ARGISNULL(7) ? 0 : PG_GETARG_INT64(7);
 	ecl_stats_record_run(&r);
 	PG_RETURN_VOID();

@@ -97,8 +97,9 @@ ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 		g[i] = ecl_stats_global(i);
 		values[col++] = Int64GetDatum((int64) g[i]);
 	}
-	set_ratio(&values[col], &nulls[col], g[ECL_GC_TOTAL_TIME_US],
-			  g[ECL_GC_POLICIES_EXECUTED]);
+	/* from the nanoseconds, so that sub-microsecond runs show */
+	set_ratio(&values[col], &nulls[col], ecl_stats_total_time_ns(),
+			  g[ECL_GC_POLICIES_EXECUTED] * 1000);
 	col++;
 	set_ratio(&values[col], &nulls[col], g[ECL_GC_POLICIES_PASSED],
 			  g[ECL_GC_POLICIES_EXECUTED]);
@@ -203,10 +204,14 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 		values[6] = Int64GetDatum(c.errors);
 		values[7] = Int64GetDatum(c.total_gas);
 		values[8] = Int64GetDatum(c.total_mana);
-		values[9] = Int64GetDatum(c.total_time_us);
-		set_ratio(&values[10], &nulls[10], c.total_time_us, c.calls);
-		values[11] = Int64GetDatum(c.min_time_us);
-		values[12] = Int64GetDatum(c.max_time_us);
+		/* kept in nanoseconds, shown in microseconds */
+		values[9] = Int64GetDatum(c.total_time_ns / 1000);
+		if (c.calls > 0)
+			values[10] = Float8GetDatum((double) c.total_time_ns / 1000.0 / (double) c.calls);
+		else
+			nulls[10] = true;
+		values[11] = Int64GetDatum(c.min_time_ns / 1000);
+		values[12] = Int64GetDatum(c.max_time_ns / 1000);
 		nulls[11] = nulls[12] = (c.calls == 0);
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 	}
