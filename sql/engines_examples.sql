@@ -14,6 +14,8 @@
 -- -------------------------------------------------------------------- api
 \! test/doc-example.sh docs/engines.md api > results/doc_api.sql
 \i results/doc_api.sql
+\! test/doc-example.sh docs/engines.md api-key-defaults > results/doc_api_key_defaults.sql
+\i results/doc_api_key_defaults.sql
 -- the order is stored by Alice's DID; the event row names the handler
 SELECT value->>'by' AS stored_by FROM ecl.store WHERE realm_id = 'shop' AND key = 'o-1001';
 SELECT policy, caller, event, payload FROM ecl.events WHERE event = 'order_created';
@@ -70,7 +72,7 @@ SELECT h.engine, h.key, p.kind, p.realm_id
 
 -- --------------------------------------------------------------- clean up
 SELECT count(*) AS handlers_dropped FROM ecl.handlers h, LATERAL ecl.drop_handler(h.engine, h.key)
- WHERE h.policy_name LIKE ANY (ARRAY['api:POST /orders/:id', 'ui:%', 'datalogic:%', 'governance:budget', 'controller:docs.%']);
+ WHERE h.policy_name LIKE ANY (ARRAY['api:POST /orders/:id', 'api:GET /orders', 'ui:%', 'datalogic:%', 'governance:budget', 'controller:docs.%']);
 DROP TABLE payments;
 DELETE FROM ecl.events WHERE realm_id = 'shop';
 DELETE FROM ecl.store WHERE realm_id = 'shop';

@@ -88,7 +88,7 @@ SELECT ecl.run_api('echo', NULL, NULL, '[1, 2]');
 SELECT ecl.run_api('echo', NULL, NULL, '"GET"');
 SELECT ecl.run_api('echo', NULL, NULL);
 SELECT ecl.run_api('echo', NULL, NULL, NULL);
-SELECT ecl.run_ui('echo', NULL, NULL, '{"props": {}}');
+SELECT ecl.run_ui('echo', NULL, NULL, '{"component": 5}');
 SELECT ecl.run_ui('echo', NULL, NULL, '{"component": "c", "props": "big"}');
 SELECT ecl.run_datalogic('echo', NULL, NULL, '{}');
 SELECT ecl.run_datalogic('echo', NULL, NULL, '{"event": 1, "events": [1]}');
@@ -98,10 +98,11 @@ SELECT ecl.run_governance('echo', NULL, NULL, '{"voter": "did:x"}');
 SELECT ecl.run_governance('echo', NULL, NULL, '{"proposal": {"yes": "many"}}');
 SELECT ecl.run_governance('echo', NULL, NULL, '{"proposal": {"status": 1}}');
 SELECT ecl.run_governance('echo', NULL, NULL, '{"proposal": {}, "voter": 5}');
-SELECT ecl.run_controller('echo', NULL, NULL, '{"resource": "r"}');
--- the hint shows the expected shape
+SELECT ecl.run_controller('echo', NULL, NULL, '{"permission": ["p"], "resource": "r"}');
+-- the hint shows the expected shape and what the key supplies
 \set VERBOSITY default
-SELECT ecl.run_controller('echo', NULL, NULL, '{}');
+SELECT ecl.run_controller('echo', NULL, NULL, '{"permission": 5}');
+SELECT ecl.run_api('echo', NULL, NULL, '{}');
 \set VERBOSITY terse
 -- optional fields may be absent; then the handler fails only if it reads them
 SELECT passed FROM ecl.run_api('echo', 'did:regress:eng-high', NULL, '{"method": "GET", "path": "/"}');
@@ -121,6 +122,66 @@ SELECT ecl.run_ui('needs-body', NULL, NULL, '{"component": "c"}');
 SELECT octet_length(ecl.register_policy('ui:plain', 'return true', 'ui')) AS hash_bytes;
 SELECT ecl.run_ui('plain', NULL, NULL, '{"component": "c"}');
 SELECT ecl.drop_policy('ui:plain');
+
+-- an unknown handler is 42704 before any input check, for every engine:
+-- the caller learns first that the handler is missing, not that an input
+-- no handler would read has the wrong shape
+SELECT ecl.run_api('nope', NULL, NULL, '{}');
+SELECT ecl.run_api('nope', NULL, NULL, '[1]');
+SELECT ecl.run_api('GET /nope', NULL, NULL, NULL);
+SELECT ecl.run_ui('nope', NULL, NULL, '{"component": 5}');
+SELECT ecl.run_datalogic('nope', NULL, NULL, '{}');
+SELECT ecl.run_datalogic('nope', NULL, NULL, '{"event": 1, "events": []}');
+SELECT ecl.run_governance('nope', NULL, NULL, '{"voter": 5}');
+SELECT ecl.run_controller('nope', NULL, NULL, '"x"');
+\echo :LAST_ERROR_SQLSTATE
+
+-- ------------------------------------------------------------ key defaults
+-- the key fills what the caller left out: api method and path from a key
+-- "METHOD /path", ui component, controller permission
+SELECT ecl.register_handler('api', 'POST /orders',
+	'return {method: method, path: path, body: has(input, "body") ? body : "none"}') IS NOT NULL AS registered;
+SELECT passed, value FROM ecl.run_api('POST /orders', NULL, NULL, '{"body": {"item": "lamp"}}');
+-- a NULL input is {}; a JSON null counts as left out
+SELECT value FROM ecl.run_api('POST /orders', NULL, NULL);
+SELECT value FROM ecl.run_api('POST /orders', NULL, NULL, NULL);
+SELECT value FROM ecl.run_api('POST /orders', NULL, NULL, '{"method": null, "path": null}');
+-- what the caller gave is kept, also when it differs from the key's (the
+-- concrete path of a route pattern, a HEAD routed to a GET handler)
+SELECT value FROM ecl.run_api('POST /orders', NULL, NULL, '{"path": "/orders/o-7"}');
+SELECT value FROM ecl.run_api('POST /orders', NULL, NULL, '{"method": "PUT", "path": "/o"}');
+-- a given field of the wrong type is still refused; other fields are checked
+SELECT ecl.run_api('POST /orders', NULL, NULL, '{"method": 1}');
+SELECT ecl.run_api('POST /orders', NULL, NULL, '{"params": 1}');
+-- the route form is exact: upper-case letters, one space, a path from '/'
+-- without white space; any other key fills nothing
+CREATE FUNCTION pg_temp.api_with_empty_input(k text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN (ecl.run_api(k, NULL, NULL, '{}')).value::text;
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+SELECT k AS key, ecl.register_handler('api', k, 'return [method, path]') IS NOT NULL AS registered,
+	   pg_temp.api_with_empty_input(k) AS result
+  FROM unnest(ARRAY['GET /', 'DELETE /realm/:id/items', 'PROPFIND /dav', 'get /x', 'Get /x',
+					'GET x', 'GET  /x', 'GET /a b', 'GET', ' /x', '/x', 'GET/x', 'GET /x ']) AS k;
+-- ui component and controller permission are the key
+SELECT ecl.register_handler('ui', 'panel', 'return component') IS NOT NULL AS registered;
+SELECT value FROM ecl.run_ui('panel', NULL, NULL, '{"props": {}}');
+SELECT value FROM ecl.run_ui('panel', NULL, NULL);
+SELECT value FROM ecl.run_ui('panel', NULL, NULL, '{"component": "panel-2"}');
+SELECT ecl.register_handler('controller', 'docs.read', 'return [permission, input.resource]') IS NOT NULL AS registered;
+SELECT value FROM ecl.run_controller('docs.read', NULL, NULL, '{"resource": {"id": 7}}');
+SELECT value FROM ecl.run_controller('docs.read', NULL, NULL, '{"permission": null, "resource": 1}');
+SELECT value FROM ecl.run_controller('docs.read', NULL, NULL, '{"permission": "docs.write", "resource": 1}');
+-- datalogic and governance keys imply nothing
+SELECT ecl.run_datalogic('echo', NULL, NULL, '{}');
+SELECT ecl.run_governance('echo', NULL, NULL, '{}');
+-- only the engine entry points fill: ecl.check runs the policy on the input
+-- as given, so the handler's read of the field fails there
+SELECT ecl.check('controller:docs.read', NULL, NULL, '{"resource": 1}');
+\echo :LAST_ERROR_SQLSTATE
 
 -- ------------------------------------------ re-register, drop, rollback
 SELECT ecl.register_handler('controller', 'flip', 'return true') IS NOT NULL AS v1;
@@ -251,7 +312,9 @@ SELECT policies_executed, policies_passed, policies_denied, policy_runtime_error
 
 -- ------------------------------------------------------------------ clean up
 SELECT count(*) AS dropped FROM ecl.handlers h, LATERAL ecl.drop_handler(h.engine, h.key)
- WHERE h.key IN ('echo', 'GET /realm/:id/items', 'count', 'fault');
+ WHERE h.key IN ('echo', 'GET /realm/:id/items', 'count', 'fault', 'POST /orders', 'panel', 'docs.read')
+	OR h.engine = 'api' AND h.key IN ('GET /', 'DELETE /realm/:id/items', 'PROPFIND /dav', 'get /x', 'Get /x',
+									  'GET x', 'GET  /x', 'GET /a b', 'GET', ' /x', '/x', 'GET/x', 'GET /x ');
 SELECT count(*) AS handlers_left FROM ecl.handlers;
 DROP ROLE regress_eng_admin;
 DROP ROLE regress_eng_exec;

@@ -7,8 +7,9 @@
  * A handler is a registered policy called "<engine>:<key>" with a row in
  * ecl.handlers (ecl.register_handler in 60_engines.sql writes both through
  * ecl.register_policy).  All five functions are one C function,
- * run_engine(), parameterised by a row of the engine table below: it checks
- * the input's shape, finds the handler, and runs it through the runner
+ * run_engine(), parameterised by a row of the engine table below: it finds
+ * the handler, fills the input fields the key implies and the caller left
+ * out, checks the input's shape, and runs the handler through the runner
  * (runner.h) on the table host with policy_type = the engine's name, so
  * every run is counted under its engine in ecl.stat_eclvm_by_type.
  *
@@ -111,30 +112,44 @@ static const InputField controller_fields[] = {
 	{NULL}
 };
 
+/* What a handler key says about the input (see key_defaults) */
+typedef enum KeyRule
+{
+	KEY_SAYS_NOTHING,
+	KEY_IS_ROUTE,				/* "METHOD /path": method and path */
+	KEY_IS_FIELD				/* the key is the value of key_field */
+} KeyRule;
+
 typedef struct EngineSpec
 {
 	const char *name;			/* engine = policy type = handler prefix */
 	const char *shape;			/* for hints */
 	const InputField *fields;
+	KeyRule		key_rule;
+	const char *key_field;		/* KEY_IS_FIELD */
 } EngineSpec;
 
 static const EngineSpec engine_api = {
-	"api", "{\"method\": string, \"path\": string, \"params\": object, \"body\": any}",
-	api_fields
+	"api", "{\"method\": string, \"path\": string, \"params\": object, \"body\": any};"
+	" a key \"METHOD /path\" supplies method and path when they are left out",
+	api_fields, KEY_IS_ROUTE, NULL
 };
 static const EngineSpec engine_ui = {
-	"ui", "{\"component\": string, \"props\": object}", ui_fields
+	"ui", "{\"component\": string, \"props\": object}; component defaults to the key",
+	ui_fields, KEY_IS_FIELD, "component"
 };
 static const EngineSpec engine_datalogic = {
-	"datalogic", "{\"event\": any} or {\"events\": array}", datalogic_fields
+	"datalogic", "{\"event\": any} or {\"events\": array}", datalogic_fields,
+	KEY_SAYS_NOTHING, NULL
 };
 static const EngineSpec engine_governance = {
 	"governance",
 	"{\"proposal\": {\"id\", \"yes\": number, \"no\": number, \"total\": number, \"status\": string}, \"voter\": string}",
-	governance_fields
+	governance_fields, KEY_SAYS_NOTHING, NULL
 };
 static const EngineSpec engine_controller = {
-	"controller", "{\"permission\": string, \"resource\": any}", controller_fields
+	"controller", "{\"permission\": string, \"resource\": any}; permission defaults to the key",
+	controller_fields, KEY_IS_FIELD, "permission"
 };
 
 static const char *
@@ -245,6 +260,112 @@ check_input_shape(const EngineSpec *engine, Jsonb *input)
 	check_fields(engine, &input->root, engine->fields, "");
 	if (empty)
 		pfree(empty);
+}
+
+/* ------------------------------------------------------- key defaults */
+
+/*
+ * A route key is an HTTP method in upper-case letters, one space, and a path
+ * that starts with '/' and holds no white space: "POST /orders/:id".  Any
+ * other api key ("health", "post /x") implies nothing, and the caller gives
+ * method and path.
+ */
+static bool
+split_route(const char *key, char **method, char **path)
+{
+	const char *p = key;
+	const char *q;
+
+	while (*p >= 'A' && *p <= 'Z')
+		p++;
+	if (p == key || p[0] != ' ' || p[1] != '/')
+		return false;
+	for (q = p + 1; *q != '\0'; q++)
+		if (isspace((unsigned char) *q))
+			return false;
+	*method = pnstrdup(key, p - key);
+	*path = pstrdup(p + 1);
+	return true;
+}
+
+static void
+push_string(JsonbParseState **state, JsonbIteratorToken token, const char *s)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) s;
+	v.val.string.len = strlen(s);
+	pushJsonbValue(state, token, &v);
+}
+
+/*
+ * The input with the fields the handler key implies filled in where the
+ * caller left them out (absent or JSON null, as the shape check treats
+ * them): api method and path from a route key, ui component, controller
+ * permission.  A field the caller gave is kept, also when it differs from
+ * the key's: the key already chose the handler, so the field cannot route
+ * the call elsewhere, and differing is often right — an api caller passes
+ * the concrete path "/orders/o-7" to the handler of "POST /orders/:id", and
+ * a router may send HEAD to a GET handler.  A handler that cares compares
+ * the field with its own constant.  A NULL input is {}; an input that is
+ * not an object is returned as it is, for the shape check to refuse.
+ */
+static Jsonb *
+fill_from_key(const EngineSpec *engine, const char *key, Jsonb *input)
+{
+	const char *names[2];
+	char	   *values[2];
+	int			n = 0;
+	int			nfilled = 0;
+	JsonbParseState *state = NULL;
+	JsonbValue *filled;
+	Jsonb	   *defaults;
+
+	if (input != NULL && (JB_ROOT_IS_SCALAR(input) || !JB_ROOT_IS_OBJECT(input)))
+		return input;
+	switch (engine->key_rule)
+	{
+		case KEY_SAYS_NOTHING:
+			return input;
+		case KEY_IS_ROUTE:
+			if (!split_route(key, &values[0], &values[1]))
+				return input;
+			names[0] = "method";
+			names[1] = "path";
+			n = 2;
+			break;
+		case KEY_IS_FIELD:
+			names[0] = engine->key_field;
+			values[0] = (char *) key;
+			n = 1;
+			break;
+	}
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < n; i++)
+	{
+		if (input != NULL)
+		{
+			JsonbValue *given = getKeyJsonValueFromContainer(&input->root, names[i],
+															 strlen(names[i]), NULL);
+
+			if (given != NULL && given->type != jbvNull)
+				continue;
+		}
+		push_string(&state, WJB_KEY, names[i]);
+		push_string(&state, WJB_VALUE, values[i]);
+		nfilled++;
+	}
+	filled = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	if (nfilled == 0)
+		return input;
+	defaults = JsonbValueToJsonb(filled);
+	if (input == NULL)
+		return defaults;
+	/* the right operand wins, so a JSON null the caller gave is replaced */
+	return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(input),
+											  JsonbPGetDatum(defaults)));
 }
 
 /* ---------------------------------------------------------- handler cache */
@@ -426,6 +547,7 @@ run_engine(FunctionCallInfo fcinfo, const EngineSpec *engine)
 	EclRunRequest req;
 	EclRunOutcome out;
 	const EclPolicy *policy;
+	char	   *policy_name;
 	const char *key;
 	const char *realm;
 	Jsonb	   *input;
@@ -438,8 +560,14 @@ run_engine(FunctionCallInfo fcinfo, const EngineSpec *engine)
 	realm = text_arg(fcinfo, 2);
 	input = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
 
+	/*
+	 * The handler first: an unknown handler is 42704 whatever the input, and
+	 * the key it was found under fills the input before the shape check.
+	 */
+	policy_name = lookup_handler(engine->name, key);
+	input = fill_from_key(engine, key, input);
 	check_input_shape(engine, input);
-	policy = ecl_policy_lookup(lookup_handler(engine->name, key));
+	policy = ecl_policy_lookup(policy_name);
 
 	ecl_run_request_init(&req);
 	req.program = policy->program;
