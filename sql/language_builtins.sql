@@ -25,8 +25,14 @@ SELECT ecl.eval('return str_len(n)', '{"n": 5}');
 
 -- arrays and objects
 SELECT ecl.eval('return [array_len(a), array_len([])]', '{"a": [1, 2, 3]}') AS array_len,
-       ecl.eval('return [array_get(a, 0), array_get(a, 2), array_get(a, 3), array_get(a, -1)]', '{"a": ["x", "y", "z"]}') AS array_get,
+       ecl.eval('return [array_get(a, 0), array_get(a, 2), a[3], a[-1]]', '{"a": ["x", "y", "z"]}') AS array_get,
        ecl.eval('return [contains(2, a), contains("2", a), contains([1], b)]', '{"a": [1, 2, 3], "b": [[1], [2]]}') AS contains;
+-- array_get out of range is a type error (EC006), as in the reference
+-- ECLVM; indexing with a[i] stays null there
+SELECT ecl.eval('return array_get(a, 3)', '{"a": ["x", "y", "z"]}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT ecl.eval('return array_get(a, -1)', '{"a": ["x"]}');
+SELECT ecl.eval('return array_get([], 0)');
 SELECT ecl.eval('return [len(s), len(a), len(o)]', '{"s": "abcd", "a": [1, 2], "o": {"k": 1, "l": 2, "m": 3}}') AS len,
        ecl.eval('return keys(o)', '{"o": {"b": 1, "a": 2, "c": 3}}') AS keys,
        ecl.eval('return [has(o, "a"), has(o, "z")]', '{"o": {"a": null}}') AS has;
@@ -54,11 +60,15 @@ SELECT ecl.eval('return trust_norm(x)', '{"x": 0.5}');
 SELECT ecl.eval('return trust_weighted_avg(trust_create(1, 1, 1, 1, 1, 1), w)', '{"w": [1, 2]}');
 
 -- time: get_timestamp() is the transaction start (Unix seconds), the same
--- for every call in a transaction; time_since(ts) = get_timestamp() - ts
+-- for every call in a transaction; time_since(ts) = get_timestamp() - ts,
+-- never negative (a timestamp in the future is 0 seconds ago)
 BEGIN;
 SELECT ecl.eval('return get_timestamp()') = to_jsonb(extract(epoch FROM transaction_timestamp())::float8) AS is_transaction_start,
        ecl.eval('return get_timestamp()') = ecl.eval('return get_timestamp()') AS stable_in_transaction;
-SELECT ecl.eval('return round(time_since(ts))', jsonb_build_object('ts', extract(epoch FROM transaction_timestamp())::float8 - 60)) AS sixty_seconds;
+SELECT ecl.eval('return round(time_since(ts))', jsonb_build_object('ts', extract(epoch FROM transaction_timestamp())::float8 - 60)) AS sixty_seconds,
+       ecl.eval('return time_since(ts)', jsonb_build_object('ts', extract(epoch FROM transaction_timestamp())::float8 + 3600)) AS future_hour,
+       ecl.eval('return time_since(get_timestamp())') AS now,
+       ecl.eval('return time_since(1e300)') AS far_future;
 COMMIT;
 
 -- log(msg) is collected and sent at DEBUG1; it does not change the result

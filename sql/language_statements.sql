@@ -18,6 +18,14 @@ SELECT ecl.eval('let a = 1; let b = 2; return a + b') AS semicolons,
     3
 return [total,
         total * 2]') AS continued;
+-- a trailing comma is allowed after call arguments, array items and object
+-- fields, also before a closing bracket on its own line
+SELECT ecl.eval('return [max(1, 2,), min(
+    a,
+    b,
+), [1, 2,], {k: 1,}]', '{"a": 3, "b": 4}') AS trailing_commas;
+SELECT ecl.eval('return max(1,,)');
+SELECT ecl.eval('return max(,)');
 
 -- comments; a block comment that spans lines ends the statement like a
 -- newline does
@@ -83,6 +91,27 @@ SELECT amount, ecl.eval('require amount > 0, "amount must be positive"
 require amount < 100
 return "ok"', jsonb_build_object('amount', amount)) AS result
 FROM (VALUES (50), (-1), (100)) AS t(amount);
+-- gas, as the reference ECLVM's assert and require: without a message a
+-- require is ASSERT (3), with one REQUIRE (5); one that can never pass is
+-- DENY (5) either way
+SELECT pc, opcode, operand, gas FROM ecl.disassemble(ecl.compile('require a
+require a, "no a"
+return true'));
+SELECT opcode, gas FROM ecl.disassemble(ecl.compile('require false'));
+-- a run charges it: 2 + 3 + 1 + 5 (LOAD_INPUT_FIELD, ASSERT, PUSH_TRUE,
+-- RETURN), and 2 more for the message
+SELECT ecl.register_policy('regress_require_gas', 'require a
+return true') IS NOT NULL AS registered;
+SELECT passed, gas_used FROM ecl.run_policy('regress_require_gas', NULL, NULL, '{"a": 1}');
+SELECT ecl.register_policy('regress_require_gas', 'require a, "no a"
+return true') IS NOT NULL AS registered;
+SELECT passed, gas_used FROM ecl.run_policy('regress_require_gas', NULL, NULL, '{"a": 1}');
+-- a failing one stops there: 2 + 5 with the message, 2 + 3 without
+SELECT passed, message, gas_used FROM ecl.run_policy('regress_require_gas', NULL, NULL, '{"a": 0}');
+SELECT ecl.register_policy('regress_require_gas', 'require a
+return true') IS NOT NULL AS registered;
+SELECT passed, message, gas_used FROM ecl.run_policy('regress_require_gas', NULL, NULL, '{"a": 0}');
+SELECT ecl.drop_policy('regress_require_gas');
 
 -- return ends the run; the value can be any value; code after it is dead
 SELECT ecl.eval('return {"a": [1, 2], "b": null}') AS object_value,

@@ -101,7 +101,7 @@ typedef enum ecl_layer
 	X(JUMP_IF_TRUE,    JUMP,   2, COMPUTE, 1, 0, 0, ECL_F_BRANCH, "a -> ; jump when truthy(a)") \
 	X(AND,             JUMP,   2, COMPUTE, 1, 0, 1, ECL_F_BRANCH, "a -> ; when !truthy(a): leave false and jump (&&)") \
 	X(OR,              JUMP,   2, COMPUTE, 1, 0, 1, ECL_F_BRANCH, "a -> ; when truthy(a): leave true and jump (||)") \
-	X(REQUIRE,         MSG,    5, COMPUTE, 1, 0, 0, 0, "a -> ; deny with message k when !truthy(a)") \
+	X(REQUIRE,         MSG,    5, COMPUTE, 1, 0, 0, 0, "a -> ; deny with message k when !truthy(a) (the compiler emits ASSERT when there is no message)") \
 	X(DENY,            MSG,    5, COMPUTE, 0, 0, 0, ECL_F_TERM, "deny with message k") \
 	X(RETURN,          NONE,   5, COMPUTE, 1, 0, 0, ECL_F_TERM, "a -> ; end the run with value a") \
 	X(ITER_INIT,       ITER,   2, COMPUTE, 1, 0, 0, 0, "arr -> ; local[n] = arr (must be an array), local[n+1] = 0") \
@@ -131,12 +131,12 @@ typedef enum ecl_layer
 	X(STR_CONTAINS,    NONE,   8, COMPUTE, 2, 1, 0, 0, "s sub -> s contains sub") \
 	X(STR_EQ_IGNORE_CASE, NONE, 5, COMPUTE, 2, 1, 0, 0, "a b -> equal ignoring ASCII case") \
 	X(ARRAY_LEN,       NONE,   2, COMPUTE, 1, 1, 0, 0, "arr -> number of elements") \
-	X(ARRAY_GET,       NONE,   3, COMPUTE, 2, 1, 0, 0, "arr i -> arr[i] (null when out of range)") \
+	X(ARRAY_GET,       NONE,   3, COMPUTE, 2, 1, 0, 0, "arr i -> arr[i]; out of range is a type error (unlike GET_INDEX)") \
 	X(CONTAINS,        NONE,  10, COMPUTE, 2, 1, 0, 0, "v arr -> some element == v") \
 	X(LEN,             NONE,   2, COMPUTE, 1, 1, 0, 0, "x -> length of a string, array or object") \
 	X(KEYS,            NONE,   5, COMPUTE, 1, 1, 0, 0, "obj -> array of its keys") \
 	X(HAS,             NONE,   3, COMPUTE, 2, 1, 0, 0, "obj key -> obj has key") \
-	X(TIME_SINCE,      NONE,   5, COMPUTE, 1, 1, 0, ECL_F_HOST, "ts -> get_timestamp() - ts") \
+	X(TIME_SINCE,      NONE,   5, COMPUTE, 1, 1, 0, ECL_F_HOST, "ts -> get_timestamp() - ts, 0 when ts is in the future") \
 	/* host built-ins (SPEC §4) */ \
 	X(LOAD_TRUST,      NONE, 100, NETWORK, 1, 1, 0, ECL_F_HOST, "did -> trust vector in the run's realm (global, else zero)") \
 	X(HAS_CREDENTIAL,  NONE,  50, NETWORK, 2, 1, 0, ECL_F_HOST, "did schema -> holds a valid credential") \
@@ -154,7 +154,13 @@ typedef enum ecl_layer
 	X(STORE_LIST_KEYS, NONE,  50, STORAGE, 3, 1, 0, ECL_F_HOST, "store prefix limit -> sorted array of keys") \
 	X(STORE_GET_NESTED, NONE, 60, STORAGE, 3, 1, 0, ECL_F_HOST, "store key path -> value at path inside the entry (null when absent)") \
 	X(STORE_PUT_NESTED, NONE, 120, STORAGE, 4, 1, 0, ECL_F_HOST | ECL_F_WRITE, "store key path value -> true; creates objects along path") \
-	X(STORE_APPEND_LIST, NONE, 100, STORAGE, 3, 1, 0, ECL_F_HOST | ECL_F_WRITE, "store key value -> new length; entry becomes an array")
+	X(STORE_APPEND_LIST, NONE, 100, STORAGE, 3, 1, 0, ECL_F_HOST | ECL_F_WRITE, "store key value -> new length; entry becomes an array") \
+	/* \
+	 * Added after the first release, hence last: stored bytecode keeps its \
+	 * opcode numbers.  The reference ECLVM's assert: a require without a \
+	 * message costs 3, one with a message (REQUIRE) 5. \
+	 */ \
+	X(ASSERT,          NONE,   3, COMPUTE, 1, 0, 0, 0, "a -> ; deny with \"require failed at line L\" when !truthy(a)")
 
 typedef enum ecl_opcode
 {

@@ -449,7 +449,12 @@ collection_pure(builtin_call *c, ecl_value *out)
 		case ECL_OP_ARRAY_GET:
 			if (need_array(c, 0, &arr) != ECL_OK || need_index(c, 1, &idx) != ECL_OK)
 				return ECL_FAIL;
-			*out = idx >= 0 && idx < arr->len ? arr->items[(uint32_t) idx] : ecl_null();
+			/* as the reference ECLVM: unlike arr[i], which is null there */
+			if (idx < 0 || idx >= arr->len)
+				return ecl_error_set(c->err, ECL_ERR_TYPE, 0, 0,
+									 "%s: index %g out of range for an array of %u element%s",
+									 fname(c), idx, arr->len, arr->len == 1 ? "" : "s");
+			*out = arr->items[(uint32_t) idx];
 			return ECL_OK;
 		case ECL_OP_CONTAINS:
 			if (need_array(c, 1, &arr) != ECL_OK)
@@ -758,7 +763,10 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 					return host_failed(c, "get_timestamp");
 				if (host_number(c, "get_timestamp", d) != ECL_OK)
 					return ECL_FAIL;
-				return number_out(c, d - ts, out);
+				if (c->op == ECL_OP_GET_TIMESTAMP)
+					return number_out(c, d, out);
+				/* never negative: a timestamp in the future is 0 seconds ago */
+				return number_out(c, d > ts ? d - ts : 0, out);
 			}
 		case ECL_OP_GET_METRIC:
 			if (need_string(c, 0, &s1) != ECL_OK)

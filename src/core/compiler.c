@@ -895,7 +895,9 @@ gen_stmt(compiler *c, const ecl_stmt *s, bool *terminated)
 			}
 			if (gen_expr(c, s->expr) != ECL_OK)
 				return ECL_FAIL;
-			return emit(c, ECL_OP_REQUIRE, k, s->line, s->column, NULL);
+			/* without a message the cheaper ASSERT, as the reference ECLVM */
+			return emit(c, k == ECL_NO_ARG ? ECL_OP_ASSERT : ECL_OP_REQUIRE, k == ECL_NO_ARG ? 0 : k,
+						s->line, s->column, NULL);
 
 		case ECL_STMT_IF:
 			return gen_if(c, s, terminated);

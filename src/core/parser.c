@@ -205,6 +205,9 @@ parse_args(parser *p, ecl_expr *call)
 				break;
 			if (advance(p) != ECL_OK)
 				return ECL_FAIL;
+			/* a trailing comma, as in array and object literals */
+			if (p->cur.kind == ECL_TOK_RPAREN)
+				break;
 		}
 	}
 	if (expect(p, ECL_TOK_RPAREN, "',' or ')' after arguments") != ECL_OK)

@@ -629,6 +629,14 @@ resume:
 		ip++;
 		NEXT();
 	}
+	CASE(ASSERT)
+	{
+		sp--;
+		if (ecl_unlikely(!truthy_fast(sp)))
+			goto deny;
+		ip++;
+		NEXT();
+	}
 	CASE(DENY)
 	{
 		goto deny;
@@ -829,7 +837,8 @@ out_of_gas:
 deny:
 	res->outcome = ECL_OUTCOME_DENIED;
 	res->value = ecl_bool(false);
-	if (ARG != ECL_NO_ARG)
+	/* REQUIRE and DENY carry a message unless ECL_NO_ARG; ASSERT never */
+	if (op != ECL_OP_ASSERT && ARG != ECL_NO_ARG)
 		res->message = consts[ARG].u.str->data;
 	else
 	{

@@ -301,6 +301,10 @@ UNIT_TEST(parser_postfix_and_literals)
 	ASSERT_PARSES_TO("return x.credential(\"kyc\")", "{(return (.credential x \"kyc\"))}");
 	ASSERT_PARSES_TO("return min(1, max(2, 3)).x", "{(return (. (min 1 (max 2 3)) x))}");
 	ASSERT_PARSES_TO("return get_timestamp()", "{(return (get_timestamp))}");
+	/* a trailing comma after call arguments, as in array and object literals */
+	ASSERT_PARSES_TO("return max(1, 2,)", "{(return (max 1 2))}");
+	ASSERT_PARSES_TO("return min(\n  a,\n  b,\n)", "{(return (min a b))}");
+	ASSERT_PARSES_TO("return x.credential(\"kyc\",)", "{(return (.credential x \"kyc\"))}");
 	ASSERT_PARSES_TO("return [1, \"two\", [true, false, null], ]",
 					 "{(return [1 \"two\" [true false null]])}");
 	ASSERT_PARSES_TO("return []", "{(return [])}");
@@ -420,6 +424,9 @@ UNIT_TEST(parser_expression_errors)
 {
 	ASSERT_PARSE_ERROR("return min(1, 2 return", ECL_ERR_SYNTAX, 1, 17,
 					   "expected ',' or ')' after arguments, found 'return'");
+	/* one trailing comma, not an empty argument */
+	ASSERT_PARSE_ERROR("return max(,)", ECL_ERR_SYNTAX, 1, 12, "expected an expression, found ','");
+	ASSERT_PARSE_ERROR("return max(1,,)", ECL_ERR_SYNTAX, 1, 14, "expected an expression, found ','");
 	ASSERT_PARSE_ERROR("return (1 + 2", ECL_ERR_SYNTAX, 1, 14,
 					   "expected ')' to close the '(' at line 1, column 8, found end of input");
 	ASSERT_PARSE_ERROR("return [1, 2\nlog(1)", ECL_ERR_SYNTAX, 2, 1,

@@ -206,6 +206,12 @@ UNIT_TEST(vm_outcomes_require_deny_return)
 	UNIT_ASSERT_EQ_STR(T.res.message, "KYC required");
 	ASSERT_VALUE(NULL, "DENY none @5:2", 0, "false");
 	UNIT_ASSERT_EQ_STR(T.res.message, "require failed at line 5");
+	/* ASSERT has no message operand: constant 0 is not its message */
+	ASSERT_VALUE("[\"not the message\"]", "PUSH_CONST 0; POP; PUSH_FALSE @3:1; ASSERT @3:1; PUSH_TRUE; RETURN",
+				 0, "false");
+	UNIT_ASSERT_EQ_INT(T.res.outcome, ECL_OUTCOME_DENIED);
+	UNIT_ASSERT_EQ_STR(T.res.message, "require failed at line 3");
+	ASSERT_VALUE(NULL, "PUSH_TRUE; ASSERT; PUSH_NULL; RETURN", 0, "null");
 	/* return: passed iff truthy, a falsy return denies without message */
 	ASSERT_VALUE("[{\"ok\":1}]", "PUSH_CONST 0; RETURN", 0, "{\"ok\":1}");
 	UNIT_ASSERT_EQ_INT(T.res.outcome, ECL_OUTCOME_PASSED);
@@ -335,10 +341,19 @@ UNIT_TEST(vm_string_and_collection_builtins)
 				 "STR_EQ_IGNORE_CASE; PUSH_CONST 0; PUSH_CONST 2; STR_EQ_IGNORE_CASE; PUSH_CONST 3; PUSH_CONST 4;"
 				 "STR_CONTAINS; PUSH_CONST 4; PUSH_CONST 3; STR_CONTAINS; MAKE_ARRAY 6; RETURN",
 				 0, "[5,true,true,false,true,false]");
-	ASSERT_VALUE("[[5, 6, \"x\"], 1, 9, \"x\", 7]",
+	ASSERT_VALUE("[[5, 6, \"x\"], 1, 2, \"x\", 7]",
 				 "PUSH_CONST 0; ARRAY_LEN; PUSH_CONST 0; PUSH_CONST 1; ARRAY_GET; PUSH_CONST 0; PUSH_CONST 2;"
 				 "ARRAY_GET; PUSH_CONST 3; PUSH_CONST 0; CONTAINS; PUSH_CONST 4; PUSH_CONST 0; CONTAINS;"
-				 "MAKE_ARRAY 5; RETURN", 0, "[3,6,null,true,false]");
+				 "MAKE_ARRAY 5; RETURN", 0, "[3,6,\"x\",true,false]");
+	/* array_get out of range is a type error, as in the reference ECLVM */
+	ASSERT_ERROR("[[5, 6, \"x\"], 3]", "PUSH_CONST 0; PUSH_CONST 1; ARRAY_GET; RETURN", 0, ECL_ERR_TYPE,
+				 "array_get: index 3 out of range for an array of 3 elements");
+	ASSERT_ERROR("[[5], -1]", "PUSH_CONST 0; PUSH_CONST 1; ARRAY_GET; RETURN", 0, ECL_ERR_TYPE,
+				 "array_get: index -1 out of range for an array of 1 element");
+	ASSERT_ERROR("[[], 0]", "PUSH_CONST 0; PUSH_CONST 1; ARRAY_GET; RETURN", 0, ECL_ERR_TYPE,
+				 "array_get: index 0 out of range for an array of 0 elements");
+	/* GET_INDEX (arr[i]) stays null out of range */
+	ASSERT_VALUE("[[5], 3]", "PUSH_CONST 0; PUSH_CONST 1; GET_INDEX; RETURN", 0, "null");
 	ASSERT_VALUE("[\"\xe2\x82\xac\xe2\x82\xac\", [1, 2], {\"z\": 1, \"a\": 2, \"m\": 3}, \"a\", \"q\"]",
 				 "PUSH_CONST 0; LEN; PUSH_CONST 1; LEN; PUSH_CONST 2; LEN; PUSH_CONST 2; KEYS;"
 				 "PUSH_CONST 2; PUSH_CONST 3; HAS; PUSH_CONST 2; PUSH_CONST 4; HAS; MAKE_ARRAY 6; RETURN",
@@ -383,6 +398,10 @@ UNIT_TEST(vm_host_identity_builtins)
 	ASSERT_VALUE("[\"policies_executed\", \"nope\", 400]",
 				 "GET_TIMESTAMP; PUSH_CONST 2; TIME_SINCE; PUSH_CONST 0; GET_METRIC; PUSH_CONST 1; GET_METRIC;"
 				 "MAKE_ARRAY 4; RETURN", 0, "[1000,600,42,null]");
+	/* time_since is never negative: a timestamp in the future is 0 */
+	ASSERT_VALUE("[1500, 1000, 999.5]",
+				 "PUSH_CONST 0; TIME_SINCE; PUSH_CONST 1; TIME_SINCE; PUSH_CONST 2; TIME_SINCE; MAKE_ARRAY 3; RETURN",
+				 0, "[0,0,0.5]");
 	ASSERT_ERROR("[5]", "PUSH_CONST 0; LOAD_TRUST; RETURN", 0, ECL_ERR_TYPE,
 				 "load_trust: argument 1 must be a did, got number");
 	ASSERT_ERROR("[\"did:bob\", 5]", "PUSH_CONST 0; PUSH_CONST 1; HAS_CREDENTIAL; RETURN", 0, ECL_ERR_TYPE,
@@ -622,6 +641,11 @@ UNIT_TEST(vm_gas_and_mana_accounting)
 	ASSERT_VALUE(NULL, "PUSH_FALSE; REQUIRE none; PUSH_TRUE; RETURN", 0, "false");
 	UNIT_ASSERT_EQ_INT(T.res.gas_used, 6);
 	UNIT_ASSERT_EQ_INT(T.res.steps, 2);
+	/* require without a message (ASSERT) 3, with one (REQUIRE) 5 */
+	ASSERT_VALUE(NULL, "PUSH_FALSE; ASSERT; PUSH_TRUE; RETURN", 0, "false");
+	UNIT_ASSERT_EQ_INT(T.res.gas_used, 1 + 3);
+	ASSERT_VALUE("[\"m\"]", "PUSH_TRUE; ASSERT; PUSH_TRUE; REQUIRE 0; PUSH_TRUE; RETURN", 0, "true");
+	UNIT_ASSERT_EQ_INT(T.res.gas_used, 1 + 3 + 1 + 5 + 1 + 5);
 	/*
 	 * The loop's single limit check relies on every instruction costing at
 	 * least 1 gas, and on only host instructions being charged to I/O layers.
