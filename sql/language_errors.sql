@@ -104,9 +104,17 @@ SELECT pg_temp.ecl_error('return 1', '[]');
 SELECT pg_temp.ecl_error('return 1', 'null');
 SELECT pg_temp.ecl_error('return trust_create(a, 0, 0, 0, 0, 0)', '{"a": -0.1}');
 
--- 22004: a NULL source
-SELECT ecl.eval(NULL);
-SELECT ecl.eval(NULL, '{}');
+-- a NULL source is NULL, not an error, whatever the other arguments; it is
+-- not a run, so nothing is counted.  NULL caller and realm mean none, a
+-- NULL input {} (so ecl.eval is not STRICT)
+SELECT ecl.stat_reset();
+SELECT ecl.eval(NULL) IS NULL AS null_source,
+	   ecl.eval(NULL, '{}') IS NULL AS with_input,
+	   ecl.eval(NULL, NULL, NULL, NULL) IS NULL AS all_null,
+	   ecl.eval(NULL, '[1]', 'did:x', 'r') IS NULL AS bad_input_unread;
+SELECT count(*) AS kept_rows FROM (VALUES (1), (2)) AS t(n) WHERE ecl.eval(NULL)::boolean;
+SELECT policies_executed FROM ecl.stat_eclvm;
+SELECT ecl.eval('return [input, caller, realm]', NULL, NULL, NULL) AS nulls_mean_none;
 -- ecl.compile and ecl.disassemble are STRICT: NULL in, NULL out
 SELECT ecl.compile(NULL) IS NULL AS compile_null, (SELECT count(*) FROM ecl.disassemble(NULL)) AS disassemble_null;
 

@@ -24,7 +24,9 @@ COMMENT ON FUNCTION ecl.disassemble(bytea) IS
 'Verify ECL bytecode and list its instructions with source line and gas cost';
 
 -- VOLATILE: get_timestamp() and log() make results depend on the transaction,
--- and the statistics count every run.  Not STRICT: NULL input means {}.
+-- and the statistics count every run.  Not STRICT, since its defaults are
+-- NULLs: a NULL caller or realm means none and a NULL input means {}; a
+-- NULL source gives NULL (as STRICT would), without a run.
 CREATE FUNCTION ecl.eval(source text, input jsonb DEFAULT '{}',
 						 caller text DEFAULT NULL, realm text DEFAULT NULL)
 RETURNS jsonb

@@ -146,7 +146,10 @@ check_eval_data_access(void)
  * ecl.eval(source text, input jsonb DEFAULT '{}', caller text DEFAULT NULL,
  *          realm text DEFAULT NULL) RETURNS jsonb
  *
- * Not strict: a NULL input means {}, a NULL source is an error.
+ * Not strict, because its defaults are NULLs: a NULL caller or realm means
+ * none, and a NULL input means {} as in every other entry point.  A NULL
+ * source is NULL, as STRICT would make it: there is no program to run, and
+ * NULL (not true) is what a WHERE clause should see then.
  */
 Datum
 ecl_sql_eval(PG_FUNCTION_ARGS)
@@ -157,9 +160,7 @@ ecl_sql_eval(PG_FUNCTION_ARGS)
 	EclRunOutcome out;
 
 	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("ECL source must not be NULL")));
+		PG_RETURN_NULL();
 	src = PG_GETARG_TEXT_PP(0);
 	program = ecl_program_cache_source(VARDATA_ANY(src), VARSIZE_ANY_EXHDR(src));
 
