@@ -119,8 +119,11 @@ COMMENT ON FUNCTION ecl.drop_handler(text, text) IS
 
 -- ---------------------------------------------------------------------
 -- Running.  VOLATILE: handlers may write stores and emit events (kept only
--- when the run passes).  Each checks the input's shape first (22023 with
--- the expected shape in the hint) and counts the run under its engine.
+-- when the run passes).  Each finds the handler first (42704 whatever the
+-- input), fills the fields its key implies where the caller left them out
+-- (api method and path from a key "METHOD /path", ui component, controller
+-- permission), checks the input's shape (22023 with the expected shape in
+-- the hint) and counts the run under its engine.
 -- ---------------------------------------------------------------------
 CREATE FUNCTION ecl.run_api(key text, caller text, realm text,
 							input jsonb DEFAULT '{}')
@@ -128,7 +131,7 @@ RETURNS ecl.run_result
 AS 'MODULE_PATHNAME', 'ecl_run_api'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ecl.run_api(text, text, text, jsonb) IS
-'Run the API handler of a route; input {method, path, params, body}; value = the response body';
+'Run the API handler of a route; input {method, path, params, body}, method and path defaulting to a key "METHOD /path"; value = the response body';
 
 CREATE FUNCTION ecl.run_ui(key text, caller text, realm text,
 						   input jsonb DEFAULT '{}')
@@ -136,7 +139,7 @@ RETURNS ecl.run_result
 AS 'MODULE_PATHNAME', 'ecl_run_ui'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ecl.run_ui(text, text, text, jsonb) IS
-'Run the UI handler of a component; input {component, props}; value = visible (bool) or order (number)';
+'Run the UI handler of a component; input {component, props}, component defaulting to the key; value = visible (bool) or order (number)';
 
 CREATE FUNCTION ecl.run_datalogic(key text, caller text, realm text,
 								  input jsonb DEFAULT '{}')
@@ -160,7 +163,7 @@ RETURNS ecl.run_result
 AS 'MODULE_PATHNAME', 'ecl_run_controller'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ecl.run_controller(text, text, text, jsonb) IS
-'Run the Controller handler of a permission; input {permission, resource}; value = allowed (bool)';
+'Run the Controller handler of a permission; input {permission, resource}, permission defaulting to the key; value = allowed (bool)';
 
 -- ---------------------------------------------------------------------
 -- Privileges
