@@ -159,8 +159,9 @@ issuer_public_key(const char *issuer, bytea *stored,
  * BLAKE2b-256 digest of exactly those bytes (key and signature have fixed
  * lengths, so the concatenation is unambiguous).  An UPDATE of any signed
  * field, of the signature or of the issuer's key yields another digest and
- * a fresh verification; revocation, expiry and the issuer's revoked flag
- * are not part of the digest and are checked on every call.  The table is
+ * a fresh verification; revocation, expiry and the revoked flags of the
+ * subject and the issuer are not part of the digest and are checked first,
+ * on every call, so a cached verification never outlives a revocation.  The table is
  * bounded and simply emptied when full.
  */
 #define SIGNATURE_CACHE_MAX 32768

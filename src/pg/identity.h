@@ -60,7 +60,8 @@ void		ecl_identity_facts(const char *did, size_t len, EclIdentityFacts *out);
 bool		ecl_did_revoked(const char *did, size_t len);
 
 /*
- * Credential validity (SPEC §4): the credential exists, is not revoked
+ * Credential validity (SPEC §4): the credential exists, neither its subject
+ * nor its issuer is a revoked identity (signed or not), it is not revoked
  * (revoked_at is NULL or later than now), is not expired (expires_at is NULL
  * or later than now), and if it carries a signature, that signature verifies
  * with the issuer's Ed25519 key (identities.public_key, or for a did:key
