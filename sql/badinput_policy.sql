@@ -143,9 +143,14 @@ SELECT pg_temp.try($$SELECT ecl.check('bad_ro', NULL, NULL, '{"amount": 1}')$$) 
 SELECT pg_temp.try($$SELECT ecl.check('bad_guard', 'did:x', 'bad-realm', '{"amount": 1}')$$) AS check_writer;
 SELECT pg_temp.try($$SELECT ecl.allowed(NULL, 'bad-realm')$$) AS allowed_null_policy;
 SELECT pg_temp.try($$SELECT ecl.allowed('no-such-policy', 'bad-realm')$$) AS allowed_unknown;
-SELECT pg_temp.try($$SELECT ecl.allowed('bad_ro', NULL, NULL)$$) AS allowed_null_input;
+-- without a DID: denied without running, but bad input is still an error
 SELECT pg_temp.try($$SELECT ecl.allowed('bad_ro', 'bad-realm', '{"amount": 1}')$$) AS allowed_without_did;
 SELECT pg_temp.try($$SELECT ecl.allowed('bad_ro', 'bad-realm', 'true')$$) AS allowed_scalar_input;
+-- with ecl.allow_anonymous the policy runs with a null caller
+SET ecl.allow_anonymous = on;
+SELECT pg_temp.try($$SELECT ecl.allowed('bad_ro', NULL, NULL)$$) AS allowed_null_input;
+SELECT pg_temp.try($$SELECT ecl.allowed('bad_ro', 'bad-realm', '{"amount": 1}')$$) AS allowed_anonymous;
+RESET ecl.allow_anonymous;
 SELECT pg_temp.try($$SELECT ecl.enforce(NULL, 'did:x', 'bad-realm')$$) AS enforce_null_policy;
 SELECT pg_temp.try($$SELECT ecl.enforce('no-such-policy', 'did:x', 'bad-realm')$$) AS enforce_unknown;
 SELECT pg_temp.try($$SELECT ecl.enforce('bad_ro', 'did:x', 'bad-realm', '{}')$$) AS enforce_missing_field;

@@ -46,12 +46,17 @@ SELECT allowed, violations, original_trust, dampened_trust
   FROM ecl.validate_crossing('did:regress:gw-carol', 'gw-home', 'gw-open');
 
 -- the default factors are 0.7 × (0.8, 0.9, 0.4, 0.3) and 1 for V and Omega
+-- (read through dave's all-ones row, his revocation lifted for the moment:
+-- a revoked identity has the zero vector)
+UPDATE ecl.identities SET revoked = false WHERE did = 'did:regress:gw-dave';
 SELECT pg_temp.rounded(dampened_trust) AS factors
   FROM ecl.validate_crossing('did:regress:gw-dave', 'gw-home', 'gw-open');
+UPDATE ecl.identities SET revoked = true WHERE did = 'did:regress:gw-dave';
 
 -- --------------------------------------------------------------- identity
 SELECT allowed, violations
   FROM ecl.validate_crossing('did:regress:gw-nobody', 'gw-home', 'gw-open');
+-- revoked: the violation names no DID, and the trust it kept counts as zero
 SELECT allowed, violations, original_trust
   FROM ecl.validate_crossing('did:regress:gw-dave', 'gw-home', 'gw-open');
 

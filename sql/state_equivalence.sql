@@ -14,9 +14,14 @@
 -- ----------------------------------------------------------------- data
 -- alice: a did:key identity with trust in st-realm and globally, a balance
 -- and credentials of every kind; bob: global trust only (and a row in
--- st-other); carol: revoked, realm trust only; dave: registered, nothing
--- else; did:regress:st-nobody is not registered at all.
+-- st-other); carol: revoked, realm trust, a balance and credentials (as a
+-- subject); erin: revoked after issuing credentials to alice and bob, with
+-- global trust, a balance and a credential of her own (a revoked caller,
+-- subject and issuer); dave: registered, nothing else;
+-- did:regress:st-nobody is not registered at all.  A revoked identity has
+-- zero trust, no credentials and a balance of 0 on both hosts.
 SELECT did AS issuer, secret_key AS issuer_sk FROM ecl.generate_identity() \gset
+SELECT did AS erin, secret_key AS erin_sk FROM ecl.generate_identity() \gset
 SELECT did AS alice FROM ecl.generate_identity() \gset
 INSERT INTO ecl.identities (did) VALUES
 	('did:regress:st-bob'), ('did:regress:st-carol'), ('did:regress:st-dave');
@@ -28,9 +33,11 @@ INSERT INTO ecl.trust (did, realm_id, r, i, c, p, v, omega) VALUES
 	(:'alice', '', 0.2, 0.25, 0.2, 0.2, 0.2, 0.1),
 	('did:regress:st-bob', '', 0.55, 0.1, 0.9, 0.4, 0.5, 0.123456789012345678),
 	('did:regress:st-bob', 'st-other', 1, 1, 1, 1, 1, 1),
-	('did:regress:st-carol', 'st-realm', 0.9, 0.9, 0.9, 0.9, 0.9, 0.9);
+	('did:regress:st-carol', 'st-realm', 0.9, 0.9, 0.9, 0.9, 0.9, 0.9),
+	(:'erin', '', 0.95, 0.9, 0.85, 0.8, 0.75, 0.7);
 INSERT INTO ecl.balances (did, amount) VALUES
-	(:'alice', 250.5), ('did:regress:st-bob', 0.1), ('did:regress:st-carol', -3e-7);
+	(:'alice', 250.5), ('did:regress:st-bob', 0.1), ('did:regress:st-carol', -3e-7),
+	(:'erin', 900);
 
 -- alice: kyc (signed, valid), old (expired), gone (revoked), forged (bad
 -- signature), plain (unsigned); bob: kyc (unsigned)
@@ -45,6 +52,16 @@ UPDATE ecl.credentials SET signature = set_byte(signature, 10, get_byte(signatur
  WHERE id = :forged;
 INSERT INTO ecl.credentials (subject_did, schema) VALUES
 	(:'alice', 'plain'), ('did:regress:st-bob', 'kyc');
+-- erin vouches for alice (signed) and bob (unsigned), then is revoked;
+-- carol and erin hold a signed kyc and an unsigned plain of their own
+SELECT ecl.issue_credential(:'alice', 'vouched', :'erin', :'erin_sk') IS NOT NULL AS issued_vouched;
+INSERT INTO ecl.credentials (subject_did, schema, issuer_did) VALUES
+	('did:regress:st-bob', 'vouched', :'erin');
+SELECT count(ecl.issue_credential(s, 'kyc', :'issuer', :'issuer_sk')) AS issued_revoked_kyc
+  FROM unnest(ARRAY['did:regress:st-carol', :'erin']) AS s;
+INSERT INTO ecl.credentials (subject_did, schema) VALUES
+	('did:regress:st-carol', 'plain'), (:'erin', 'plain');
+UPDATE ecl.identities SET revoked = true WHERE did = :'erin';
 
 -- stores: shared and personal entries in st-realm, a shared one elsewhere;
 -- keys chosen so that bytewise order differs from jsonb's key order
@@ -77,7 +94,7 @@ INSERT INTO st_sources VALUES
     return [has_credential(caller, "kyc"), has_credential(caller, "old"),
             has_credential(caller, "gone"), has_credential(caller, "forged"),
             has_credential(caller, "plain"), has_credential(caller, "nope"),
-            other.credential("kyc")]
+            has_credential(caller, "vouched"), other.credential("kyc")]
 }$$),
 ('st_identity', $$policy st_identity {
     require resolve_did(caller), "unknown caller"
@@ -325,7 +342,7 @@ $$;
 CREATE TEMP TABLE st_callers (label text PRIMARY KEY, did text);
 INSERT INTO st_callers VALUES
 	('alice', :'alice'), ('bob', 'did:regress:st-bob'), ('carol', 'did:regress:st-carol'),
-	('nobody', 'did:regress:st-nobody'), ('none', NULL);
+	('erin', :'erin'), ('nobody', 'did:regress:st-nobody'), ('none', NULL);
 CREATE TEMP TABLE st_inputs (n int PRIMARY KEY, input jsonb);
 INSERT INTO st_inputs VALUES
 	(1, jsonb_build_object('amount', 10, 'other', 'did:regress:st-bob', 'kind', 'number', 'zero', 0, 'n_in', 1)),
@@ -393,12 +410,29 @@ SELECT policy,
   FROM st_results WHERE policy NOT LIKE 'st_gen_%'
  GROUP BY policy ORDER BY policy;
 
+-- revocation as both hosts see it: the revoked callers have zero trust and
+-- no credentials, and what erin issued no longer counts for alice and bob
+SELECT c.label, s.value AS simulated, s.value IS NOT DISTINCT FROM t.value AS same
+  FROM st_callers c, st_inputs i,
+	   LATERAL ecl.simulate('st_credentials', c.did, 'st-realm', i.input,
+							ecl.snapshot('st-realm')) s,
+	   LATERAL ecl.run_policy('st_credentials', c.did, 'st-realm', i.input) t
+ WHERE i.n = 4 AND c.label IN ('alice', 'bob', 'carol', 'erin') ORDER BY 1;
+SELECT c.label, s.value -> 0 AS trust, s.value -> 3 AS other_trust,
+	   s.value IS NOT DISTINCT FROM t.value AS same
+  FROM st_callers c, st_inputs i,
+	   LATERAL ecl.simulate('st_trust', c.did, 'st-realm', i.input,
+							ecl.snapshot('st-realm')) s,
+	   LATERAL ecl.run_policy('st_trust', c.did, 'st-realm', i.input) t
+ WHERE i.n = 4 AND c.label IN ('carol', 'erin') ORDER BY 1;
+
 -- ------------------------------------------------------------------ cleanup
 SELECT count(ecl.drop_policy(name)) AS dropped FROM (
 	SELECT name FROM st_sources UNION ALL SELECT name FROM st_generated) x;
 DELETE FROM ecl.store WHERE realm_id IN ('st-realm', 'st-other', '');
 DELETE FROM ecl.events WHERE policy LIKE 'st\_%';
-DELETE FROM ecl.credentials WHERE subject_did IN (:'alice', 'did:regress:st-bob');
-DELETE FROM ecl.identities WHERE did IN (:'alice', :'issuer', 'did:regress:st-bob',
+DELETE FROM ecl.credentials WHERE subject_did IN (:'alice', 'did:regress:st-bob',
+												  'did:regress:st-carol', :'erin');
+DELETE FROM ecl.identities WHERE did IN (:'alice', :'issuer', :'erin', 'did:regress:st-bob',
 										 'did:regress:st-carol', 'did:regress:st-dave');
 DELETE FROM ecl.realms WHERE realm_id IN ('st-realm', 'st-other');

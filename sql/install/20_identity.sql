@@ -29,7 +29,7 @@ CREATE FUNCTION ecl.current_did() RETURNS text
 AS 'MODULE_PATHNAME', 'ecl_current_did_sql'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ecl.current_did() IS
-	'The DID bound to current_user in ecl.role_dids, or NULL';
+	'The caller''s DID: the one bound to current_user in ecl.role_dids; NULL when none or when it is revoked';
 GRANT EXECUTE ON FUNCTION ecl.current_did() TO PUBLIC;
 
 -- ---------------------------------------------------------------------

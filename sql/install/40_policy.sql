@@ -99,7 +99,7 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'ecl_allowed'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ecl.allowed(text, text, jsonb) IS
-'ecl.check with the caller taken from ecl.current_did(): the form for RLS policies';
+'ecl.check with the caller taken from ecl.current_did(): the form for RLS policies; false without running the policy when the caller has no identity (unless ecl.allow_anonymous)';
 
 CREATE FUNCTION ecl.enforce(policy text, caller text, realm text,
 							input jsonb DEFAULT '{}')

@@ -66,19 +66,23 @@ typedef struct CredentialFacts
 	bool		issuer_registered;
 	bool		issuer_revoked;
 	bytea	   *issuer_key;		/* NULL: none stored */
+	bool		subject_revoked;
 } CredentialFacts;
 
 /*
- * The columns every validity query selects, in this order; the issuer's
- * identity row is joined so one query answers everything.
+ * The columns every validity query selects, in this order; the issuer's and
+ * the subject's identity rows are joined so one query answers everything.
  */
 #define CREDENTIAL_FACTS_SELECT \
 	"SELECT c.subject_did, c.schema, c.issuer_did, c.issued_at," \
 	"       c.expires_at, c.revoked_at, c.signature," \
-	"       i.did IS NOT NULL, i.revoked, i.public_key" \
+	"       i.did IS NOT NULL, i.revoked, i.public_key," \
+	"       s.revoked" \
 	"  FROM ecl.credentials c" \
 	"  LEFT JOIN ecl.identities i" \
-	"    ON i.did OPERATOR(pg_catalog.=) c.issuer_did"
+	"    ON i.did OPERATOR(pg_catalog.=) c.issuer_did" \
+	"  LEFT JOIN ecl.identities s" \
+	"    ON s.did OPERATOR(pg_catalog.=) c.subject_did"
 
 /* Append a timestamp as Unix microseconds; false if it cannot be written. */
 static bool
@@ -155,8 +159,9 @@ issuer_public_key(const char *issuer, bytea *stored,
  * BLAKE2b-256 digest of exactly those bytes (key and signature have fixed
  * lengths, so the concatenation is unambiguous).  An UPDATE of any signed
  * field, of the signature or of the issuer's key yields another digest and
- * a fresh verification; revocation, expiry and the issuer's revoked flag
- * are not part of the digest and are checked on every call.  The table is
+ * a fresh verification; revocation, expiry and the revoked flags of the
+ * subject and the issuer are not part of the digest and are checked first,
+ * on every call, so a cached verification never outlives a revocation.  The table is
  * bounded and simply emptied when full.
  */
 #define SIGNATURE_CACHE_MAX 32768
@@ -243,9 +248,16 @@ credential_signature_verifies(const CredentialFacts *c)
 	return ok;
 }
 
+/*
+ * A revoked identity loses its credentials, as subject and as issuer, signed
+ * or not; this is decided before the signature, so no verified signature
+ * remembered from before the revocation can count.
+ */
 static bool
 credential_valid(const CredentialFacts *c, TimestampTz now)
 {
+	if (c->subject_revoked || (c->issuer != NULL && c->issuer_revoked))
+		return false;
 	if (c->revoked && c->revoked_at <= now)
 		return false;
 	if (c->expires && c->expires_at <= now)
@@ -279,6 +291,8 @@ read_credential_facts(HeapTuple tuple, TupleDesc desc, CredentialFacts *c)
 	c->issuer_revoked = !isnull && DatumGetBool(d);
 	d = SPI_getbinval(tuple, desc, 10, &isnull);
 	c->issuer_key = isnull ? NULL : DatumGetByteaPP(d);
+	d = SPI_getbinval(tuple, desc, 11, &isnull);
+	c->subject_revoked = !isnull && DatumGetBool(d);
 }
 
 /* ---------------------------------------------------------------------
@@ -347,74 +361,31 @@ static EclDirectTable credential_table =
 	ECL_DIRECT_TABLE("credentials", "credentials_subject_schema_lookup_idx",
 					 credential_columns);
 
-static const char *const issuer_columns[] = {"revoked", "public_key", NULL};
-static EclDirectTable issuer_table =
-	ECL_DIRECT_TABLE("identities", "identities_did_lookup_idx", issuer_columns);
-
 typedef struct DirectCredentialSearch
 {
 	TimestampTz now;
 	bool		found;
-	bool		failed;			/* a probe could not run: use SPI */
 } DirectCredentialSearch;
 
-static bool
-read_issuer_row(Datum *values, bool *isnull, void *arg)
-{
-	CredentialFacts *c = (CredentialFacts *) arg;
-
-	c->issuer_registered = true;
-	c->issuer_revoked = !isnull[0] && DatumGetBool(values[0]);
-	c->issuer_key = isnull[1] ? NULL : DatumGetByteaPCopy(values[1]);
-	return false;				/* a primary key: one row */
-}
-
 /*
- * The issuer's row, memoized for the statement like the other lookups: a
- * scan over many subjects meets the same few issuers again and again.
- * False when the probe could not run.
+ * The issuer's row, memoized for the statement (identity.h): a scan over
+ * many subjects meets the same few issuers again and again.
  */
-static bool
+static void
 issuer_facts(CredentialFacts *c)
 {
-	size_t		len = strlen(c->issuer);
-	EclMemoValue mv;
-	Datum		key;
+	EclIdentityFacts f;
 
-	if (ecl_memo_get(ECL_MEMO_ISSUER, c->issuer, len, "", 0, &mv))
+	ecl_identity_facts(c->issuer, strlen(c->issuer), &f);
+	c->issuer_registered = f.registered;
+	c->issuer_revoked = f.revoked;
+	c->issuer_key = NULL;
+	if (f.has_key)
 	{
-		c->issuer_registered = mv.flag;
-		c->issuer_revoked = mv.u.issuer.revoked;
-		c->issuer_key = NULL;
-		if (mv.u.issuer.has_key)
-		{
-			c->issuer_key = palloc(VARHDRSZ + sizeof(mv.u.issuer.public_key));
-			SET_VARSIZE(c->issuer_key, VARHDRSZ + sizeof(mv.u.issuer.public_key));
-			memcpy(VARDATA(c->issuer_key), mv.u.issuer.public_key,
-				   sizeof(mv.u.issuer.public_key));
-		}
-		return true;
+		c->issuer_key = palloc(VARHDRSZ + sizeof(f.public_key));
+		SET_VARSIZE(c->issuer_key, VARHDRSZ + sizeof(f.public_key));
+		memcpy(VARDATA(c->issuer_key), f.public_key, sizeof(f.public_key));
 	}
-
-	key = CStringGetTextDatum(c->issuer);
-	if (!ecl_direct_scan(&issuer_table, 1, &key, read_issuer_row, c))
-		return false;
-
-	memset(&mv, 0, sizeof(mv));
-	mv.flag = c->issuer_registered;
-	mv.u.issuer.revoked = c->issuer_revoked;
-	/* the table allows only 32-byte keys; anything else is not memoized */
-	if (c->issuer_key != NULL &&
-		VARSIZE_ANY_EXHDR(c->issuer_key) != sizeof(mv.u.issuer.public_key))
-		return true;
-	if (c->issuer_key != NULL)
-	{
-		mv.u.issuer.has_key = true;
-		memcpy(mv.u.issuer.public_key, VARDATA_ANY(c->issuer_key),
-			   sizeof(mv.u.issuer.public_key));
-	}
-	ecl_memo_put(ECL_MEMO_ISSUER, c->issuer, len, "", 0, &mv);
-	return true;
 }
 
 static bool
@@ -438,12 +409,9 @@ check_credential_row(Datum *values, bool *isnull, void *arg)
 	c.issuer = isnull[2] ? NULL : TextDatumGetCString(values[2]);
 	c.issued_at = DatumGetTimestampTz(values[3]);
 	c.signature = isnull[6] ? NULL : DatumGetByteaPCopy(values[6]);
-	if (c.signature != NULL && c.issuer != NULL &&
-		!issuer_facts(&c))
-	{
-		search->failed = true;
-		return false;
-	}
+	/* the subject was found unrevoked before the scan */
+	if (c.issuer != NULL)
+		issuer_facts(&c);
 	search->found = credential_valid(&c, search->now);
 	return !search->found;
 }
@@ -461,7 +429,7 @@ direct_valid_for(const char *subject, const char *schema, TimestampTz now,
 	keys[0] = CStringGetTextDatum(subject);
 	keys[1] = CStringGetTextDatum(schema);
 	if (!ecl_direct_scan(&credential_table, 2, keys, check_credential_row,
-						 &search) || search.failed)
+						 &search))
 		return false;
 	*found = search.found;
 	return true;
@@ -482,6 +450,10 @@ ecl_credential_valid_for(const char *subject, const char *schema,
 		"   AND c.schema OPERATOR(pg_catalog.=) $2"
 		"   AND (c.revoked_at IS NULL OR c.revoked_at OPERATOR(pg_catalog.>) $3)"
 		"   AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) $3)";
+
+	/* a revoked subject has no credentials; no need to look at them */
+	if (ecl_did_revoked(subject, strlen(subject)))
+		return false;
 
 	/* direct index probes; SPI only if they cannot run */
 	if (direct_valid_for(subject, schema, now, &found))

@@ -27,6 +27,9 @@ bool		ecl_rate_limit = false;
 bool		ecl_track = true;
 int			ecl_max_tracked = 1000;
 
+/* identity: callers without a DID */
+bool		ecl_allow_anonymous = false;
+
 void		_PG_init(void);
 
 void
@@ -77,6 +80,19 @@ _PG_init(void)
 							 NULL,
 							 &ecl_track,
 							 true,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	/*
+	 * Identity.  A setting any role could flip would let every role without
+	 * a DID through RLS policies written for identified callers: superuser
+	 * only.
+	 */
+	DefineCustomBoolVariable("ecl.allow_anonymous",
+							 "Runs ecl.allowed for callers without an identity.",
+							 "Off: ecl.allowed is false without running the policy when ecl.current_did() is NULL, counted as a denied run. On: the policy runs with a null caller.",
+							 &ecl_allow_anonymous,
+							 false,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 

@@ -46,6 +46,7 @@ extern int	ecl_max_stack_depth;	/* ecl.max_stack_depth, default 1024 */
 extern bool ecl_rate_limit;			/* ecl.rate_limit, default off */
 extern bool ecl_track;				/* ecl.track, default on */
 extern int	ecl_max_tracked;		/* ecl.max_tracked, default 1000 (postmaster) */
+extern bool ecl_allow_anonymous;	/* ecl.allow_anonymous, default off */
 
 /* pg_alloc.c: an ecl_alloc over a memory context (free is pfree). */
 void		ecl_pg_alloc_init(ecl_alloc *a, MemoryContext cxt);

@@ -9,7 +9,8 @@
  * One decision, in this order (all violations are collected, so the caller
  * sees every reason at once):
  *   1. the target realm must exist (else 42704); the DID must be registered
- *      and not revoked,
+ *      and not revoked (violation "identity revoked"; a revoked DID also
+ *      has zero trust and no credentials, so those checks fail too),
  *   2. trust_norm(trust in to_realm, else global, else zero) >= min_trust;
  *      every required credential valid (SPEC §4); every required rule
  *      policy passes (run only for a registered, unrevoked DID: policies
@@ -427,7 +428,7 @@ evaluate(const CrossingFacts *f, const char *from_realm, EclCrossing *out)
 	if (f->identity == IDENTITY_UNREGISTERED)
 		add_violation(out, psprintf("identity %s is not registered", f->did));
 	else if (f->identity == IDENTITY_REVOKED)
-		add_violation(out, psprintf("identity %s is revoked", f->did));
+		add_violation(out, pstrdup("identity revoked"));
 
 	/* 2. minimum trust, then the required credentials */
 	missing = check_trust_and_credentials(f, &out->original);

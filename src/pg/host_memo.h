@@ -5,8 +5,9 @@
  *
  * An RLS policy or a WHERE clause calling ecl.check evaluates one policy per
  * row; the callers and schemas repeat.  The memo answers a repeated
- * load_trust / has_credential / resolve_did / get_balance (and the caller's
- * DID for ecl.allowed) without SPI.
+ * load_trust / has_credential / resolve_did / get_balance, an identity's
+ * row (revoked or not) and the caller's DID (ecl.current_did, ecl.allowed)
+ * without SPI.
  *
  * Validity: one statement.  Every access compares a stamp of
  * (local transaction id, statement start time, command id) with the stamp
@@ -33,17 +34,17 @@ typedef enum EclMemoKind
 {
 	ECL_MEMO_TRUST = 1,			/* (did, realm) -> trust */
 	ECL_MEMO_CREDENTIAL,		/* (did, schema) -> flag */
-	ECL_MEMO_RESOLVE,			/* (did, "") -> flag */
 	ECL_MEMO_BALANCE,			/* (did, "") -> number */
-	ECL_MEMO_ROLE_DID,			/* (role oid as text, "") -> text or NULL */
-	ECL_MEMO_ISSUER,			/* (did, "") -> flag = registered, issuer */
+	ECL_MEMO_ROLE_DID,			/* (role oid and generation as text, "") ->
+								 * the caller's DID or NULL (identity.c) */
+	ECL_MEMO_IDENTITY,			/* (did, "") -> flag = registered, identity */
 	ECL_MEMO_RUN				/* (run key, input bytes) -> flag = passed,
 								 * gas, mana: a whole read-only run (runner.c) */
 } EclMemoKind;
 
 typedef struct EclMemoValue
 {
-	bool		flag;			/* CREDENTIAL, RESOLVE; RUN: passed */
+	bool		flag;			/* CREDENTIAL; IDENTITY: registered; RUN: passed */
 	union
 	{
 		ecl_trust	trust;		/* TRUST */
@@ -59,7 +60,7 @@ typedef struct EclMemoValue
 			bool		revoked;
 			bool		has_key;
 			uint8		public_key[32];
-		}			issuer;		/* ISSUER: its ecl.identities row */
+		}			identity;	/* IDENTITY: its ecl.identities row */
 	}			u;
 } EclMemoValue;
 

@@ -640,13 +640,30 @@ trust_vector(JsonbContainer *entry, const char *which, ecl_trust *out)
 	return true;
 }
 
-/* The realm's vector, else the global one, else zeros (deny by default). */
+/*
+ * state.identities[did].revoked: a revoked identity loses everything, as on
+ * the table host (host_tables.c), whatever trust, credentials or balance the
+ * snapshot still lists for it.
+ */
+static bool
+state_revoked(const EclStateHost *h, const ecl_string *did)
+{
+	JsonbContainer *entry = obj_get_object(h->identities, did->data, did->len);
+
+	return entry != NULL && obj_get_bool(entry, "revoked", 7, false);
+}
+
+/*
+ * The realm's vector, else the global one, else zeros (deny by default);
+ * zeros for a revoked identity.
+ */
 static ecl_status
 state_load_trust(void *hctx, const ecl_string *did, ecl_trust *out,
 				 ecl_error *err)
 {
 	EclStateHost *h = (EclStateHost *) hctx;
-	JsonbContainer *entry = obj_get_object(h->trust, did->data, did->len);
+	JsonbContainer *entry = state_revoked(h, did) ? NULL
+		: obj_get_object(h->trust, did->data, did->len);
 
 	if (entry != NULL && h->realm[0] && trust_vector(entry, "realm", out))
 		return ECL_OK;
@@ -663,7 +680,9 @@ state_has_credential(void *hctx, const ecl_string *did,
 	EclStateHost *h = (EclStateHost *) hctx;
 	JsonbContainer *set = obj_get_object(h->credentials, did->data, did->len);
 
-	*out = obj_get_bool(set, schema->data, schema->len, false);
+	/* a revoked issuer is already decided in the snapshot's flags */
+	*out = !state_revoked(h, did) &&
+		obj_get_bool(set, schema->data, schema->len, false);
 	return ECL_OK;
 }
 
@@ -685,7 +704,8 @@ state_get_balance(void *hctx, const ecl_string *did, double *out,
 {
 	EclStateHost *h = (EclStateHost *) hctx;
 
-	if (!obj_get_number(h->balances, did->data, did->len, out))
+	if (state_revoked(h, did) ||
+		!obj_get_number(h->balances, did->data, did->len, out))
 		*out = 0.0;
 	return ECL_OK;
 }

@@ -13,6 +13,8 @@
  *                   already decided validity with the rules of identity.h)
  *   resolve_did     state.identities[did]: registered and not revoked
  *   get_balance     state.balances[did], else 0
+ *   (a DID with state.identities[did].revoked = true has zero trust, no
+ *   credentials and a balance of 0, as on the table host)
  *   get_timestamp   state.timestamp, else the transaction start
  *   get_metric      state.metrics[name], else null ("realm.*" null without
  *                   a realm)

@@ -16,6 +16,12 @@
  * and a policy's store writes are confined by this code to the run's realm
  * and the caller's own personal entries.
  *
+ * Revocation: a revoked identity (ecl.identities.revoked) loses everything:
+ * load_trust gives the zero vector, has_credential false (as subject or as
+ * issuer, identity.h), get_balance 0 and resolve_did false.  Each lookup
+ * asks ecl_did_revoked first; its answer is memoized for the statement like
+ * the lookups themselves, so a revocation shows from the next statement on.
+ *
  * Errors: a host function reports failures as ecl_error values (e.g. a
  * personal store without a caller, a value that cannot be converted).  SPI
  * itself may ereport; the runner's PG_CATCH reports and re-raises those.
@@ -56,7 +62,6 @@
 typedef enum HostPlan
 {
 	PLAN_TRUST,
-	PLAN_RESOLVE,
 	PLAN_BALANCE,
 	PLAN_EMIT,
 	PLAN_STORE_GET,
@@ -98,11 +103,6 @@ static const HostPlanDef plan_defs[PLAN_COUNT] = {
 		"   AND t.realm_id OPERATOR(pg_catalog.=)"
 		"       ANY (ARRAY[$2, ''::pg_catalog.text])",
 		2, {TEXTOID, TEXTOID}
-	},
-	[PLAN_RESOLVE] = {
-		"SELECT NOT i.revoked FROM ecl.identities i"
-		" WHERE i.did OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}
 	},
 	[PLAN_BALANCE] = {
 		"SELECT b.amount::pg_catalog.float8 FROM ecl.balances b"
@@ -392,7 +392,10 @@ host_load_trust(void *hctx, const ecl_string *did, ecl_trust *out,
 		memset(out, 0, sizeof(*out));
 		return ECL_OK;			/* no stored DID contains NUL */
 	}
-	if (!(h->read_only && h->may_connect && direct_load_trust(h, did, out)))
+	/* a revoked identity has the zero vector, whatever rows it kept */
+	if (ecl_did_revoked(did->data, did->len))
+		memset(out, 0, sizeof(*out));
+	else if (!(h->read_only && h->may_connect && direct_load_trust(h, did, out)))
 	{
 		memset(&args, 0, sizeof(args));
 		args.did = did;
@@ -440,49 +443,19 @@ host_has_credential(void *hctx, const ecl_string *did,
 	return ECL_OK;
 }
 
-static void
-work_resolve(HostCall *call, void *p)
-{
-	DidArgs    *a = (DidArgs *) p;
-	Datum		values[1];
-	bool		isnull;
-	Datum		v;
-
-	values[0] = text_datum(a->did->data, a->did->len);
-	a->flag = false;
-	if (host_exec(call, PLAN_RESOLVE, values, NULL, call->h->read_only, 1,
-				  SPI_OK_SELECT) == 0)
-		return;
-	v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	a->flag = !isnull && DatumGetBool(v);
-}
-
+/* registered and not revoked, from the identity's memoized row */
 static ecl_status
 host_resolve_did(void *hctx, const ecl_string *did, bool *out, ecl_error *err)
 {
-	EclTableHost *h = (EclTableHost *) hctx;
-	EclMemoValue mv;
-	DidArgs		args;
+	EclIdentityFacts f;
 
-	if (ecl_memo_get(ECL_MEMO_RESOLVE, did->data, did->len, "", 0, &mv))
-	{
-		*out = mv.flag;
-		return ECL_OK;
-	}
 	if (has_nul(did))
 	{
 		*out = false;
 		return ECL_OK;
 	}
-	memset(&args, 0, sizeof(args));
-	args.did = did;
-	if (host_spi_call(h, err, work_resolve, &args) != ECL_OK)
-		return ECL_FAIL;
-	*out = args.flag;
-
-	memset(&mv, 0, sizeof(mv));
-	mv.flag = *out;
-	ecl_memo_put(ECL_MEMO_RESOLVE, did->data, did->len, "", 0, &mv);
+	ecl_identity_facts(did->data, did->len, &f);
+	*out = f.registered && !f.revoked;
 	return ECL_OK;
 }
 
@@ -521,11 +494,16 @@ host_get_balance(void *hctx, const ecl_string *did, double *out,
 		*out = 0.0;
 		return ECL_OK;
 	}
-	memset(&args, 0, sizeof(args));
-	args.did = did;
-	if (host_spi_call(h, err, work_balance, &args) != ECL_OK)
-		return ECL_FAIL;
-	*out = args.number;
+	if (ecl_did_revoked(did->data, did->len))
+		*out = 0.0;				/* a revoked identity has nothing to spend */
+	else
+	{
+		memset(&args, 0, sizeof(args));
+		args.did = did;
+		if (host_spi_call(h, err, work_balance, &args) != ECL_OK)
+			return ECL_FAIL;
+		*out = args.number;
+	}
 
 	memset(&mv, 0, sizeof(mv));
 	mv.u.number = *out;

@@ -6,7 +6,11 @@
  *                                    is returned once and never stored
  *   ecl.did_key_public_key(did)      the public key a did:key encodes
  *   ecl.did_key_from_public_key(pk)  the did:key of a public key
- *   ecl.current_did()                the DID bound to the current role
+ *   ecl.current_did()                the caller's identity (memoized per
+ *                                    statement; NULL when revoked)
+ *
+ * and the identity facts every lookup consults first: a revoked DID loses
+ * everything (trust, credentials, balance, resolution, its role binding).
  */
 #include "postgres.h"
 
@@ -25,6 +29,8 @@
 #include "utils/tuplestore.h"
 
 #include "did_key.h"
+#include "direct_lookup.h"
+#include "host_memo.h"
 #include "identity.h"
 #include "owner_spi.h"
 
@@ -111,10 +117,176 @@ ecl_did_for_role(Oid roleid)
 	return result;
 }
 
+/* ---------------------------------------------------------------------
+ * Identity facts
+ * ---------------------------------------------------------------------
+ */
+
+static const char *const identity_columns[] = {"revoked", "public_key", NULL};
+static EclDirectTable identity_table =
+	ECL_DIRECT_TABLE("identities", "identities_did_lookup_idx", identity_columns);
+
+static bool
+read_identity_row(Datum *values, bool *isnull, void *arg)
+{
+	EclIdentityFacts *f = (EclIdentityFacts *) arg;
+
+	f->registered = true;
+	f->revoked = !isnull[0] && DatumGetBool(values[0]);
+	if (!isnull[1])
+	{
+		bytea	   *key = DatumGetByteaPP(values[1]);
+
+		/* the table's CHECK allows only 32-byte keys */
+		if (VARSIZE_ANY_EXHDR(key) == sizeof(f->public_key))
+		{
+			f->has_key = true;
+			memcpy(f->public_key, VARDATA_ANY(key), sizeof(f->public_key));
+		}
+	}
+	return false;				/* a primary key: one row */
+}
+
+static SPIPlanPtr identity_plan = NULL;
+
+/* The same row through SPI, when the direct probe cannot run. */
+static void
+identity_facts_spi(const char *did, size_t len, EclIdentityFacts *f)
+{
+	Datum		args[1];
+	EclSavedUser saved;
+
+	args[0] = PointerGetDatum(cstring_to_text_with_len(did, (int) len));
+	ecl_begin_owner_lookup(&saved);
+	PG_TRY();
+	{
+		Oid			argtypes[1] = {TEXTOID};
+		int			rc;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		ecl_keep_plan(&identity_plan, "SELECT i.revoked, i.public_key"
+					  "  FROM ecl.identities i"
+					  " WHERE i.did OPERATOR(pg_catalog.=) $1",
+					  1, argtypes);
+		rc = SPI_execute_plan(identity_plan, args, NULL, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "identity lookup failed: %s",
+				 SPI_result_code_string(rc));
+		if (SPI_processed > 0)
+		{
+			Datum		values[2];
+			bool		isnull[2];
+
+			for (int i = 0; i < 2; i++)
+				values[i] = SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, i + 1,
+										  &isnull[i]);
+			read_identity_row(values, isnull, f);
+		}
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		ecl_end_owner_lookup(&saved);
+	}
+	PG_END_TRY();
+}
+
+void
+ecl_identity_facts(const char *did, size_t len, EclIdentityFacts *out)
+{
+	EclMemoValue mv;
+	Datum		key;
+
+	memset(out, 0, sizeof(*out));
+	if (ecl_memo_get(ECL_MEMO_IDENTITY, did, len, "", 0, &mv))
+	{
+		out->registered = mv.flag;
+		out->revoked = mv.u.identity.revoked;
+		out->has_key = mv.u.identity.has_key;
+		memcpy(out->public_key, mv.u.identity.public_key,
+			   sizeof(out->public_key));
+		return;
+	}
+	/* no stored DID contains NUL (or is empty) */
+	if (len > 0 && memchr(did, '\0', len) == NULL)
+	{
+		key = PointerGetDatum(cstring_to_text_with_len(did, (int) len));
+		if (!ecl_direct_scan(&identity_table, 1, &key, read_identity_row, out))
+			identity_facts_spi(did, len, out);
+		pfree(DatumGetPointer(key));
+	}
+
+	memset(&mv, 0, sizeof(mv));
+	mv.flag = out->registered;
+	mv.u.identity.revoked = out->revoked;
+	mv.u.identity.has_key = out->has_key;
+	memcpy(mv.u.identity.public_key, out->public_key,
+		   sizeof(mv.u.identity.public_key));
+	ecl_memo_put(ECL_MEMO_IDENTITY, did, len, "", 0, &mv);
+}
+
+bool
+ecl_did_revoked(const char *did, size_t len)
+{
+	EclIdentityFacts f;
+
+	ecl_identity_facts(did, len, &f);
+	return f.revoked;
+}
+
+/* ---------------------------------------------------------------------
+ * The caller's identity
+ * ---------------------------------------------------------------------
+ */
+
+/* part of the memo key: bumped by ecl_current_did_changed() */
+static uint64 current_did_generation = 0;
+
+void
+ecl_current_did_changed(void)
+{
+	current_did_generation++;
+}
+
+/*
+ * Where the caller's DID comes from, before revocation is applied.  One
+ * place, so that other sources (an authenticated token, trusted claims)
+ * take their turn here ahead of the role binding.
+ */
+static char *
+resolve_current_did(void)
+{
+	return ecl_did_for_role(GetUserId());
+}
+
 char *
 ecl_current_did(void)
 {
-	return ecl_did_for_role(GetUserId());
+	char		key[48];
+	int			keylen = snprintf(key, sizeof(key), "%u/" UINT64_FORMAT,
+								  GetUserId(), current_did_generation);
+	EclMemoValue mv;
+	char	   *did;
+
+	if (ecl_memo_get(ECL_MEMO_ROLE_DID, key, keylen, "", 0, &mv))
+		return mv.u.text ? pstrdup(mv.u.text) : NULL;
+
+	did = resolve_current_did();
+	/* a revoked identity is no identity: its role binding gives nothing */
+	if (did != NULL && ecl_did_revoked(did, strlen(did)))
+	{
+		elog(DEBUG1, "ecl: identity %s is revoked; the caller has no identity",
+			 did);
+		pfree(did);
+		did = NULL;
+	}
+
+	memset(&mv, 0, sizeof(mv));
+	mv.u.text = did;			/* copied into the memo */
+	ecl_memo_put(ECL_MEMO_ROLE_DID, key, keylen, "", 0, &mv);
+	return did;
 }
 
 /*

@@ -23,15 +23,45 @@ void		ecl_sodium_init(void);
 
 /*
  * The DID bound to a role in ecl.role_dids, palloc'd in CurrentMemoryContext,
- * or NULL when the role has none.  ecl_current_did() asks for the current
- * user (GetUserId(): inside RLS checks and views this is the role whose
- * privileges apply).
+ * or NULL when the role has none.  Not filtered for revocation: callers that
+ * need an identity use ecl_current_did().
  */
 char	   *ecl_did_for_role(Oid roleid);
-char	   *ecl_current_did(void);
 
 /*
- * Credential validity (SPEC §4): the credential exists, is not revoked
+ * The caller's identity: the DID resolved for the current user (GetUserId():
+ * inside RLS checks and views this is the role whose privileges apply), or
+ * NULL when there is none or when that DID is revoked.  Memoized for the
+ * statement (an RLS policy asks once per row); palloc'd in
+ * CurrentMemoryContext.  ecl.current_did() and ecl.allowed both use it.
+ *
+ * ecl_current_did_changed() makes the next call resolve again even within
+ * the statement: for code that changes what the resolution would find.
+ */
+char	   *ecl_current_did(void);
+void		ecl_current_did_changed(void);
+
+/*
+ * A DID's row of ecl.identities.  Memoized for the statement (RLS and WHERE
+ * clauses meet the same few DIDs on every row), read by a direct index probe
+ * under the statement's snapshot.  A revoked identity loses everything: its
+ * trust, credentials (as subject and as issuer), balance, resolution, role
+ * binding and crossings; every host lookup asks ecl_did_revoked first.
+ */
+typedef struct EclIdentityFacts
+{
+	bool		registered;
+	bool		revoked;
+	bool		has_key;
+	uint8		public_key[32]; /* Ed25519, when has_key */
+} EclIdentityFacts;
+
+void		ecl_identity_facts(const char *did, size_t len, EclIdentityFacts *out);
+bool		ecl_did_revoked(const char *did, size_t len);
+
+/*
+ * Credential validity (SPEC §4): the credential exists, neither its subject
+ * nor its issuer is a revoked identity (signed or not), it is not revoked
  * (revoked_at is NULL or later than now), is not expired (expires_at is NULL
  * or later than now), and if it carries a signature, that signature verifies
  * with the issuer's Ed25519 key (identities.public_key, or for a did:key

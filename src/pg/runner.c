@@ -230,6 +230,16 @@ empty_json_array(void)
 	return copy_jsonb(empty, CurrentMemoryContext);
 }
 
+static void
+check_input_shape(const EclRunRequest *req)
+{
+	if (req->input != NULL &&
+		(!JB_ROOT_IS_OBJECT(req->input) || JB_ROOT_IS_SCALAR(req->input)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("input must be a JSON object")));
+}
+
 /* Build the VM's view of the run: allocator, context values, input, limits. */
 static void
 prepare_context(const EclRunRequest *req, ecl_run_ctx *ctx,
@@ -265,10 +275,7 @@ prepare_context(const EclRunRequest *req, ecl_run_ctx *ctx,
 
 	if (req->input != NULL)
 	{
-		if (!JB_ROOT_IS_OBJECT(req->input) || JB_ROOT_IS_SCALAR(req->input))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("input must be a JSON object")));
+		check_input_shape(req);
 		ecl_input_from_jsonb(&ctx->input, req->input, hs->input_state.bytes);
 	}
 	else
@@ -647,12 +654,45 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 	give_back_run_context(run_cxt);
 }
 
+/*
+ * No identity, no access: a request that needs a caller and has none is
+ * denied before anything runs, and counted like any other denial.
+ */
+#define NO_CALLER_MESSAGE "no caller identity"
+
+static void
+deny_without_caller(const EclRunRequest *req, EclRunOutcome *out)
+{
+	/* bad input is still an error, whoever asks */
+	check_input_shape(req);
+
+	memset(out, 0, sizeof(*out));
+	out->passed = false;
+	if (req->want_detail)
+	{
+		out->value = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+														CStringGetDatum("false")));
+		out->message = pstrdup(NO_CALLER_MESSAGE);
+		out->events = empty_json_array();
+	}
+	elog(DEBUG1, "ecl policy \"%s\" denied: " NO_CALLER_MESSAGE,
+		 req->policy_name ? req->policy_name : "(ad hoc)");
+	report_run(req, ECL_RUN_DENIED, 0, 0, 0, 0);
+}
+
 void
 ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 {
 	RunMemoKey	key;
-	bool		memo = run_memo_usable(req);
+	bool		memo;
 
+	if (req->needs_caller && req->caller_did == NULL)
+	{
+		deny_without_caller(req, out);
+		return;
+	}
+
+	memo = run_memo_usable(req);
 	if (memo)
 	{
 		run_memo_key(req, &key);

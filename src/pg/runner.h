@@ -5,7 +5,9 @@
  * EclRunRequest and call ecl_run(); none has a private copy of this path.
  *
  * ecl_run:
- *   0. for a request with memoize, answers a run that repeats one of the
+ *   0. a request that needs a caller and has none is denied without running
+ *      (reason "no caller identity"), reported as a denied run,
+ *      for a request with memoize, answers a run that repeats one of the
  *      same statement from the memo of runs (reported like any run),
  *   1. takes a memory context for the run (one emptied context is kept
  *      between runs),
@@ -49,6 +51,13 @@ typedef struct EclRunRequest
 	int64		mana_limit;		/* <= 0: ecl.mana_limit */
 	int			timeout_ms;		/* <= 0: ecl.timeout_ms */
 	bool		read_only;		/* writes and emits raise 25006 */
+
+	/*
+	 * true: without a caller_did the run is denied without running the
+	 * policy, message "no caller identity" (ecl.allowed: no identity, no
+	 * access).
+	 */
+	bool		needs_caller;
 	EclHostKind host_kind;
 	Jsonb	   *state;			/* ECL_HOST_STATE: the snapshot */
 	bool		track;			/* report to the statistics */

@@ -27,6 +27,12 @@
  * Credential validity comes from ecl_credential_valid_for (identity.h) at
  * the transaction start, the very function and time the table host uses.
  *
+ * Revocation: identities carry "revoked"; a revoked DID's trust rows and
+ * balance are written as the tables hold them, and the state host gives
+ * them zero and 0 as the table host does, so that a simulation answers
+ * alike (and a snapshot edited to lift the revocation shows what the DID
+ * would have).  Its credentials are false, decided by the same function.
+ *
  * Consistency: the function is STABLE and its queries run read-only, so all
  * sections come from one database snapshot.  They run as the owner of
  * schema ecl (identity.h), like the table host's lookups: EXECUTE on this

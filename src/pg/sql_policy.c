@@ -5,7 +5,9 @@
  *   ecl.drop_policy(name) -> true
  *   ecl.run_policy(policy, caller, realm, input, gas_limit, mana_limit)
  *   ecl.check(policy, caller, realm, input)       read-only, -> boolean
- *   ecl.allowed(policy, realm, input)             caller = ecl.current_did()
+ *   ecl.allowed(policy, realm, input)             caller = ecl.current_did();
+ *                                                 none: denied (unless
+ *                                                 ecl.allow_anonymous)
  *   ecl.enforce(policy, caller, realm, input)     denial -> EC001
  *
  * Every run goes through the runner (runner.h) on the table host.
@@ -463,27 +465,6 @@ ecl_check(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(out.passed);
 }
 
-/*
- * The DID of the current role, memoized per statement: an RLS policy calls
- * ecl.allowed once per row.
- */
-static char *
-current_did_memoized(void)
-{
-	char		key[16];
-	int			keylen = snprintf(key, sizeof(key), "%u", GetUserId());
-	EclMemoValue mv;
-	char	   *did;
-
-	if (ecl_memo_get(ECL_MEMO_ROLE_DID, key, keylen, "", 0, &mv))
-		return mv.u.text ? pstrdup(mv.u.text) : NULL;
-	did = ecl_current_did();
-	memset(&mv, 0, sizeof(mv));
-	mv.u.text = did;
-	ecl_memo_put(ECL_MEMO_ROLE_DID, key, keylen, "", 0, &mv);
-	return did;
-}
-
 /* ecl.allowed(policy, realm, input) RETURNS boolean — caller = own DID */
 Datum
 ecl_allowed(PG_FUNCTION_ARGS)
@@ -492,10 +473,11 @@ ecl_allowed(PG_FUNCTION_ARGS)
 	EclRunOutcome out;
 
 	prepare_run(&req, fcinfo,
-				current_did_memoized(), optional_text(fcinfo, 1),
+				ecl_current_did(), optional_text(fcinfo, 1),
 				PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), true);
 	req.want_detail = false;
 	req.memoize = true;
+	req.needs_caller = !ecl_allow_anonymous;
 	ecl_run(&req, &out);
 	PG_RETURN_BOOL(out.passed);
 }
