@@ -58,7 +58,7 @@ INSERT INTO expected_grants VALUES
 														false, false, true, false),
 	('bind_role(name,text)',				false, false, true, false),
 	('unbind_role(name)',						false, false, true, false),
-	('stat_reset()',									false, false, true, false),
+	('stat_reset(boolean)',							false, false, true, false),
 	('rate_limit_reset(text)',					false, false, true, false),
 	-- statistics: admins and pg_read_all_stats
 	('stat_eclvm_counters()',							false, false, true, true),
@@ -126,6 +126,7 @@ BEGIN
 						WHEN 'text[]' THEN '''{}''::text[]'
 						WHEN 'bytea' THEN '''\x00''::bytea'
 						WHEN 'bigint' THEN '0::bigint'
+						WHEN 'boolean' THEN 'false'
 						WHEN 'timestamp with time zone' THEN 'now()'
 						ELSE '''regress-sec''::' || pg_catalog.format_type(t, NULL) END,
 					  ', ' ORDER BY n)
@@ -149,7 +150,7 @@ $$;
 
 -- side effects outside the transaction: only called where they must fail
 CREATE TEMP TABLE not_called_when_allowed (fn text);
-INSERT INTO not_called_when_allowed VALUES ('stat_reset()'), ('rate_limit_reset(text)');
+INSERT INTO not_called_when_allowed VALUES ('stat_reset(boolean)'), ('rate_limit_reset(text)');
 
 SELECT r.role_name, f.fn, e.pub, e.executor, e.admin, e.stats,
 	   pg_temp.call_as(r.role_name, f.oid) AS outcome

@@ -88,13 +88,13 @@ SELECT s -> 'store' -> 'personal' -> :'alice' AS alice,
 	   s -> 'store' -> 'personal' -> 'did:regress:sn-unregistered' AS unregistered
   FROM (SELECT :'snap'::jsonb AS s) x;
 
--- metrics: exactly the get_metric names (the view columns, realm.*, and
--- total_time_us), each equal to what a policy reads
+-- metrics: exactly the get_metric names (the view columns but datname,
+-- stats_reset and realm_id, realm.*, and total_time_us), each equal to what a policy reads
 SELECT array(SELECT jsonb_object_keys(:'snap'::jsonb -> 'metrics') ORDER BY 1) AS metric_names;
 SELECT (SELECT count(*) FROM jsonb_object_keys(:'snap'::jsonb -> 'metrics'))
 	 = (SELECT count(*) FROM pg_attribute
 		 WHERE attrelid IN ('ecl.stat_eclvm'::regclass, 'ecl.stat_eclvm_realms'::regclass)
-		   AND attnum > 0 AND attname NOT IN ('stats_reset', 'realm_id')) + 1
+		   AND attnum > 0 AND attname NOT IN ('datname', 'stats_reset', 'realm_id')) + 1
 	   AS one_per_view_column;
 SELECT ecl.register_policy('sn_metric', 'policy sn_metric { return get_metric(name) }') IS NOT NULL AS registered;
 SELECT bool_and(ecl.snapshot('sn-realm') -> 'metrics' -> m

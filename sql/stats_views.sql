@@ -1,6 +1,7 @@
 --
 -- ECLVM statistics views (SPEC §8), their privileges (SPEC §11), reset, the
--- get_metric names and the per-DID mana accounts (SPEC §5).  Needs
+-- get_metric names and the per-DID mana accounts (SPEC §5).  Statistics of
+-- two databases apart: test/shell/stats_two_databases.sh.  Needs
 -- shared_preload_libraries = 'ecl'.  Starts with ecl.stat_reset(), so the
 -- output does not depend on suites that ran before.
 --
@@ -31,9 +32,11 @@ CREATE FUNCTION pg_temp.charge(did text, reliability float8, mana bigint,
 \d ecl.stat_eclvm_realms
 \d ecl.stat_eclvm_policies
 
--- after a reset: zeros, NULL rates, every kind listed, no rows
+-- after a reset: zeros, NULL rates, every kind listed, no rows; the rows
+-- are this database's (datname)
 SELECT ecl.stat_reset();
-SELECT stats_reset > now() - interval '1 hour' AND stats_reset <= clock_timestamp()
+SELECT datname = current_database() AS this_database,
+       stats_reset > now() - interval '1 hour' AND stats_reset <= clock_timestamp()
        AS reset_just_now
   FROM ecl.stat_eclvm;
 \x on
@@ -130,13 +133,30 @@ RESET ROLE;
 SET ROLE regress_ecl_stats_admin;
 SELECT policies_executed FROM ecl.stat_eclvm;
 SELECT count(*) FROM ecl.stat_eclvm_policies;
-SELECT ecl.stat_reset();
+-- resetting every database is for superusers only (42501), and changes nothing
+DO $$
+BEGIN
+	PERFORM ecl.stat_reset(true);
+	RAISE NOTICE 'stat_reset(true) as ecl_admin: allowed';
+EXCEPTION WHEN insufficient_privilege THEN
+	RAISE NOTICE 'stat_reset(true) as ecl_admin: % %', SQLSTATE, SQLERRM;
+END
+$$;
+SELECT policies_executed FROM ecl.stat_eclvm;
+SELECT ecl.stat_reset(false);
 SELECT policies_executed, policies_compiled, crossing_evaluations, policy_success_rate
   FROM ecl.stat_eclvm;
 SELECT count(*) AS realm_rows FROM ecl.stat_eclvm_realms;
 SELECT count(*) AS policy_rows FROM ecl.stat_eclvm_policies;
 SELECT sum(executions) AS by_type_total FROM ecl.stat_eclvm_by_type;
 RESET ROLE;
+-- the old call without arguments and NULL reset the current database
+SELECT pg_temp.record_run('after_reset', 'api', 'bank', 'passed', 1, 1, 1, 0);
+SELECT ecl.stat_reset(NULL);
+SELECT policies_executed FROM ecl.stat_eclvm WHERE datname = current_database();
+SELECT pg_temp.record_run('after_reset', 'api', 'bank', 'passed', 1, 1, 1, 0);
+SELECT ecl.stat_reset();
+SELECT policies_executed FROM ecl.stat_eclvm WHERE datname = current_database();
 
 DROP ROLE regress_ecl_stats_nobody;
 DROP ROLE regress_ecl_stats_reader;

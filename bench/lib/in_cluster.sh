@@ -113,7 +113,7 @@ if selected B3; then
 	exact=true
 	tick_ms=$((1000 / $(getconf CLK_TCK)))
 	for track in on off off on on off off on on off off on on off off on; do
-		before=$(psql -XAtc "SELECT policies_executed FROM ecl.stat_eclvm")
+		before=$(psql -XAtc "SELECT policies_executed FROM ecl.stat_eclvm WHERE datname = current_database()")
 		backends_gone
 		cpu_before=$(children_cpu_ticks)
 		PGOPTIONS="-c ecl.track=$track" pgbench -n -c 8 -j 2 -T "$BENCH_B3_SECONDS" \
@@ -123,7 +123,7 @@ if selected B3; then
 		}
 		backends_gone
 		cpu_after=$(children_cpu_ticks)
-		after=$(psql -XAtc "SELECT policies_executed FROM ecl.stat_eclvm")
+		after=$(psql -XAtc "SELECT policies_executed FROM ecl.stat_eclvm WHERE datname = current_database()")
 		tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$WORK/pgbench.out")
 		txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/pgbench.out")
 		failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$WORK/pgbench.out")

@@ -56,12 +56,12 @@ VALUES ('B4 compile', 'ecl.compile, ' || :lines || ' lines',
 SELECT ecl.register_policy('b4', bench.b4_source(0)) IS NOT NULL AS registered;
 SELECT ecl.check('b4', NULL, NULL, '{"amount": 3}') AS first_run;
 
-SELECT policies_compiled AS compiled_before FROM ecl.stat_eclvm \gset
+SELECT policies_compiled AS compiled_before FROM ecl.stat_eclvm WHERE datname = current_database() \gset
 SELECT pg_catalog.clock_timestamp() AS t0 \gset
 SELECT count(*) FILTER (WHERE ecl.check('b4', NULL, NULL, jsonb_build_object('amount', g % 10)))
   FROM generate_series(1, 1000) g;
 SELECT extract(epoch FROM pg_catalog.clock_timestamp() - :'t0'::timestamptz) * 1000 / 1000 AS check_ms \gset
-SELECT policies_compiled AS compiled_after FROM ecl.stat_eclvm \gset
+SELECT policies_compiled AS compiled_after FROM ecl.stat_eclvm WHERE datname = current_database() \gset
 
 -- ecl.eval of the same source: the first call compiles, the rest hit the cache
 SELECT pg_catalog.clock_timestamp() AS t0 \gset

@@ -23,7 +23,7 @@ $$;
 
 SELECT bench.b5_batch() AS warmup;
 SELECT contexts_bytes AS ctx_before, rss_kb AS rss_before FROM bench.backend_memory() \gset
-SELECT policies_executed AS exec_before FROM ecl.stat_eclvm \gset
+SELECT policies_executed AS exec_before FROM ecl.stat_eclvm WHERE datname = current_database() \gset
 SELECT pg_catalog.clock_timestamp() AS t0 \gset
 SELECT bench.b5_batch();
 SELECT bench.b5_batch();
@@ -32,7 +32,7 @@ SELECT bench.b5_batch();
 SELECT bench.b5_batch();
 SELECT extract(epoch FROM pg_catalog.clock_timestamp() - :'t0'::timestamptz) AS b5_seconds \gset
 SELECT contexts_bytes AS ctx_after, rss_kb AS rss_after FROM bench.backend_memory() \gset
-SELECT policies_executed AS exec_after FROM ecl.stat_eclvm \gset
+SELECT policies_executed AS exec_after FROM ecl.stat_eclvm WHERE datname = current_database() \gset
 
 INSERT INTO bench.results (bench, peer, figure, target, met, note)
 VALUES ('B5 memory', 'memory contexts, 1,000,000 calls',

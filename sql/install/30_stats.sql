@@ -2,10 +2,17 @@
 -- admin functions (SPEC §5).  Needs shared_preload_libraries = 'ecl';
 -- without it the views raise "ecl statistics are not available".
 -- Readable by ecl_admin and pg_read_all_stats; reset by ecl_admin (SPEC §11).
+--
+-- Statistics are per database, as pg_stat_statements keys by dbid: each
+-- function returns the database's oid first and the views join pg_database
+-- for datname (rows of a dropped database are not shown).  Members of
+-- pg_read_all_stats (and superusers) see every database's rows, any other
+-- reader the current database's only (decided in the library).
 
--- Global counters (in the library's order: see src/pg/stats_internal.h),
--- then the derived rates and the reset time.
+-- Per database: the global counters (in the library's order: see
+-- src/pg/stats_internal.h), then the derived rates and the reset time.
 CREATE FUNCTION ecl.stat_eclvm_counters(
+    OUT dbid oid,
     OUT policies_compiled bigint,
     OUT policy_compile_errors bigint,
     OUT policies_executed bigint,
@@ -30,6 +37,7 @@ AS 'MODULE_PATHNAME', 'ecl_stat_eclvm_counters'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 
 CREATE FUNCTION ecl.stat_eclvm_kind_counters(
+    OUT dbid oid,
     OUT policy_type text,
     OUT executions bigint,
     OUT passed bigint,
@@ -40,6 +48,7 @@ AS 'MODULE_PATHNAME', 'ecl_stat_eclvm_kind_counters'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 
 CREATE FUNCTION ecl.stat_eclvm_realm_counters(
+    OUT dbid oid,
     OUT realm_id text,
     OUT policies_executed bigint,
     OUT passed bigint,
@@ -53,6 +62,7 @@ AS 'MODULE_PATHNAME', 'ecl_stat_eclvm_realm_counters'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 
 CREATE FUNCTION ecl.stat_eclvm_policy_counters(
+    OUT dbid oid,
     OUT policy text,
     OUT kind text,
     OUT realm_id text,
@@ -70,44 +80,56 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'ecl_stat_eclvm_policy_counters'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 
-CREATE FUNCTION ecl.stat_reset()
+-- Not STRICT: NULL resets the current database only, like the default.
+CREATE FUNCTION ecl.stat_reset(all_databases boolean DEFAULT false)
 RETURNS void
 AS 'MODULE_PATHNAME', 'ecl_stat_reset'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
-COMMENT ON FUNCTION ecl.stat_reset() IS
-    'zero all ECLVM statistics (ecl.stat_eclvm*) and set stats_reset';
+COMMENT ON FUNCTION ecl.stat_reset(boolean) IS
+    'zero the current database''s ECLVM statistics (ecl.stat_eclvm*) and set its stats_reset; '
+    'with true, every database''s (superusers only)';
 
 CREATE VIEW ecl.stat_eclvm AS
-    SELECT policies_compiled, policy_compile_errors, policies_executed,
-           policies_passed, policies_denied, policy_runtime_errors,
-           out_of_gas_aborts, mana_rate_limited, total_gas_consumed,
-           total_mana_consumed, crossing_evaluations, crossings_allowed,
-           crossings_denied, events_emitted, avg_evaluation_time_us,
-           policy_success_rate, crossing_allow_rate, stats_reset
-      FROM ecl.stat_eclvm_counters();
+    SELECT d.datname, s.policies_compiled, s.policy_compile_errors,
+           s.policies_executed, s.policies_passed, s.policies_denied,
+           s.policy_runtime_errors, s.out_of_gas_aborts, s.mana_rate_limited,
+           s.total_gas_consumed, s.total_mana_consumed, s.crossing_evaluations,
+           s.crossings_allowed, s.crossings_denied, s.events_emitted,
+           s.avg_evaluation_time_us, s.policy_success_rate,
+           s.crossing_allow_rate, s.stats_reset
+      FROM ecl.stat_eclvm_counters() s
+      JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid;
 
 CREATE VIEW ecl.stat_eclvm_by_type AS
-    SELECT policy_type, executions, passed, denied, errors
-      FROM ecl.stat_eclvm_kind_counters();
+    SELECT d.datname, s.policy_type, s.executions, s.passed, s.denied, s.errors
+      FROM ecl.stat_eclvm_kind_counters() s
+      JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid;
 
 CREATE VIEW ecl.stat_eclvm_realms AS
-    SELECT realm_id, policies_executed, passed, denied, success_rate,
-           gas_consumed, mana_consumed, crossing_policies
-      FROM ecl.stat_eclvm_realm_counters();
+    SELECT d.datname, s.realm_id, s.policies_executed, s.passed, s.denied,
+           s.success_rate, s.gas_consumed, s.mana_consumed, s.crossing_policies
+      FROM ecl.stat_eclvm_realm_counters() s
+      JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid;
 
 CREATE VIEW ecl.stat_eclvm_policies AS
-    SELECT policy, kind, realm_id, calls, passed, denied, errors,
-           total_gas, total_mana, total_time_us, mean_time_us,
-           min_time_us, max_time_us
-      FROM ecl.stat_eclvm_policy_counters();
+    SELECT d.datname, s.policy, s.kind, s.realm_id, s.calls, s.passed,
+           s.denied, s.errors, s.total_gas, s.total_mana, s.total_time_us,
+           s.mean_time_us, s.min_time_us, s.max_time_us
+      FROM ecl.stat_eclvm_policy_counters() s
+      JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid;
 
-COMMENT ON VIEW ecl.stat_eclvm IS 'ECLVM statistics: one row of global counters';
-COMMENT ON VIEW ecl.stat_eclvm_by_type IS 'ECLVM runs per policy type (kind)';
-COMMENT ON VIEW ecl.stat_eclvm_realms IS 'ECLVM runs per realm (bounded by ecl.max_tracked)';
-COMMENT ON VIEW ecl.stat_eclvm_policies IS 'ECLVM runs per policy and realm (bounded by ecl.max_tracked)';
+COMMENT ON VIEW ecl.stat_eclvm IS
+    'ECLVM statistics: one row of global counters per database';
+COMMENT ON VIEW ecl.stat_eclvm_by_type IS
+    'ECLVM runs per database and policy type (kind)';
+COMMENT ON VIEW ecl.stat_eclvm_realms IS
+    'ECLVM runs per database and realm (bounded by ecl.max_tracked)';
+COMMENT ON VIEW ecl.stat_eclvm_policies IS
+    'ECLVM runs per database, policy and realm (bounded by ecl.max_tracked)';
 
--- Per-DID mana accounts (ecl.rate_limit).
+-- Per-DID mana accounts (ecl.rate_limit): cluster-wide, not per database,
+-- since a DID is one caller whichever database it calls.
 CREATE FUNCTION ecl.rate_limit_accounts(
     OUT did text,
     OUT mana double precision,
@@ -130,7 +152,7 @@ COMMENT ON FUNCTION ecl.rate_limit_reset(text) IS
 -- the querying role, so the functions are restricted as well as the views.
 REVOKE ALL ON FUNCTION ecl.stat_eclvm_counters(), ecl.stat_eclvm_kind_counters(),
     ecl.stat_eclvm_realm_counters(), ecl.stat_eclvm_policy_counters(),
-    ecl.rate_limit_accounts(), ecl.stat_reset(), ecl.rate_limit_reset(text)
+    ecl.rate_limit_accounts(), ecl.stat_reset(boolean), ecl.rate_limit_reset(text)
     FROM PUBLIC;
 REVOKE ALL ON ecl.stat_eclvm, ecl.stat_eclvm_by_type, ecl.stat_eclvm_realms,
     ecl.stat_eclvm_policies FROM PUBLIC;
@@ -141,4 +163,4 @@ GRANT EXECUTE ON FUNCTION ecl.stat_eclvm_counters(), ecl.stat_eclvm_kind_counter
     TO ecl_admin, pg_read_all_stats;
 GRANT SELECT ON ecl.stat_eclvm, ecl.stat_eclvm_by_type, ecl.stat_eclvm_realms,
     ecl.stat_eclvm_policies TO ecl_admin, pg_read_all_stats;
-GRANT EXECUTE ON FUNCTION ecl.stat_reset(), ecl.rate_limit_reset(text) TO ecl_admin;
+GRANT EXECUTE ON FUNCTION ecl.stat_reset(boolean), ecl.rate_limit_reset(text) TO ecl_admin;

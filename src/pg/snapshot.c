@@ -131,7 +131,8 @@ static const char *const snap_sql[Q_COUNT] = {
 	 * The get_metric names are, by their documented contract (sql-api.md),
 	 * the columns of ecl.stat_eclvm and "realm." + the columns of
 	 * ecl.stat_eclvm_realms; ecl_stats_metric decides which of them are
-	 * metrics (it refuses stats_reset, realm_id).
+	 * metrics (it refuses datname, stats_reset, realm_id: the current
+	 * database's numbers are the only ones a policy reads).
 	 */
 	[Q_METRIC_NAMES] =
 	"SELECT a.attname::pg_catalog.text,"

@@ -1,5 +1,5 @@
 /*
- * stats.c — ECLVM statistics in shared memory (SPEC §8).
+ * stats.c — ECLVM statistics in shared memory (SPEC §8), per database.
  *
  * Recording, like PostgreSQL's own pgstat, touches no shared memory: a run
  * adds to pending counters in backend-local memory (global, per kind, and
@@ -13,18 +13,28 @@
  * its own session at once.  Statistics are not transactional: the runs of
  * a rolled-back transaction count too.
  *
- * Layout (stats_internal.h): global and per-kind counters are atomics, to
- * which a flush adds its deltas.  Per-realm and per-policy rows live in two
- * bounded shared hash tables of ecl.max_tracked entries each, protected by
- * one LWLock: a flush takes it in shared mode, finds its rows and updates
- * them under their spinlocks; only a flush that needs a new row takes it
- * exclusively to insert one.
+ * Per database, as pg_stat_statements keys by dbid: a backend is connected
+ * to one database for its whole life, so everything it has pending belongs
+ * to MyDatabaseId and recording needs no key for it; the database is part
+ * of every shared key (stats_internal.h).
+ *
+ * Layout: three bounded shared hash tables of ecl.max_tracked entries each
+ * — databases (global and per-kind counters, atomics), realms and policies
+ * (plain counters under a spinlock per row) — shared by all databases and
+ * protected by one LWLock.  A flush takes it in shared mode once, finds its
+ * database's row and adds to its atomics, finds its realm and policy rows
+ * and updates them; only a flush that needs a new row takes it exclusively
+ * to insert one.  So keying by database adds one hash lookup per flush and
+ * no lock.
  *
  * Eviction: when a table is full, the least-called 5% of its entries (at
- * least one) are removed before inserting, as pg_stat_statements does with
- * its least-used entries.  Removing a batch keeps inserts cheap while the
- * table is full (one sort per 5% of new rows, not one per row).  The
- * removed rows' runs stay counted in the global and per-kind counters.
+ * least one), whichever database they belong to, are removed before
+ * inserting, as pg_stat_statements does with its least-used entries.
+ * Removing a batch keeps inserts cheap while the table is full (one sort
+ * per 5% of new rows, not one per row).  The removed realm and policy rows'
+ * runs stay counted in their database's global and per-kind counters; an
+ * evicted database row (more databases than ecl.max_tracked ran policies)
+ * loses its counts, and the next run there starts a new row.
  *
  * Everything here needs shared_preload_libraries = 'ecl'.  Without it the
  * record functions return at once and the SQL functions raise an error.
@@ -38,6 +48,8 @@
 #include "storage/ipc.h"
 #include "storage/shmem.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "ecl_pg.h"
 #include "rate_limit.h"
@@ -45,6 +57,7 @@
 #include "stats_internal.h"
 
 EclStatsShared *ecl_stats_shared = NULL;
+HTAB	   *ecl_stats_databases = NULL;
 HTAB	   *ecl_stats_realms = NULL;
 HTAB	   *ecl_stats_policies = NULL;
 
@@ -123,6 +136,8 @@ stats_shmem_size(void)
 	Size		size = MAXALIGN(sizeof(EclStatsShared));
 
 	size = add_size(size, hash_estimate_size(ecl_stats_max_rows(),
+											 sizeof(EclDatabaseEntry)));
+	size = add_size(size, hash_estimate_size(ecl_stats_max_rows(),
 											 sizeof(EclRealmEntry)));
 	size = add_size(size, hash_estimate_size(ecl_stats_max_rows(),
 											 sizeof(EclPolicyEntry)));
@@ -152,6 +167,7 @@ stats_shmem_startup(void)
 
 	/* after a crash-restart the postmaster re-runs this: forget old pointers */
 	ecl_stats_shared = NULL;
+	ecl_stats_databases = NULL;
 	ecl_stats_realms = NULL;
 	ecl_stats_policies = NULL;
 
@@ -160,16 +176,14 @@ stats_shmem_startup(void)
 	ecl_stats_shared = ShmemInitStruct("ecl_stats", sizeof(EclStatsShared),
 									   &found);
 	if (!found)
-	{
 		ecl_stats_shared->lock = &(GetNamedLWLockTranche(ECL_STATS_TRANCHE))->lock;
-		for (int i = 0; i < ECL_GC_COUNT; i++)
-			pg_atomic_init_u64(&ecl_stats_shared->global[i], 0);
-		for (int k = 0; k < ECL_KIND_COUNT; k++)
-			for (int c = 0; c < ECL_KC_COUNT; c++)
-				pg_atomic_init_u64(&ecl_stats_shared->by_kind[k][c], 0);
-		pg_atomic_init_u64(&ecl_stats_shared->stats_reset,
-						   (uint64) GetCurrentTimestamp());
-	}
+
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(Oid);
+	info.entrysize = sizeof(EclDatabaseEntry);
+	ecl_stats_databases = ShmemInitHash("ecl_stats databases",
+										ecl_stats_max_rows(), ecl_stats_max_rows(),
+										&info, HASH_ELEM | HASH_BLOBS);
 
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(EclRealmKey);
@@ -255,17 +269,19 @@ set_key_name(char *dst, uint64 *hash, const char *src)
 }
 
 static void
-make_realm_key(EclRealmKey *key, const char *realm_id)
+make_realm_key(EclRealmKey *key, Oid dbid, const char *realm_id)
 {
 	memset(key, 0, sizeof(*key));	/* HASH_BLOBS compares padding too */
+	key->dbid = dbid;
 	set_key_name(key->realm, &key->realm_hash, realm_id);
 }
 
 static void
-make_policy_key(EclPolicyKey *key, const char *name, const char *realm_id,
-				EclPolicyKind kind)
+make_policy_key(EclPolicyKey *key, Oid dbid, const char *name,
+				const char *realm_id, EclPolicyKind kind)
 {
 	memset(key, 0, sizeof(*key));
+	key->dbid = dbid;
 	set_key_name(key->name, &key->name_hash, name);
 	set_key_name(key->realm, &key->realm_hash, realm_id);
 	key->kind = (int32) kind;
@@ -277,6 +293,30 @@ typedef struct EvictCandidate
 	int64		calls;
 } EvictCandidate;
 
+/* how busy an entry is: the fewest calls go first */
+typedef int64 (*EntryCalls) (const void *entry);
+
+static int64
+database_calls(const void *entry)
+{
+	const EclDatabaseEntry *e = entry;
+
+	return (int64) pg_atomic_read_u64(unconstify(pg_atomic_uint64 *,
+												 &e->global[ECL_GC_POLICIES_EXECUTED]));
+}
+
+static int64
+realm_calls(const void *entry)
+{
+	return ((const EclRealmEntry *) entry)->counters.executed;
+}
+
+static int64
+policy_calls(const void *entry)
+{
+	return ((const EclPolicyEntry *) entry)->counters.calls;
+}
+
 static int
 compare_candidates(const void *a, const void *b)
 {
@@ -287,12 +327,12 @@ compare_candidates(const void *a, const void *b)
 }
 
 /*
- * Remove the least-called ECL_EVICT_PERCENT of the entries (at least one).
- * calls_offset locates the entry's call counter.  Caller holds the lock
- * exclusively, so no one updates counters meanwhile.
+ * Remove the least-called ECL_EVICT_PERCENT of the entries (at least one),
+ * of whichever databases.  Caller holds the lock exclusively, so no one
+ * updates counters meanwhile.
  */
 static void
-evict_least_called(HTAB *table, Size calls_offset)
+evict_least_called(HTAB *table, EntryCalls calls_of)
 {
 	long		n = hash_get_num_entries(table);
 	long		victims;
@@ -322,7 +362,7 @@ evict_least_called(HTAB *table, Size calls_offset)
 			break;
 		}
 		cands[i].entry = entry;
-		cands[i].calls = *(int64 *) ((char *) entry + calls_offset);
+		cands[i].calls = calls_of(entry);
 		i++;
 	}
 	n = i;
@@ -333,6 +373,34 @@ evict_least_called(HTAB *table, Size calls_offset)
 	pfree(cands);
 }
 
+/*
+ * A database's row, inserted with zero counters and stats_reset = now if
+ * missing.  Caller holds the lock exclusively.
+ */
+EclDatabaseEntry *
+ecl_stats_enter_database(Oid dbid)
+{
+	EclDatabaseEntry *entry;
+	bool		found;
+
+	entry = hash_search(ecl_stats_databases, &dbid, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry;
+	if (hash_get_num_entries(ecl_stats_databases) >= ecl_stats_max_rows())
+		evict_least_called(ecl_stats_databases, database_calls);
+	entry = hash_search(ecl_stats_databases, &dbid, HASH_ENTER_NULL, &found);
+	if (entry != NULL && !found)
+	{
+		entry->stats_reset = GetCurrentTimestamp();
+		for (int i = 0; i < ECL_GC_COUNT; i++)
+			pg_atomic_init_u64(&entry->global[i], 0);
+		for (int k = 0; k < ECL_KIND_COUNT; k++)
+			for (int c = 0; c < ECL_KC_COUNT; c++)
+				pg_atomic_init_u64(&entry->by_kind[k][c], 0);
+	}
+	return entry;
+}
+
 EclRealmEntry *
 ecl_stats_enter_realm(const EclRealmKey *key)
 {
@@ -340,8 +408,7 @@ ecl_stats_enter_realm(const EclRealmKey *key)
 	bool		found;
 
 	if (hash_get_num_entries(ecl_stats_realms) >= ecl_stats_max_rows())
-		evict_least_called(ecl_stats_realms,
-						   offsetof(EclRealmEntry, counters.executed));
+		evict_least_called(ecl_stats_realms, realm_calls);
 	entry = hash_search(ecl_stats_realms, key, HASH_ENTER_NULL, &found);
 	if (entry != NULL && !found)
 	{
@@ -358,8 +425,7 @@ ecl_stats_enter_policy(const EclPolicyKey *key)
 	bool		found;
 
 	if (hash_get_num_entries(ecl_stats_policies) >= ecl_stats_max_rows())
-		evict_least_called(ecl_stats_policies,
-						   offsetof(EclPolicyEntry, counters.calls));
+		evict_least_called(ecl_stats_policies, policy_calls);
 	entry = hash_search(ecl_stats_policies, key, HASH_ENTER_NULL, &found);
 	if (entry != NULL && !found)
 	{
@@ -375,9 +441,9 @@ ecl_stats_enter_policy(const EclPolicyKey *key)
  */
 
 /*
- * Runs recorded since the last flush, in this backend only.  Recording
- * adds to these plain variables; ecl_stats_flush_pending() moves them into
- * shared memory.  Deltas are unsigned and only ever grow: negative inputs
+ * Runs recorded since the last flush, in this backend only, and so in its
+ * database (MyDatabaseId).  Recording adds to these plain variables;
+ * ecl_stats_flush_pending() moves them into shared memory.  Deltas are unsigned and only ever grow: negative inputs
  * count as 0, as they always have.
  */
 static uint64 pending_global[ECL_GC_COUNT];
@@ -437,7 +503,7 @@ static int	key_cache_next = 0;
 static int	key_cache_last_hit = 0;
 
 static void register_flush_callbacks(void);
-static void flush_slots(CachedRunKeys *only);
+static void flush_slots(CachedRunKeys *only, bool with_database);
 
 /* Add pending realm counts to a shared row (caller holds its mutex). */
 static void
@@ -510,7 +576,7 @@ run_keys(const char *policy_name, const char *realm_id, EclPolicyKind kind)
 	{
 		/* its counts belong to its keys: move them to shared memory first */
 		if (slot_has_pending(k))
-			flush_slots(k);
+			flush_slots(k, false);
 		pfree(k->policy_name);
 		pfree(k->realm_id);
 	}
@@ -519,9 +585,9 @@ run_keys(const char *policy_name, const char *realm_id, EclPolicyKind kind)
 	k->realm_id = MemoryContextStrdup(TopMemoryContext, realm_id);
 	k->kind = kind;
 	k->has_realm = (realm_id[0] != '\0');
-	make_policy_key(&k->pkey, policy_name, realm_id, kind);
+	make_policy_key(&k->pkey, MyDatabaseId, policy_name, realm_id, kind);
 	k->phash = get_hash_value(ecl_stats_policies, &k->pkey);
-	make_realm_key(&k->rkey, realm_id);
+	make_realm_key(&k->rkey, MyDatabaseId, realm_id);
 	k->rhash = get_hash_value(ecl_stats_realms, &k->rkey);
 	k->used = true;
 	return k;
@@ -718,17 +784,79 @@ apply_slot(CachedRunKeys *k, bool may_insert)
 	return complete;
 }
 
+static bool
+database_has_pending(void)
+{
+	for (int i = 0; i < ECL_GC_COUNT; i++)
+		if (pending_global[i] != 0)
+			return true;
+	for (int k = 0; k < ECL_KIND_COUNT; k++)
+		for (int c = 0; c < ECL_KC_COUNT; c++)
+			if (pending_by_kind[k][c] != 0)
+				return true;
+	return false;
+}
+
 /*
- * Flush the pending rows of one slot (only) or of all slots (only = NULL):
- * under the shared lock for rows that exist, then, only if some row is
- * new, once more under the exclusive lock to insert it.
+ * Move the pending global and per-kind counts into this database's row,
+ * as apply_slot does for a slot: under the shared lock only if the row
+ * exists (else false: still pending); with may_insert (exclusive lock) the
+ * row is inserted, and if there is no room at all the counts are dropped.
+ */
+static bool
+apply_database(bool may_insert)
+{
+	Oid			dbid = MyDatabaseId;
+	EclDatabaseEntry *db;
+
+	db = hash_search(ecl_stats_databases, &dbid, HASH_FIND, NULL);
+	if (db == NULL && may_insert)
+		db = ecl_stats_enter_database(dbid);
+	if (db == NULL && !may_insert)
+		return false;
+
+	for (int i = 0; i < ECL_GC_COUNT; i++)
+	{
+		uint64		delta = pending_global[i];
+
+		if (delta != 0)
+		{
+			pending_global[i] = 0;
+			if (db != NULL)
+				pg_atomic_fetch_add_u64(&db->global[i], delta);
+		}
+	}
+	for (int k = 0; k < ECL_KIND_COUNT; k++)
+	{
+		for (int c = 0; c < ECL_KC_COUNT; c++)
+		{
+			uint64		delta = pending_by_kind[k][c];
+
+			if (delta != 0)
+			{
+				pending_by_kind[k][c] = 0;
+				if (db != NULL)
+					pg_atomic_fetch_add_u64(&db->by_kind[k][c], delta);
+			}
+		}
+	}
+	return true;
+}
+
+/*
+ * Flush this database's pending counts (with_database) and the pending
+ * rows of one slot (only) or of all slots (only = NULL): under the shared
+ * lock for rows that exist, then, only if some row is new, once more under
+ * the exclusive lock to insert it.
  */
 static void
-flush_slots(CachedRunKeys *only)
+flush_slots(CachedRunKeys *only, bool with_database)
 {
 	bool		need_insert = false;
 
 	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
+	if (with_database && !apply_database(false))
+		need_insert = true;
 	for (int i = 0; i < KEY_CACHE_SLOTS; i++)
 	{
 		CachedRunKeys *k = &key_cache[i];
@@ -742,6 +870,8 @@ flush_slots(CachedRunKeys *only)
 	if (!need_insert)
 		return;
 	LWLockAcquire(ecl_stats_shared->lock, LW_EXCLUSIVE);
+	if (with_database && database_has_pending())
+		(void) apply_database(true);
 	for (int i = 0; i < KEY_CACHE_SLOTS; i++)
 	{
 		CachedRunKeys *k = &key_cache[i];
@@ -764,31 +894,7 @@ ecl_stats_flush_pending(void)
 	if (pending_events == 0 || ecl_stats_shared == NULL || flush_in_progress)
 		return;
 	flush_in_progress = true;
-
-	for (int i = 0; i < ECL_GC_COUNT; i++)
-	{
-		uint64		delta = pending_global[i];
-
-		if (delta != 0)
-		{
-			pending_global[i] = 0;
-			pg_atomic_fetch_add_u64(&ecl_stats_shared->global[i], delta);
-		}
-	}
-	for (int k = 0; k < ECL_KIND_COUNT; k++)
-	{
-		for (int c = 0; c < ECL_KC_COUNT; c++)
-		{
-			uint64		delta = pending_by_kind[k][c];
-
-			if (delta != 0)
-			{
-				pending_by_kind[k][c] = 0;
-				pg_atomic_fetch_add_u64(&ecl_stats_shared->by_kind[k][c], delta);
-			}
-		}
-	}
-	flush_slots(NULL);
+	flush_slots(NULL, true);
 
 	pending_events = 0;
 	flush_in_progress = false;
@@ -853,23 +959,11 @@ register_flush_callbacks(void)
  * in microseconds like the rest of the statistics.
  */
 uint64
-ecl_stats_global(int counter)
+ecl_stats_shown(const EclDatabaseCounters *c, int counter)
 {
-	uint64		value;
+	uint64		value = c->global[counter];
 
-	Assert(ecl_stats_shared != NULL);
-	ecl_stats_flush_pending();
-	value = pg_atomic_read_u64(&ecl_stats_shared->global[counter]);
 	return counter == ECL_GC_TOTAL_TIME_NS ? value / 1000 : value;
-}
-
-/* The run time of all runs in nanoseconds, as kept. */
-uint64
-ecl_stats_total_time_ns(void)
-{
-	Assert(ecl_stats_shared != NULL);
-	ecl_stats_flush_pending();
-	return pg_atomic_read_u64(&ecl_stats_shared->global[ECL_GC_TOTAL_TIME_NS]);
 }
 
 /* numerator / denominator, or false when the denominator is 0 */
@@ -882,26 +976,81 @@ ecl_stats_ratio(uint64 numerator, uint64 denominator, double *out)
 	return true;
 }
 
+/* Copy a database's row (caller holds the lock, either mode). */
+void
+ecl_stats_copy_database(EclDatabaseEntry *e, EclDatabaseCounters *out)
+{
+	for (int i = 0; i < ECL_GC_COUNT; i++)
+		out->global[i] = pg_atomic_read_u64(&e->global[i]);
+	for (int k = 0; k < ECL_KIND_COUNT; k++)
+		for (int c = 0; c < ECL_KC_COUNT; c++)
+			out->by_kind[k][c] = pg_atomic_read_u64(&e->by_kind[k][c]);
+	out->stats_reset = e->stats_reset;
+}
+
+/*
+ * The counters of one database (this session's runs included).  A
+ * database without a row reads as zeros with stats_reset 0, and false.
+ */
 bool
-ecl_stats_derived(const char *name, double *out)
+ecl_stats_read_database(Oid dbid, EclDatabaseCounters *out)
+{
+	EclDatabaseEntry *entry;
+
+	memset(out, 0, sizeof(*out));
+	if (ecl_stats_shared == NULL)
+		return false;
+	ecl_stats_flush_pending();
+	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
+	entry = hash_search(ecl_stats_databases, &dbid, HASH_FIND, NULL);
+	if (entry != NULL)
+		ecl_stats_copy_database(entry, out);
+	LWLockRelease(ecl_stats_shared->lock);
+	return entry != NULL;
+}
+
+/*
+ * Give a database its row before a reader looks, so that its views always
+ * show it (zeros, and stats_reset = when its counting began) even before
+ * its first run.  Only the first look takes the lock exclusively.
+ */
+void
+ecl_stats_ensure_database(Oid dbid)
+{
+	bool		exists;
+
+	Assert(ecl_stats_shared != NULL);
+	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
+	exists = hash_search(ecl_stats_databases, &dbid, HASH_FIND, NULL) != NULL;
+	LWLockRelease(ecl_stats_shared->lock);
+	if (exists)
+		return;
+	LWLockAcquire(ecl_stats_shared->lock, LW_EXCLUSIVE);
+	(void) ecl_stats_enter_database(dbid);
+	LWLockRelease(ecl_stats_shared->lock);
+}
+
+/* get_metric's derived names, from one copy of the counters */
+static bool
+derived_metric(const char *name, const EclDatabaseCounters *c, double *out)
 {
 	uint64		num;
 	uint64		den;
 
 	if (strcmp(name, "avg_evaluation_time_us") == 0)
 	{
-		num = ecl_stats_total_time_ns();
-		den = ecl_stats_global(ECL_GC_POLICIES_EXECUTED) * 1000;
+		num = c->global[ECL_GC_TOTAL_TIME_NS];
+		den = c->global[ECL_GC_POLICIES_EXECUTED] * 1000;
 	}
 	else if (strcmp(name, "policy_success_rate") == 0)
 	{
-		num = ecl_stats_global(ECL_GC_POLICIES_PASSED);
-		den = ecl_stats_global(ECL_GC_POLICIES_EXECUTED);
+		num = c->global[ECL_GC_POLICIES_PASSED];
+		den = c->global[ECL_GC_POLICIES_EXECUTED];
 	}
 	else if (strcmp(name, "crossing_allow_rate") == 0)
 	{
-		num = ecl_stats_global(ECL_GC_CROSSINGS_ALLOWED);
-		den = ecl_stats_global(ECL_GC_CROSSING_EVALUATIONS);
+		num = c->global[ECL_GC_CROSSINGS_ALLOWED];
+		den = c->global[ECL_GC_CROSSING_EVALUATIONS];
 	}
 	else
 		return false;
@@ -912,6 +1061,7 @@ ecl_stats_derived(const char *name, double *out)
 	return true;
 }
 
+/* The current database's row of realm_id. */
 bool
 ecl_stats_read_realm(const char *realm_id, EclRealmCounters *out)
 {
@@ -922,7 +1072,7 @@ ecl_stats_read_realm(const char *realm_id, EclRealmCounters *out)
 	if (ecl_stats_shared == NULL || realm_id == NULL || realm_id[0] == '\0')
 		return false;
 	ecl_stats_flush_pending();
-	make_realm_key(&key, realm_id);
+	make_realm_key(&key, MyDatabaseId, realm_id);
 	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
 	entry = hash_search(ecl_stats_realms, &key, HASH_FIND, NULL);
 	if (entry != NULL)
@@ -965,12 +1115,14 @@ realm_metric(const char *column, const char *realm_id, double *out)
 	return true;
 }
 
+/* get_metric(name): the current database's numbers only */
 bool
 ecl_stats_metric(const char *name, const char *realm_id, double *out)
 {
+	EclDatabaseCounters c;
+
 	if (ecl_stats_shared == NULL || name == NULL)
 		return false;
-	ecl_stats_flush_pending();
 
 	if (strncmp(name, "realm.", 6) == 0)
 	{
@@ -979,42 +1131,117 @@ ecl_stats_metric(const char *name, const char *realm_id, double *out)
 		return realm_metric(name + 6, realm_id, out);
 	}
 
+	(void) ecl_stats_read_database(MyDatabaseId, &c);
 	for (int i = 0; i < ECL_GC_COUNT; i++)
 	{
 		if (strcmp(name, global_counter_names[i]) == 0)
 		{
-			*out = (double) ecl_stats_global(i);
+			*out = (double) ecl_stats_shown(&c, i);
 			return true;
 		}
 	}
-	return ecl_stats_derived(name, out);
+	return derived_metric(name, &c, out);
 }
 
-/* Zero every counter, drop every row, and stamp the reset time. */
-void
-ecl_stats_reset_all(void)
+/* ---------------------------------------------------------------------
+ * Reset
+ * ---------------------------------------------------------------------
+ */
+
+static void
+zero_database(EclDatabaseEntry *e, TimestampTz now)
+{
+	for (int i = 0; i < ECL_GC_COUNT; i++)
+		pg_atomic_write_u64(&e->global[i], 0);
+	for (int k = 0; k < ECL_KIND_COUNT; k++)
+		for (int c = 0; c < ECL_KC_COUNT; c++)
+			pg_atomic_write_u64(&e->by_kind[k][c], 0);
+	e->stats_reset = now;
+}
+
+/*
+ * Remove the realm and policy rows of dbid (InvalidOid: of every database).
+ * Every key starts with its dbid.  Caller holds the lock exclusively.
+ */
+static void
+remove_rows(HTAB *table, Oid dbid)
 {
 	HASH_SEQ_STATUS seq;
 	void	   *entry;
 
+	hash_seq_init(&seq, table);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		if (!OidIsValid(dbid) || *(const Oid *) entry == dbid)
+			hash_search(table, entry, HASH_REMOVE, NULL);
+	}
+}
+
+/*
+ * Zero the current database's counters, drop its realm and policy rows and
+ * stamp its reset time; with all_databases, every database's.  A database
+ * that no longer exists loses its row altogether then.
+ */
+void
+ecl_stats_reset(bool all_databases)
+{
+	Oid		   *gone = NULL;
+	int			ngone = 0;
+	TimestampTz now = GetCurrentTimestamp();
+
 	Assert(ecl_stats_shared != NULL);
 	/* this session's runs so far happened before the reset: zero them too */
 	ecl_stats_flush_pending();
+
+	if (all_databases)
+	{
+		HASH_SEQ_STATUS seq;
+		EclDatabaseEntry *e;
+		Oid		   *dbids;
+		int			n = 0;
+
+		/*
+		 * Which rows belong to dropped databases: looked up in the catalog
+		 * before the exclusive lock is taken, since a catalog lookup may
+		 * block or fail.
+		 */
+		LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
+		dbids = palloc(Max(hash_get_num_entries(ecl_stats_databases), 1) * sizeof(Oid));
+		hash_seq_init(&seq, ecl_stats_databases);
+		while ((e = hash_seq_search(&seq)) != NULL)
+			dbids[n++] = e->dbid;
+		LWLockRelease(ecl_stats_shared->lock);
+		gone = palloc(Max(n, 1) * sizeof(Oid));
+		for (int i = 0; i < n; i++)
+			if (!SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(dbids[i])))
+				gone[ngone++] = dbids[i];
+		pfree(dbids);
+	}
+
 	LWLockAcquire(ecl_stats_shared->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < ECL_GC_COUNT; i++)
-		pg_atomic_write_u64(&ecl_stats_shared->global[i], 0);
-	for (int k = 0; k < ECL_KIND_COUNT; k++)
-		for (int c = 0; c < ECL_KC_COUNT; c++)
-			pg_atomic_write_u64(&ecl_stats_shared->by_kind[k][c], 0);
+	if (all_databases)
+	{
+		HASH_SEQ_STATUS seq;
+		EclDatabaseEntry *e;
 
-	hash_seq_init(&seq, ecl_stats_realms);
-	while ((entry = hash_seq_search(&seq)) != NULL)
-		hash_search(ecl_stats_realms, entry, HASH_REMOVE, NULL);
-	hash_seq_init(&seq, ecl_stats_policies);
-	while ((entry = hash_seq_search(&seq)) != NULL)
-		hash_search(ecl_stats_policies, entry, HASH_REMOVE, NULL);
+		for (int i = 0; i < ngone; i++)
+			hash_search(ecl_stats_databases, &gone[i], HASH_REMOVE, NULL);
+		hash_seq_init(&seq, ecl_stats_databases);
+		while ((e = hash_seq_search(&seq)) != NULL)
+			zero_database(e, now);
+		remove_rows(ecl_stats_realms, InvalidOid);
+		remove_rows(ecl_stats_policies, InvalidOid);
+	}
+	else
+	{
+		EclDatabaseEntry *e = ecl_stats_enter_database(MyDatabaseId);
 
-	pg_atomic_write_u64(&ecl_stats_shared->stats_reset,
-						(uint64) GetCurrentTimestamp());
+		if (e != NULL)
+			zero_database(e, now);
+		remove_rows(ecl_stats_realms, MyDatabaseId);
+		remove_rows(ecl_stats_policies, MyDatabaseId);
+	}
 	LWLockRelease(ecl_stats_shared->lock);
+	if (gone != NULL)
+		pfree(gone);
 }

@@ -1,5 +1,6 @@
 /*
- * stats.h — ECLVM statistics in shared memory (SPEC §8), pg_stat style.
+ * stats.h — ECLVM statistics in shared memory (SPEC §8), pg_stat style,
+ * kept per database (a run counts for the database of its session).
  *
  * Requires shared_preload_libraries = 'ecl'.  Without it every record
  * function is a no-op (policies still run) and the views raise an error
@@ -55,8 +56,9 @@ void		ecl_stats_flush_pending(void);
 
 /*
  * get_metric(name): global names (policies_executed, policy_success_rate,
- * crossing_allow_rate, ...) and "realm.<column>" for realm_id.  Returns false
- * for unknown names or when statistics are not available.
+ * crossing_allow_rate, ...) and "realm.<column>" for realm_id, all of the
+ * current database (MyDatabaseId).  Returns false for unknown names or when
+ * statistics are not available.
  */
 bool		ecl_stats_metric(const char *name, const char *realm_id, double *out);
 

@@ -7,14 +7,20 @@
  * finds no file and starts from zero instead of from stale counters.
  *
  * Format (native byte order; the file never leaves its cluster):
- *   header   magic, version, the layout constants below, row counts,
- *            stats_reset
- *   body     global counters, per-kind counters, realm rows, policy rows
+ *   header   magic, version, the layout constants below, row counts
+ *   body     database rows (dbid, stats_reset, global and per-kind
+ *            counters), realm rows, policy rows (keys start with the dbid)
  *   trailer  CRC-32C of header and body
  * The writer goes to a temporary file and renames it into place.  The
  * reader checks magic, version, layout, exact size and CRC before it
- * changes anything; a missing, short or corrupt file is ignored with a
- * LOG message and never stops the server from starting.
+ * changes anything; a missing, short or corrupt file, or one of another
+ * version, is ignored with a LOG message and never stops the server from
+ * starting.
+ *
+ * Versions: 1 kept run time in microseconds; 2 in nanoseconds; 3 keys
+ * everything by database.  A version-2 file has one set of counters for
+ * the whole cluster, which cannot be split among the databases truthfully,
+ * so it is not read: the LOG line names the file and both versions.
  */
 #include "postgres.h"
 
@@ -30,23 +36,32 @@
 #define ECL_STATS_FILE "pg_stat/ecl_stats.stat"
 #define ECL_STATS_FILE_TMP ECL_STATS_FILE ".tmp"
 #define ECL_STATS_FILE_MAGIC 0x45434C53 /* "ECLS" */
-#define ECL_STATS_FILE_VERSION 2	/* 2: run time in nanoseconds */
+#define ECL_STATS_FILE_VERSION 3	/* 3: per database */
 
 typedef struct EclStatsFileHeader
 {
-	uint32		magic;
+	uint32		magic;			/* these two first, in every version */
 	uint32		version;
 	/* layout: a build with different sizes must not read the rows */
 	uint32		n_global;
 	uint32		n_kinds;
 	uint32		n_kind_counters;
+	uint32		database_row_size;
 	uint32		realm_row_size;
 	uint32		policy_row_size;
-	uint32		padding;
+	uint64		n_databases;
 	uint64		n_realms;
 	uint64		n_policies;
-	int64		stats_reset;
 } EclStatsFileHeader;
+
+typedef struct EclDatabaseRow
+{
+	Oid			dbid;
+	uint32		padding;
+	int64		stats_reset;
+	uint64		global[ECL_GC_COUNT];
+	uint64		by_kind[ECL_KIND_COUNT][ECL_KC_COUNT];
+} EclDatabaseRow;
 
 typedef struct EclRealmRow
 {
@@ -60,9 +75,6 @@ typedef struct EclPolicyRow
 	EclPolicyCounters counters;
 } EclPolicyRow;
 
-#define COUNTERS_SIZE \
-	(sizeof(uint64) * (ECL_GC_COUNT + ECL_KIND_COUNT * ECL_KC_COUNT))
-
 static void
 fill_layout(EclStatsFileHeader *h)
 {
@@ -72,6 +84,7 @@ fill_layout(EclStatsFileHeader *h)
 	h->n_global = ECL_GC_COUNT;
 	h->n_kinds = ECL_KIND_COUNT;
 	h->n_kind_counters = ECL_KC_COUNT;
+	h->database_row_size = sizeof(EclDatabaseRow);
 	h->realm_row_size = sizeof(EclRealmRow);
 	h->policy_row_size = sizeof(EclPolicyRow);
 }
@@ -112,27 +125,38 @@ ecl_stats_save_file(int code, Datum arg)
 	}
 
 	fill_layout(&h);
+	h.n_databases = hash_get_num_entries(ecl_stats_databases);
 	h.n_realms = hash_get_num_entries(ecl_stats_realms);
 	h.n_policies = hash_get_num_entries(ecl_stats_policies);
-	h.stats_reset = (int64) pg_atomic_read_u64(&ecl_stats_shared->stats_reset);
 
 	INIT_CRC32C(crc);
 	ok = write_chunk(f, &crc, &h, sizeof(h));
-	for (int i = 0; ok && i < ECL_GC_COUNT; i++)
-	{
-		uint64		v = pg_atomic_read_u64(&ecl_stats_shared->global[i]);
-
-		ok = write_chunk(f, &crc, &v, sizeof(v));
-	}
-	for (int k = 0; ok && k < ECL_KIND_COUNT; k++)
-		for (int c = 0; ok && c < ECL_KC_COUNT; c++)
-		{
-			uint64		v = pg_atomic_read_u64(&ecl_stats_shared->by_kind[k][c]);
-
-			ok = write_chunk(f, &crc, &v, sizeof(v));
-		}
 
 	/* no other process is left, so the tables are read without locks */
+	if (ok)
+	{
+		EclDatabaseEntry *e;
+		uint64		n = 0;
+
+		hash_seq_init(&seq, ecl_stats_databases);
+		while ((e = hash_seq_search(&seq)) != NULL)
+		{
+			EclDatabaseRow row;
+
+			memset(&row, 0, sizeof(row));
+			row.dbid = e->dbid;
+			row.stats_reset = (int64) e->stats_reset;
+			for (int i = 0; i < ECL_GC_COUNT; i++)
+				row.global[i] = pg_atomic_read_u64(&e->global[i]);
+			for (int k = 0; k < ECL_KIND_COUNT; k++)
+				for (int c = 0; c < ECL_KC_COUNT; c++)
+					row.by_kind[k][c] = pg_atomic_read_u64(&e->by_kind[k][c]);
+			if (ok && n < h.n_databases)
+				ok = write_chunk(f, &crc, &row, sizeof(row));
+			n++;
+		}
+		ok = ok && n == h.n_databases;
+	}
 	if (ok)
 	{
 		EclRealmEntry *e;
@@ -214,24 +238,37 @@ validate(const char *buf, size_t len, const EclStatsFileHeader **hp)
 	const EclStatsFileHeader *h = (const EclStatsFileHeader *) buf;
 	pg_crc32c	crc;
 	pg_crc32c	stored;
-	size_t		fixed = sizeof(EclStatsFileHeader) + COUNTERS_SIZE + sizeof(pg_crc32c);
+	size_t		fixed = sizeof(EclStatsFileHeader) + sizeof(pg_crc32c);
 
-	if (len < sizeof(EclStatsFileHeader))
+	/* magic and version are where every version has them */
+	if (len < 2 * sizeof(uint32))
 		return "file is too short";
 	if (h->magic != ECL_STATS_FILE_MAGIC)
 		return "not an ecl statistics file";
 	if (h->version != ECL_STATS_FILE_VERSION)
-		return "written by another version of ecl";
+	{
+		if (h->version == 2)
+			return psprintf("written in statistics file version 2 (one set of counters for all databases), "
+							"this ecl reads version %u",
+							ECL_STATS_FILE_VERSION);
+		return psprintf("written in statistics file version %u, this ecl reads version %u",
+						h->version, ECL_STATS_FILE_VERSION);
+	}
+	if (len < sizeof(EclStatsFileHeader))
+		return "file is too short";
 	fill_layout(&expect);
 	if (h->n_global != expect.n_global || h->n_kinds != expect.n_kinds ||
 		h->n_kind_counters != expect.n_kind_counters ||
+		h->database_row_size != expect.database_row_size ||
 		h->realm_row_size != expect.realm_row_size ||
 		h->policy_row_size != expect.policy_row_size)
 		return "written by a build with another layout";
 	if (len < fixed ||
+		h->n_databases > (len - fixed) / sizeof(EclDatabaseRow) ||
 		h->n_realms > (len - fixed) / sizeof(EclRealmRow) ||
 		h->n_policies > (len - fixed) / sizeof(EclPolicyRow) ||
-		len != fixed + h->n_realms * sizeof(EclRealmRow) +
+		len != fixed + h->n_databases * sizeof(EclDatabaseRow) +
+		h->n_realms * sizeof(EclRealmRow) +
 		h->n_policies * sizeof(EclPolicyRow))
 		return "file is truncated or has trailing data";
 
@@ -284,28 +321,36 @@ rows_busiest_first(const char *p, uint64 n, Size row_size, Size calls_offset)
  * Returns the number of rows kept in *realms and *policies.
  */
 static void
-apply(const char *buf, const EclStatsFileHeader *h, uint64 *realms,
-	  uint64 *policies)
+apply(const char *buf, const EclStatsFileHeader *h, uint64 *databases,
+	  uint64 *realms, uint64 *policies)
 {
 	const char *p = buf + sizeof(EclStatsFileHeader);
 	RowRef	   *refs;
 
-	for (int i = 0; i < ECL_GC_COUNT; i++, p += sizeof(uint64))
+	*databases = 0;
+	refs = rows_busiest_first(p, h->n_databases, sizeof(EclDatabaseRow),
+							  offsetof(EclDatabaseRow, global) +
+							  ECL_GC_POLICIES_EXECUTED * sizeof(uint64));
+	for (uint64 i = 0; i < h->n_databases && *databases < (uint64) ecl_stats_max_rows(); i++)
 	{
-		uint64		v;
+		EclDatabaseRow row;
+		EclDatabaseEntry *e;
 
-		memcpy(&v, p, sizeof(v));
-		pg_atomic_write_u64(&ecl_stats_shared->global[i], v);
-	}
-	for (int k = 0; k < ECL_KIND_COUNT; k++)
-		for (int c = 0; c < ECL_KC_COUNT; c++, p += sizeof(uint64))
+		memcpy(&row, refs[i].row, sizeof(row));
+		e = ecl_stats_enter_database(row.dbid);
+		if (e != NULL)
 		{
-			uint64		v;
-
-			memcpy(&v, p, sizeof(v));
-			pg_atomic_write_u64(&ecl_stats_shared->by_kind[k][c], v);
+			e->stats_reset = (TimestampTz) row.stats_reset;
+			for (int j = 0; j < ECL_GC_COUNT; j++)
+				pg_atomic_write_u64(&e->global[j], row.global[j]);
+			for (int k = 0; k < ECL_KIND_COUNT; k++)
+				for (int c = 0; c < ECL_KC_COUNT; c++)
+					pg_atomic_write_u64(&e->by_kind[k][c], row.by_kind[k][c]);
+			(*databases)++;
 		}
-	pg_atomic_write_u64(&ecl_stats_shared->stats_reset, (uint64) h->stats_reset);
+	}
+	pfree(refs);
+	p += h->n_databases * sizeof(EclDatabaseRow);
 
 	*realms = 0;
 	refs = rows_busiest_first(p, h->n_realms, sizeof(EclRealmRow),
@@ -353,6 +398,7 @@ ecl_stats_load_file(void)
 	char	   *buf = NULL;
 	const EclStatsFileHeader *h = NULL;
 	const char *why;
+	uint64		databases;
 	uint64		realms;
 	uint64		policies;
 
@@ -397,19 +443,23 @@ ecl_stats_load_file(void)
 		reject(why);
 		goto done;
 	}
-	apply(buf, h, &realms, &policies);
-	if (realms < h->n_realms || policies < h->n_policies)
+	apply(buf, h, &databases, &realms, &policies);
+	if (databases < h->n_databases || realms < h->n_realms ||
+		policies < h->n_policies)
 		ereport(LOG,
-				(errmsg("ecl: restored ECLVM statistics (%llu realm rows, %llu policy rows)",
+				(errmsg("ecl: restored ECLVM statistics (%llu database rows, %llu realm rows, %llu policy rows)",
+						(unsigned long long) databases,
 						(unsigned long long) realms,
 						(unsigned long long) policies),
-				 errdetail("%llu realm rows and %llu policy rows with the fewest calls did not fit in ecl.max_tracked = %ld.",
+				 errdetail("%llu database rows, %llu realm rows and %llu policy rows with the fewest calls did not fit in ecl.max_tracked = %ld.",
+						   (unsigned long long) (h->n_databases - databases),
 						   (unsigned long long) (h->n_realms - realms),
 						   (unsigned long long) (h->n_policies - policies),
 						   ecl_stats_max_rows())));
 	else
 		ereport(LOG,
-				(errmsg("ecl: restored ECLVM statistics (%llu realm rows, %llu policy rows)",
+				(errmsg("ecl: restored ECLVM statistics (%llu database rows, %llu realm rows, %llu policy rows)",
+						(unsigned long long) databases,
 						(unsigned long long) realms,
 						(unsigned long long) policies)));
 

@@ -83,8 +83,14 @@ typedef enum EclKindCounter
  */
 #define ECL_STATS_NAME_LEN 96
 
+/*
+ * Every key starts with the database: statistics are per database, as
+ * pg_stat_statements keys by dbid, and the bounded tables below are shared
+ * by all databases of the cluster.
+ */
 typedef struct EclRealmKey
 {
+	Oid			dbid;
 	uint64		realm_hash;		/* of the full realm id */
 	char		realm[ECL_STATS_NAME_LEN];
 } EclRealmKey;
@@ -108,6 +114,7 @@ typedef struct EclRealmEntry
 
 typedef struct EclPolicyKey
 {
+	Oid			dbid;
 	uint64		name_hash;		/* of the full policy name ("" = ad hoc) */
 	uint64		realm_hash;		/* of the full realm id ("" = none) */
 	char		name[ECL_STATS_NAME_LEN];
@@ -136,20 +143,39 @@ typedef struct EclPolicyEntry
 } EclPolicyEntry;
 
 /*
- * The shared state.  Counters are atomics so the hot path takes no lock;
- * lock protects the two hash tables: shared to find an entry and update it
- * under its spinlock, exclusive to insert, evict or reset.
+ * One database's global and per-kind counters.  They are atomics, so that
+ * the flushes of many backends add to them under the shared lock at once;
+ * stats_reset changes only under the exclusive lock.
+ */
+typedef struct EclDatabaseEntry
+{
+	Oid			dbid;			/* hash key; must be first */
+	TimestampTz stats_reset;	/* last reset, or when the row was created */
+	pg_atomic_uint64 global[ECL_GC_COUNT];
+	pg_atomic_uint64 by_kind[ECL_KIND_COUNT][ECL_KC_COUNT];
+} EclDatabaseEntry;
+
+/* A copy of one database's counters, as the readers use them. */
+typedef struct EclDatabaseCounters
+{
+	uint64		global[ECL_GC_COUNT];	/* run time in ns, as kept */
+	uint64		by_kind[ECL_KIND_COUNT][ECL_KC_COUNT];
+	TimestampTz stats_reset;
+} EclDatabaseCounters;
+
+/*
+ * The shared state.  lock protects the three hash tables (databases,
+ * realms, policies): shared to find an entry and add to it (atomics, or
+ * the row's spinlock), exclusive to insert, evict or reset.
  */
 typedef struct EclStatsShared
 {
 	LWLock	   *lock;
-	pg_atomic_uint64 global[ECL_GC_COUNT];
-	pg_atomic_uint64 by_kind[ECL_KIND_COUNT][ECL_KC_COUNT];
-	pg_atomic_uint64 stats_reset;	/* TimestampTz */
 } EclStatsShared;
 
 /* attached in every process after shmem startup; NULL without the preload */
 extern EclStatsShared *ecl_stats_shared;
+extern HTAB *ecl_stats_databases;
 extern HTAB *ecl_stats_realms;
 extern HTAB *ecl_stats_policies;
 
@@ -157,6 +183,7 @@ extern HTAB *ecl_stats_policies;
  * Insert an entry, evicting the least-called ones when the table is full.
  * Caller holds the lock exclusively.  Returns NULL if no room could be made.
  */
+EclDatabaseEntry *ecl_stats_enter_database(Oid dbid);
 EclRealmEntry *ecl_stats_enter_realm(const EclRealmKey *key);
 EclPolicyEntry *ecl_stats_enter_policy(const EclPolicyKey *key);
 
@@ -165,12 +192,13 @@ long		ecl_stats_max_rows(void);	/* rows per table (ecl.max_tracked) */
 const char *ecl_stats_kind_name(int kind);
 const char *ecl_stats_counter_name(int counter);
 void		ecl_stats_require_available(void);	/* ERROR 55000 if not */
-uint64		ecl_stats_global(int counter);	/* as shown: run time in us */
-uint64		ecl_stats_total_time_ns(void);	/* run time as kept */
+uint64		ecl_stats_shown(const EclDatabaseCounters *c, int counter); /* run time in us */
 bool		ecl_stats_ratio(uint64 numerator, uint64 denominator, double *out);
-bool		ecl_stats_derived(const char *name, double *out);
+bool		ecl_stats_read_database(Oid dbid, EclDatabaseCounters *out);
+void		ecl_stats_copy_database(EclDatabaseEntry *e, EclDatabaseCounters *out);
 bool		ecl_stats_read_realm(const char *realm_id, EclRealmCounters *out);
-void		ecl_stats_reset_all(void);
+void		ecl_stats_ensure_database(Oid dbid);
+void		ecl_stats_reset(bool all_databases);
 
 /* stats_file.c: run in the postmaster */
 void		ecl_stats_load_file(void);

@@ -1,7 +1,13 @@
 /*
  * stats_views.c — the SQL functions behind the ecl.stat_* views (SPEC §8)
- * and ecl.stat_reset().  Each returns a materialized set; the views in
- * sql/install/30_stats.sql pick and name the columns.
+ * and ecl.stat_reset().  Each returns a materialized set whose first column
+ * is the database's oid; the views in sql/install/30_stats.sql join
+ * pg_database for its name and pick and name the columns.
+ *
+ * Who sees which databases: members of pg_read_all_stats (and superusers)
+ * see the rows of every database, like pg_stat_statements' figures; any
+ * other reader (ecl_admin) sees the current database's rows only, since
+ * policy and realm names of other databases are not theirs to read.
  *
  * Rates and means whose denominator is 0 are NULL here (SQL's "no data");
  * get_metric returns 0 for them so that policies always get a number.
@@ -10,7 +16,9 @@
 
 #include "fmgr.h"
 #include "funcapi.h"
+#include "catalog/pg_authid_d.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -23,6 +31,20 @@ PG_FUNCTION_INFO_V1(ecl_stat_eclvm_kind_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_eclvm_realm_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_eclvm_policy_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_reset);
+
+/* Whether the calling role may see the statistics of other databases. */
+static bool
+sees_all_databases(void)
+{
+	return has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
+}
+
+/* Is a row of database dbid shown to this caller? */
+static inline bool
+visible(Oid dbid, bool all)
+{
+	return all || dbid == MyDatabaseId;
+}
 
 /* Set up a materialized result for a function declared with OUT columns. */
 static Tuplestorestate *
@@ -76,72 +98,128 @@ set_name(Datum *value, bool *isnull, const char *name)
 }
 
 /*
- * One row: every global counter in ECL_GLOBAL_COUNTERS order, then
- * avg_evaluation_time_us, policy_success_rate, crossing_allow_rate,
- * stats_reset.
+ * The rows of the databases this caller may see: a copy of each, taken
+ * under the shared lock, so that no datum is built while it is held.  The
+ * current database is given a row first, so that it always shows.
+ */
+static EclDatabaseCounters *
+visible_databases(Oid **dbids_out, int *n_out)
+{
+	bool		all = sees_all_databases();
+	HASH_SEQ_STATUS seq;
+	EclDatabaseEntry *entry;
+	EclDatabaseCounters *rows;
+	Oid		   *dbids;
+	long		max;
+	int			n = 0;
+
+	ecl_stats_ensure_database(MyDatabaseId);
+	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
+	max = Max(hash_get_num_entries(ecl_stats_databases), 1);
+	rows = palloc(max * sizeof(EclDatabaseCounters));
+	dbids = palloc(max * sizeof(Oid));
+	hash_seq_init(&seq, ecl_stats_databases);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		if (n >= max)
+		{
+			hash_seq_term(&seq);
+			break;
+		}
+		if (!visible(entry->dbid, all))
+			continue;
+		dbids[n] = entry->dbid;
+		ecl_stats_copy_database(entry, &rows[n]);
+		n++;
+	}
+	LWLockRelease(ecl_stats_shared->lock);
+	*dbids_out = dbids;
+	*n_out = n;
+	return rows;
+}
+
+/*
+ * One row per database: dbid, every global counter in ECL_GLOBAL_COUNTERS
+ * order, then avg_evaluation_time_us, policy_success_rate,
+ * crossing_allow_rate, stats_reset.
  */
 Datum
 ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 {
-#define NCOLS (ECL_GC_COUNT + 4)
+#define NCOLS (1 + ECL_GC_COUNT + 4)
 	TupleDesc	tupdesc;
 	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, NCOLS);
-	Datum		values[NCOLS];
-	bool		nulls[NCOLS];
-	uint64		g[ECL_GC_COUNT];
-	int			col = 0;
+	Oid		   *dbids;
+	int			n;
+	EclDatabaseCounters *rows = visible_databases(&dbids, &n);
 
-	memset(nulls, 0, sizeof(nulls));
-	for (int i = 0; i < ECL_GC_COUNT; i++)
+	for (int r = 0; r < n; r++)
 	{
-		g[i] = ecl_stats_global(i);
-		values[col++] = Int64GetDatum((int64) g[i]);
+		const EclDatabaseCounters *c = &rows[r];
+		const uint64 *g = c->global;
+		Datum		values[NCOLS];
+		bool		nulls[NCOLS];
+		int			col = 0;
+
+		memset(nulls, 0, sizeof(nulls));
+		values[col++] = ObjectIdGetDatum(dbids[r]);
+		for (int i = 0; i < ECL_GC_COUNT; i++)
+			values[col++] = Int64GetDatum((int64) ecl_stats_shown(c, i));
+		/* from the nanoseconds, so that sub-microsecond runs show */
+		set_ratio(&values[col], &nulls[col], g[ECL_GC_TOTAL_TIME_NS],
+				  g[ECL_GC_POLICIES_EXECUTED] * 1000);
+		col++;
+		set_ratio(&values[col], &nulls[col], g[ECL_GC_POLICIES_PASSED],
+				  g[ECL_GC_POLICIES_EXECUTED]);
+		col++;
+		set_ratio(&values[col], &nulls[col], g[ECL_GC_CROSSINGS_ALLOWED],
+				  g[ECL_GC_CROSSING_EVALUATIONS]);
+		col++;
+		values[col++] = TimestampTzGetDatum(c->stats_reset);
+		Assert(col == NCOLS);
+		tuplestore_putvalues(store, tupdesc, values, nulls);
 	}
-	/* from the nanoseconds, so that sub-microsecond runs show */
-	set_ratio(&values[col], &nulls[col], ecl_stats_total_time_ns(),
-			  g[ECL_GC_POLICIES_EXECUTED] * 1000);
-	col++;
-	set_ratio(&values[col], &nulls[col], g[ECL_GC_POLICIES_PASSED],
-			  g[ECL_GC_POLICIES_EXECUTED]);
-	col++;
-	set_ratio(&values[col], &nulls[col], g[ECL_GC_CROSSINGS_ALLOWED],
-			  g[ECL_GC_CROSSING_EVALUATIONS]);
-	col++;
-	values[col++] = TimestampTzGetDatum((TimestampTz)
-										pg_atomic_read_u64(&ecl_stats_shared->stats_reset));
-	Assert(col == NCOLS);
-	tuplestore_putvalues(store, tupdesc, values, nulls);
 	return (Datum) 0;
 #undef NCOLS
 }
 
-/* One row per policy kind of SPEC §5, zeros included. */
+/* Per database, one row per policy kind of SPEC §5, zeros included. */
 Datum
 ecl_stat_eclvm_kind_counters(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 1 + ECL_KC_COUNT);
+	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 2 + ECL_KC_COUNT);
+	Oid		   *dbids;
+	int			n;
+	EclDatabaseCounters *rows = visible_databases(&dbids, &n);
 
-	for (int k = 0; k < ECL_KIND_COUNT; k++)
+	for (int r = 0; r < n; r++)
 	{
-		Datum		values[1 + ECL_KC_COUNT];
-		bool		nulls[1 + ECL_KC_COUNT] = {false};
+		for (int k = 0; k < ECL_KIND_COUNT; k++)
+		{
+			Datum		values[2 + ECL_KC_COUNT];
+			bool		nulls[2 + ECL_KC_COUNT] = {false};
 
-		values[0] = CStringGetTextDatum(ecl_stats_kind_name(k));
-		for (int c = 0; c < ECL_KC_COUNT; c++)
-			values[1 + c] = Int64GetDatum((int64)
-										  pg_atomic_read_u64(&ecl_stats_shared->by_kind[k][c]));
-		tuplestore_putvalues(store, tupdesc, values, nulls);
+			values[0] = ObjectIdGetDatum(dbids[r]);
+			values[1] = CStringGetTextDatum(ecl_stats_kind_name(k));
+			for (int c = 0; c < ECL_KC_COUNT; c++)
+				values[2 + c] = Int64GetDatum((int64) rows[r].by_kind[k][c]);
+			tuplestore_putvalues(store, tupdesc, values, nulls);
+		}
 	}
 	return (Datum) 0;
 }
 
-/* realm_id, policies_executed, passed, denied, success_rate, gas, mana, crossing_policies */
+/*
+ * dbid, realm_id, policies_executed, passed, denied, success_rate, gas,
+ * mana, crossing_policies
+ */
 Datum
 ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 8);
+	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 9);
+	bool		all = sees_all_databases();
 	HASH_SEQ_STATUS seq;
 	EclRealmEntry *entry;
 
@@ -149,22 +227,25 @@ ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 	hash_seq_init(&seq, ecl_stats_realms);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		Datum		values[8];
-		bool		nulls[8] = {false};
+		Datum		values[9];
+		bool		nulls[9] = {false};
 		EclRealmCounters c;
 
+		if (!visible(entry->key.dbid, all))
+			continue;
 		SpinLockAcquire(&entry->mutex);
 		c = entry->counters;
 		SpinLockRelease(&entry->mutex);
 
-		set_name(&values[0], &nulls[0], entry->key.realm);
-		values[1] = Int64GetDatum(c.executed);
-		values[2] = Int64GetDatum(c.passed);
-		values[3] = Int64GetDatum(c.denied);
-		set_ratio(&values[4], &nulls[4], c.passed, c.executed);
-		values[5] = Int64GetDatum(c.gas);
-		values[6] = Int64GetDatum(c.mana);
-		values[7] = Int64GetDatum(c.crossing_policies);
+		values[0] = ObjectIdGetDatum(entry->key.dbid);
+		set_name(&values[1], &nulls[1], entry->key.realm);
+		values[2] = Int64GetDatum(c.executed);
+		values[3] = Int64GetDatum(c.passed);
+		values[4] = Int64GetDatum(c.denied);
+		set_ratio(&values[5], &nulls[5], c.passed, c.executed);
+		values[6] = Int64GetDatum(c.gas);
+		values[7] = Int64GetDatum(c.mana);
+		values[8] = Int64GetDatum(c.crossing_policies);
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 	}
 	LWLockRelease(ecl_stats_shared->lock);
@@ -172,14 +253,15 @@ ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 }
 
 /*
- * policy, kind, realm_id, calls, passed, denied, errors, total_gas,
+ * dbid, policy, kind, realm_id, calls, passed, denied, errors, total_gas,
  * total_mana, total_time_us, mean_time_us, min_time_us, max_time_us
  */
 Datum
 ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 13);
+	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 14);
+	bool		all = sees_all_databases();
 	HASH_SEQ_STATUS seq;
 	EclPolicyEntry *entry;
 
@@ -187,43 +269,58 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 	hash_seq_init(&seq, ecl_stats_policies);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		Datum		values[13];
-		bool		nulls[13] = {false};
+		Datum		values[14];
+		bool		nulls[14] = {false};
 		EclPolicyCounters c;
 
+		if (!visible(entry->key.dbid, all))
+			continue;
 		SpinLockAcquire(&entry->mutex);
 		c = entry->counters;
 		SpinLockRelease(&entry->mutex);
 
-		set_name(&values[0], &nulls[0], entry->key.name);
-		values[1] = CStringGetTextDatum(ecl_stats_kind_name(entry->key.kind));
-		set_name(&values[2], &nulls[2], entry->key.realm);
-		values[3] = Int64GetDatum(c.calls);
-		values[4] = Int64GetDatum(c.passed);
-		values[5] = Int64GetDatum(c.denied);
-		values[6] = Int64GetDatum(c.errors);
-		values[7] = Int64GetDatum(c.total_gas);
-		values[8] = Int64GetDatum(c.total_mana);
+		values[0] = ObjectIdGetDatum(entry->key.dbid);
+		set_name(&values[1], &nulls[1], entry->key.name);
+		values[2] = CStringGetTextDatum(ecl_stats_kind_name(entry->key.kind));
+		set_name(&values[3], &nulls[3], entry->key.realm);
+		values[4] = Int64GetDatum(c.calls);
+		values[5] = Int64GetDatum(c.passed);
+		values[6] = Int64GetDatum(c.denied);
+		values[7] = Int64GetDatum(c.errors);
+		values[8] = Int64GetDatum(c.total_gas);
+		values[9] = Int64GetDatum(c.total_mana);
 		/* kept in nanoseconds, shown in microseconds */
-		values[9] = Int64GetDatum(c.total_time_ns / 1000);
+		values[10] = Int64GetDatum(c.total_time_ns / 1000);
 		if (c.calls > 0)
-			values[10] = Float8GetDatum((double) c.total_time_ns / 1000.0 / (double) c.calls);
+			values[11] = Float8GetDatum((double) c.total_time_ns / 1000.0 / (double) c.calls);
 		else
-			nulls[10] = true;
-		values[11] = Int64GetDatum(c.min_time_ns / 1000);
-		values[12] = Int64GetDatum(c.max_time_ns / 1000);
-		nulls[11] = nulls[12] = (c.calls == 0);
+			nulls[11] = true;
+		values[12] = Int64GetDatum(c.min_time_ns / 1000);
+		values[13] = Int64GetDatum(c.max_time_ns / 1000);
+		nulls[12] = nulls[13] = (c.calls == 0);
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 	}
 	LWLockRelease(ecl_stats_shared->lock);
 	return (Datum) 0;
 }
 
-/* ecl.stat_reset(): zero all ECLVM statistics */
+/*
+ * ecl.stat_reset(all_databases boolean DEFAULT false): zero the current
+ * database's statistics, or every database's (superusers only: the
+ * statistics of databases the caller may not even connect to).
+ */
 Datum
 ecl_stat_reset(PG_FUNCTION_ARGS)
 {
+	bool		all_databases = !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
+
 	ecl_stats_require_available();
-	ecl_stats_reset_all();
+	if (all_databases && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to reset the ecl statistics of all databases"),
+				 errdetail("Only superusers may reset the statistics of other databases."),
+				 errhint("Call ecl.stat_reset() to reset the current database's statistics.")));
+	ecl_stats_reset(all_databases);
 	PG_RETURN_VOID();
 }

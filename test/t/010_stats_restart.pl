@@ -1,7 +1,8 @@
 # ECLVM statistics across restarts (SPEC §8): counters survive a clean
-# restart, a crash never leaves a file that stops the server from starting,
-# a damaged statistics file is ignored, ecl.max_tracked bounds the tables,
-# and without the preload the views say what to set.
+# restart, each database's rows apart, a crash never leaves a file that
+# stops the server from starting, a damaged statistics file or one of the
+# old version 2 is ignored, ecl.max_tracked bounds the tables, and without
+# the preload the views say what to set.
 #
 # Run as a non-root user (initdb refuses root): see test/tap.sh.
 # ECL_TEST_EXTENSION names the extension/library (default ecl).
@@ -24,6 +25,8 @@ CREATE FUNCTION ecl_test.record_crossing(text, boolean)
   RETURNS void AS '\$libdir/$ext', 'ecl_test_stats_record_crossing' LANGUAGE C;
 CREATE FUNCTION ecl_test.record_compile(boolean)
   RETURNS void AS '\$libdir/$ext', 'ecl_test_stats_record_compile' LANGUAGE C;
+CREATE FUNCTION ecl_test.metric(text, text)
+  RETURNS float8 AS '\$libdir/$ext', 'ecl_test_stats_metric' LANGUAGE C;
 };
 
 my $node = PostgreSQL::Test::Cluster->new('stats');
@@ -38,23 +41,39 @@ my $statfile = $node->data_dir . '/pg_stat/ecl_stats.stat';
 
 sub sql { return $node->safe_psql('postgres', shift); }
 
-# summary of everything the views show, in a stable text form
+# summary of everything the views show (every database's rows: the test
+# runs as a superuser), in a stable text form
 sub snapshot
 {
 	return sql(q{
-SELECT concat_ws(',', policies_compiled, policy_compile_errors, policies_executed,
-       policies_passed, policies_denied, policy_runtime_errors, out_of_gas_aborts,
-       mana_rate_limited, total_gas_consumed, total_mana_consumed, crossing_evaluations,
-       crossings_allowed, crossings_denied, events_emitted, avg_evaluation_time_us,
-       policy_success_rate, crossing_allow_rate, stats_reset) FROM ecl.stat_eclvm;
-SELECT string_agg(concat_ws(':', policy_type, executions, passed, denied, errors), ' '
-       ORDER BY policy_type) FROM ecl.stat_eclvm_by_type;
-SELECT string_agg(concat_ws(':', realm_id, policies_executed, passed, denied, success_rate,
-       gas_consumed, mana_consumed, crossing_policies), ' ' ORDER BY realm_id)
+SELECT string_agg(concat_ws(',', datname, policies_compiled, policy_compile_errors,
+       policies_executed, policies_passed, policies_denied, policy_runtime_errors,
+       out_of_gas_aborts, mana_rate_limited, total_gas_consumed, total_mana_consumed,
+       crossing_evaluations, crossings_allowed, crossings_denied, events_emitted,
+       avg_evaluation_time_us, policy_success_rate, crossing_allow_rate, stats_reset),
+       ' ' ORDER BY datname) FROM ecl.stat_eclvm;
+SELECT string_agg(concat_ws(':', datname, policy_type, executions, passed, denied, errors), ' '
+       ORDER BY datname, policy_type) FROM ecl.stat_eclvm_by_type;
+SELECT string_agg(concat_ws(':', datname, realm_id, policies_executed, passed, denied,
+       success_rate, gas_consumed, mana_consumed, crossing_policies), ' '
+       ORDER BY datname, realm_id)
   FROM ecl.stat_eclvm_realms;
-SELECT string_agg(concat_ws(':', coalesce(policy, '-'), kind, coalesce(realm_id, '-'), calls,
-       passed, denied, errors, total_gas, total_mana, total_time_us, min_time_us, max_time_us),
-       ' ' ORDER BY policy, realm_id) FROM ecl.stat_eclvm_policies;});
+SELECT string_agg(concat_ws(':', datname, coalesce(policy, '-'), kind, coalesce(realm_id, '-'),
+       calls, passed, denied, errors, total_gas, total_mana, total_time_us, min_time_us,
+       max_time_us), ' ' ORDER BY datname, policy, realm_id) FROM ecl.stat_eclvm_policies;});
+}
+
+# CRC-32C (Castagnoli, reflected), as the statistics file's trailer
+sub crc32c
+{
+	my ($data) = @_;
+	my $crc = 0xffffffff;
+	for my $byte (unpack('C*', $data))
+	{
+		$crc ^= $byte;
+		$crc = ($crc & 1) ? (($crc >> 1) ^ 0x82f63b78) : ($crc >> 1) for 1 .. 8;
+	}
+	return $crc ^ 0xffffffff;
 }
 
 # --- runs with known figures
@@ -109,17 +128,57 @@ SELECT ecl_test.record_crossing('bank', true), ecl_test.record_crossing('shop', 
 	}
 }
 
-# --- clean restart: everything survives, the file is consumed
+# a second database: the same policy and realm names, other figures
+sql('CREATE DATABASE second');
+$node->safe_psql('second', "CREATE EXTENSION $ext; $hooks");
+$node->safe_psql('second', q{
+SELECT ecl_test.record_compile(true);
+SELECT ecl_test.record_run('guard', 'transaction', 'bank', 'denied', 9, 9, 9, 0)
+  FROM generate_series(1, 2);
+SELECT ecl_test.record_run('other', 'api', NULL, 'passed', 1, 1, 1, 0);
+SELECT ecl_test.record_crossing('bank', false);
+});
+is( sql(q{SELECT string_agg(concat_ws(':', datname, policy, calls, denied), ' '
+        ORDER BY datname, policy) FROM ecl.stat_eclvm_policies WHERE policy = 'guard'}),
+	'postgres:guard:10:3 second:guard:2:2',
+	'the same policy name counts apart in each database');
+
+# --- clean restart: everything survives, per database; the file is consumed
 my $before = snapshot();
+like($before, qr/^postgres,4,1,12,.* second,1,0,3,/,
+	'both databases have rows before the restart');
 $node->stop;
 ok(-f $statfile, 'clean shutdown wrote pg_stat/ecl_stats.stat');
+
+# the test's CRC-32C agrees with the server's (the version-2 file below
+# is written with it)
+{
+	open(my $fh, '<:raw', $statfile) or die $!;
+	local $/;
+	my $data = <$fh>;
+	close $fh;
+	is(crc32c(substr($data, 0, -4)), unpack('L', substr($data, -4)),
+		'CRC-32C computed here matches the file written at shutdown');
+	is(unpack('L', substr($data, 4, 4)), 3, 'the file is version 3');
+}
+
 my $log_offset = -s $node->logfile;
 $node->start;
-is(snapshot(), $before, 'all views unchanged after a clean restart (incl. stats_reset)');
+is(snapshot(), $before,
+	'all views unchanged after a clean restart, both databases (incl. stats_reset)');
 ok(!-e $statfile, 'the statistics file is removed once loaded');
-ok($node->log_contains(qr/ecl: restored ECLVM statistics \(2 realm rows, 3 policy rows\)/,
+ok($node->log_contains(
+		qr/ecl: restored ECLVM statistics \(2 database rows, 3 realm rows, 5 policy rows\)/,
 		$log_offset),
 	'the server log says what was restored');
+is($node->safe_psql('second', q{SELECT ecl_test.metric('policies_executed', NULL)}),
+	'3', "after the restart get_metric in the second database reads its own 3 runs");
+is(sql(q{SELECT ecl_test.metric('policies_executed', NULL)}),
+	'12', '... and in the first database its 12');
+
+# the rest of the test looks at one database: a dropped database's rows
+# are not shown
+sql('DROP DATABASE second');
 
 # --- crash (immediate stop): startup works
 sql(q{SELECT ecl_test.record_run('guard', 'transaction', 'bank', 'passed', 1, 1, 1, 0)});
@@ -200,6 +259,24 @@ damage_and_start('empty',
 damage_and_start('foreign',
 	sub { rewrite(sub { 'x' x 5000 }) },
 	qr/ignoring statistics file .*: not an ecl statistics file/);
+# a complete, valid file of version 2 (one set of counters for the whole
+# cluster, as the previous release wrote it): its numbers cannot be given
+# to a database, so it is ignored with a LOG line naming both versions
+damage_and_start('version 2',
+	sub {
+		rewrite(sub {
+			# header: magic, version, 15 global counters, 10 kinds x 4
+			# counters, realm and policy row sizes, padding, 0 realm rows,
+			# 0 policy rows, stats_reset; then the counters
+			my $v2 = pack('LLLLLLLL', 0x45434C53, 2, 15, 10, 4, 152, 288, 0)
+			  . pack('QQq', 0, 0, 0)
+			  . pack('Q*', (777) x (15 + 10 * 4));
+			return $v2 . pack('L', crc32c($v2));
+		});
+	},
+	qr/ignoring statistics file "pg_stat\/ecl_stats.stat": written in statistics file version 2 \(one set of counters for all databases\), this ecl reads version 3/);
+is(sql(q{SELECT count(*) FROM ecl.stat_eclvm_by_type WHERE executions = 777}), '0',
+	'version 2: none of its counters were read');
 damage_and_start('missing',
 	sub { unlink $statfile },
 	qr/ecl: no saved statistics file/);
