@@ -6,7 +6,8 @@
  *                                    is returned once and never stored
  *   ecl.did_key_public_key(did)      the public key a did:key encodes
  *   ecl.did_key_from_public_key(pk)  the did:key of a public key
- *   ecl.current_did()                the DID bound to the current role
+ *   ecl.current_did()                the caller: authenticated token DID,
+ *                                    trusted claim, or the role's binding
  */
 #include "postgres.h"
 
@@ -27,6 +28,7 @@
 #include "did_key.h"
 #include "identity.h"
 #include "owner_spi.h"
+#include "token.h"
 
 PG_FUNCTION_INFO_V1(ecl_generate_identity);
 PG_FUNCTION_INFO_V1(ecl_did_key_public_key);
@@ -111,9 +113,17 @@ ecl_did_for_role(Oid roleid)
 	return result;
 }
 
+/*
+ * The caller: the DID authenticated in this transaction (ecl.authenticate),
+ * else the trusted claim (ecl.claims_setting), else the role binding.
+ */
 char *
 ecl_current_did(void)
 {
+	char	   *did;
+
+	if (ecl_token_identity(&did))
+		return did;
 	return ecl_did_for_role(GetUserId());
 }
 
