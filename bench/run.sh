@@ -11,7 +11,7 @@
 #
 # Settings (environment):
 #   BENCH_REPS=5            timed repetitions per workload and peer
-#   BENCH_ONLY="B1 B2 ..."  run a subset (default: B1 B2 B3 B4 B5)
+#   BENCH_ONLY="B1 B2 ..."  run a subset (default: B1 B2 B3 B4 B5 B6)
 #   BENCH_B3_SECONDS=4      length of each pgbench run (B3 makes sixteen)
 #   BENCH_NO_INSTALL=1      skip make install (use what is installed)
 set -euo pipefail
@@ -19,7 +19,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export BENCH_ROOT="$ROOT"
 export BENCH_REPS="${BENCH_REPS:-5}"
-export BENCH_ONLY="${BENCH_ONLY:-B1 B2 B3 B4 B5}"
+export BENCH_ONLY="${BENCH_ONLY:-B1 B2 B3 B4 B5 B6}"
 export BENCH_B3_SECONDS="${BENCH_B3_SECONDS:-4}"
 RESULTS="$ROOT/bench/results"
 

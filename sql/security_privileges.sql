@@ -29,6 +29,9 @@ INSERT INTO expected_grants VALUES
 	('current_did()',									true, true, true, true),
 	('did_key_public_key(text)',					true, true, true, true),
 	('did_key_from_public_key(bytea)',		true, true, true, true),
+	-- naming oneself with a signed token; signing with one's own key
+	('authenticate(text)',					true, true, true, true),
+	('sign_token(text,bytea,interval,text,text)',	true, true, true, true),
 	-- running policies for any caller: application servers and admins
 	('run_policy(text,text,text,jsonb,bigint,bigint)',
 														false, true, true, false),

@@ -181,6 +181,11 @@ if selected B5; then
 	"${PSQL[@]}" -f "$SQL/60_b5_memory.sql" >/dev/null
 fi
 
+if selected B6; then
+	echo "== B6: RLS read with the caller from a token vs a role binding"
+	"${PSQL[@]}" -f "$SQL/70_b6_tokens.sql" >/dev/null
+fi
+
 # --------------------------------------------------------------- report
 "${PSQL[@]}" -f "$SQL/90_report.sql"
 {

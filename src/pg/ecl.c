@@ -16,6 +16,7 @@
 
 #include "ecl_pg.h"
 #include "stats.h"
+#include "token.h"
 
 PG_MODULE_MAGIC;
 
@@ -110,6 +111,60 @@ _PG_init(void)
 								PGC_POSTMASTER, 0,
 								NULL, NULL, NULL);
 
+	/*
+	 * The caller's identity per request (token.c).  Superuser-only: a client
+	 * that could widen the leeway or the lifetime, change the audience or
+	 * point the trusted claims at a setting it controls would defeat them.
+	 */
+	DefineCustomStringVariable("ecl.token_audience",
+							   "Audience (aud) that tokens given to ecl.authenticate must name.",
+							   "Empty: tokens must carry no aud claim.",
+							   &ecl_token_audience,
+							   "",
+							   PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecl.token_max_lifetime",
+							"Longest lifetime (exp - iat, or exp - now) of a token ecl.authenticate accepts.",
+							NULL,
+							&ecl_token_max_lifetime,
+							3600, 1, INT_MAX,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecl.token_leeway",
+							"Clock skew tolerated when ecl.authenticate checks exp, nbf and iat.",
+							NULL,
+							&ecl_token_leeway,
+							30, 0, 86400,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("ecl.claims_setting",
+							   "Setting holding claims verified by an authenticator in front of the database (e.g. request.jwt.claims).",
+							   "Empty (the default) trusts no claims. ecl.current_did() takes the DID from the field ecl.claims_did_field of this JSON object.",
+							   &ecl_claims_setting,
+							   "",
+							   PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("ecl.claims_did_field",
+							   "Field of the trusted claims that holds the caller's DID.",
+							   NULL,
+							   &ecl_claims_did_field,
+							   "sub",
+							   PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("ecl.token_replay_capacity",
+								"Number of token ids (jti) remembered against replay.",
+								"When full of unexpired entries, tokens with a jti are refused.",
+								&ecl_token_replay_capacity,
+								65536, 16, 16 * 1024 * 1024,
+								PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("ecl");
 
 	/*
@@ -117,4 +172,7 @@ _PG_init(void)
 	 * unless we are being loaded through shared_preload_libraries.
 	 */
 	ecl_stats_init();
+
+	/* transaction callbacks; the jti replay table when preloaded */
+	ecl_token_init();
 }

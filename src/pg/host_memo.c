@@ -89,6 +89,13 @@ memo_check_stamp(void)
 	}
 }
 
+void
+ecl_memo_invalidate(void)
+{
+	/* no valid stamp has this lxid, so the next access clears the tables */
+	stamp.lxid = InvalidLocalTransactionId;
+}
+
 static uint32
 memo_hash(EclMemoKind kind, const char *a, size_t alen,
 		  const char *b, size_t blen)

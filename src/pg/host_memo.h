@@ -70,6 +70,12 @@ bool		ecl_memo_get(EclMemoKind kind, const char *a, size_t alen,
 void		ecl_memo_put(EclMemoKind kind, const char *a, size_t alen,
 						 const char *b, size_t blen, const EclMemoValue *val);
 
+/*
+ * Forget everything memoized in this statement (the next access starts
+ * afresh): ecl.authenticate changes the caller within a statement.
+ */
+void		ecl_memo_invalidate(void);
+
 /* entries currently held (for tests and debugging) */
 int64		ecl_memo_size(void);
 

@@ -6,8 +6,10 @@
  *                                    is returned once and never stored
  *   ecl.did_key_public_key(did)      the public key a did:key encodes
  *   ecl.did_key_from_public_key(pk)  the did:key of a public key
- *   ecl.current_did()                the caller's identity (memoized per
- *                                    statement; NULL when revoked)
+ *   ecl.current_did()                the caller: the DID authenticated in
+ *                                    this transaction, else a trusted
+ *                                    claim, else the role's binding (NULL
+ *                                    when revoked)
  *
  * and the identity facts every lookup consults first: a revoked DID loses
  * everything (trust, credentials, balance, resolution, its role binding).
@@ -33,6 +35,7 @@
 #include "host_memo.h"
 #include "identity.h"
 #include "owner_spi.h"
+#include "token.h"
 
 PG_FUNCTION_INFO_V1(ecl_generate_identity);
 PG_FUNCTION_INFO_V1(ecl_did_key_public_key);
@@ -241,47 +244,47 @@ ecl_did_revoked(const char *did, size_t len)
  * ---------------------------------------------------------------------
  */
 
-/* part of the memo key: bumped by ecl_current_did_changed() */
-static uint64 current_did_generation = 0;
-
-void
-ecl_current_did_changed(void)
-{
-	current_did_generation++;
-}
-
-/*
- * Where the caller's DID comes from, before revocation is applied.  One
- * place, so that other sources (an authenticated token, trusted claims)
- * take their turn here ahead of the role binding.
- */
+/* A revoked identity is no identity, whichever way it was named. */
 static char *
-resolve_current_did(void)
+unless_revoked(char *did)
 {
-	return ecl_did_for_role(GetUserId());
-}
-
-char *
-ecl_current_did(void)
-{
-	char		key[48];
-	int			keylen = snprintf(key, sizeof(key), "%u/" UINT64_FORMAT,
-								  GetUserId(), current_did_generation);
-	EclMemoValue mv;
-	char	   *did;
-
-	if (ecl_memo_get(ECL_MEMO_ROLE_DID, key, keylen, "", 0, &mv))
-		return mv.u.text ? pstrdup(mv.u.text) : NULL;
-
-	did = resolve_current_did();
-	/* a revoked identity is no identity: its role binding gives nothing */
 	if (did != NULL && ecl_did_revoked(did, strlen(did)))
 	{
 		elog(DEBUG1, "ecl: identity %s is revoked; the caller has no identity",
 			 did);
 		pfree(did);
-		did = NULL;
+		return NULL;
 	}
+	return did;
+}
+
+/*
+ * The caller, in the order the docs give (identity.md): the DID
+ * authenticated in this transaction, else the trusted claim, else the role
+ * binding; a revoked DID from any of them is no identity.
+ *
+ * The token step runs first and unmemoized: it is a pointer check, and an
+ * ecl.authenticate in the middle of a statement must be seen by the rows
+ * after it.  The role binding, an index probe, is memoized per statement
+ * (an RLS policy asks once per row); the revocation facts are memoized per
+ * statement by ecl_identity_facts.
+ */
+char *
+ecl_current_did(void)
+{
+	char		key[16];
+	int			keylen;
+	EclMemoValue mv;
+	char	   *did;
+
+	if (ecl_token_identity(&did))
+		return unless_revoked(did);
+
+	keylen = snprintf(key, sizeof(key), "%u", GetUserId());
+	if (ecl_memo_get(ECL_MEMO_ROLE_DID, key, keylen, "", 0, &mv))
+		return mv.u.text ? pstrdup(mv.u.text) : NULL;
+
+	did = unless_revoked(ecl_did_for_role(GetUserId()));
 
 	memset(&mv, 0, sizeof(mv));
 	mv.u.text = did;			/* copied into the memo */

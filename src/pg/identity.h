@@ -29,17 +29,15 @@ void		ecl_sodium_init(void);
 char	   *ecl_did_for_role(Oid roleid);
 
 /*
- * The caller's identity: the DID resolved for the current user (GetUserId():
- * inside RLS checks and views this is the role whose privileges apply), or
- * NULL when there is none or when that DID is revoked.  Memoized for the
- * statement (an RLS policy asks once per row); palloc'd in
- * CurrentMemoryContext.  ecl.current_did() and ecl.allowed both use it.
- *
- * ecl_current_did_changed() makes the next call resolve again even within
- * the statement: for code that changes what the resolution would find.
+ * The caller's identity: the DID authenticated in this transaction
+ * (token.h), else the trusted claim, else the DID bound to the current user
+ * (GetUserId(): inside RLS checks and views this is the role whose
+ * privileges apply); NULL when there is none or when that DID is revoked.
+ * The role binding is memoized for the statement (an RLS policy asks once
+ * per row); palloc'd in CurrentMemoryContext.  ecl.current_did() and
+ * ecl.allowed both use it.
  */
 char	   *ecl_current_did(void);
-void		ecl_current_did_changed(void);
 
 /*
  * A DID's row of ecl.identities.  Memoized for the statement (RLS and WHERE
