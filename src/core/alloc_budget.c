@@ -71,7 +71,6 @@ budget_free(void *ctx, void *ptr)
 static void *
 budget_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
 {
-	ecl_budget *b = (ecl_budget *) ctx;
 	void	   *n;
 	size_t		have;
 
