@@ -214,7 +214,8 @@ ecl_status	ecl_json_write(const ecl_alloc *a, ecl_value v,
  * The length of ecl_json_write's text for v, counted without building it.
  * Stops early and returns false when it exceeds cap (*out is then > cap),
  * so a value that shares one big part many times costs at most cap steps;
- * a value nested too deep also returns false.
+ * a value nested too deep also returns false, with *out <= cap (the bytes
+ * counted before the walk gave up).
  */
 bool		ecl_json_size(ecl_value v, size_t cap, size_t *out);
 

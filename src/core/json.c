@@ -467,7 +467,12 @@ buf_reserve(json_buf *b, size_t more)
 	char	   *nd;
 
 	if (b->count_only)
-		return b->len + more <= b->cap ? ECL_OK : ECL_FAIL;
+	{
+		if (b->len + more <= b->cap)
+			return ECL_OK;
+		b->len = b->cap + 1;	/* "beyond cap", told apart from too deep */
+		return ECL_FAIL;
+	}
 	if (b->len + more + 1 <= b->cap)
 		return ECL_OK;
 	if (b->len + more > ECL_MAX_STRING)
@@ -683,7 +688,8 @@ ecl_write_mana(ecl_value v, int64_t at_most)
 		at_most = 0;
 	/* enough bytes to tell that the charge is above at_most */
 	cap = ((size_t) at_most + 2) * ECL_WRITE_MANA_BYTES;
-	if (!ecl_json_size(v, cap, &size))
+	if (!ecl_json_size(v, cap, &size) && size > cap)
 		return at_most + 1;
+	/* too deep to write: charged as far as counted; the write itself fails */
 	return size == 0 ? 0 : (int64_t) ((size - 1) / ECL_WRITE_MANA_BYTES);
 }

@@ -17,6 +17,7 @@
 
 typedef struct budget_run
 {
+	test_alloc	ta;				/* under the budget, released at the end */
 	ecl_arena	arena;			/* the program */
 	ecl_budget	budget;			/* the run's memory */
 	ecl_program *prog;
@@ -47,7 +48,8 @@ run_with_budget(budget_run *r, const char *src, size_t limit)
 		fprintf(stderr, "run_with_budget: %s\n", err.message);
 		abort();
 	}
-	ecl_budget_init(&r->budget, &ecl_std_alloc, limit);
+	test_alloc_init(&r->ta);
+	ecl_budget_init(&r->budget, &r->ta.alloc, limit);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.alloc = &r->budget.as_alloc;
 	ctx.host = &ecl_no_host;
@@ -59,14 +61,11 @@ run_with_budget(budget_run *r, const char *src, size_t limit)
 	r->status = ecl_vm_run(r->prog, &ctx, &r->res);
 }
 
-/*
- * Nothing is freed during a run, so the budget's blocks are leaked on
- * purpose here (the budget tracks sizes, not a list); each test run asks
- * for at most its limit.
- */
+/* A run frees little: its memory goes back in bulk, as in the backend. */
 static void
 release(budget_run *r)
 {
+	test_alloc_release(&r->ta);
 	ecl_arena_release(&r->arena);
 }
 
@@ -222,6 +221,29 @@ UNIT_TEST(memory_write_mana_per_started_kb_beyond_the_first)
 	}
 	/* past at_most the walk stops and says so */
 	UNIT_ASSERT_EQ_INT(ecl_write_mana(string_of(&ta, 1024 * 1024), 10), 11);
+	test_alloc_release(&ta);
+}
+
+/* Too deep to write is not "too big": the write fails on its own terms. */
+UNIT_TEST(memory_write_mana_of_a_value_too_deep)
+{
+	test_alloc	ta;
+	ecl_value	v = ecl_number(1);
+	ecl_error	err;
+	size_t		size;
+
+	test_alloc_init(&ta);
+	for (int i = 0; i < 2 * ECL_MAX_NESTING + 1000; i++)
+	{
+		ecl_value	a;
+
+		UNIT_ASSERT_EQ_INT(ecl_array_new(&ta.alloc, 1, &a, &err), ECL_OK);
+		a.u.arr->items[0] = v;
+		v = a;
+	}
+	UNIT_ASSERT(!ecl_json_size(v, 1 << 20, &size));
+	UNIT_ASSERT(size <= 1 << 20);
+	UNIT_ASSERT(ecl_write_mana(v, 1000) <= 1000);
 	test_alloc_release(&ta);
 }
 
