@@ -196,6 +196,15 @@ INSERT INTO st_sources VALUES
     store_put_nested("cfg", "doc", "meta.count", n)
     return [n, store_get("cfg", "list"), store_get("cfg", "doc")]
 }$$),
+('st_large_write', $$policy st_large_write {
+    let s = "w" + amount
+    for i in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] { s = s + s }
+    store_put("big", "k" + n_in, s)
+    store_put_nested("big", "doc", "a.b", s)
+    let n = store_append_list("big", "list", s)
+    emit "big", {s: s}
+    return [str_len(s), n]
+}$$),
 ('st_append_error', $$policy st_append_error {
     return store_append_list("cfg", "limit", 1)
 }$$),

@@ -6,8 +6,10 @@
  * after every run, in unit tests and fuzzers it is malloc or an arena.
  *
  * Allocation failure is reported by returning NULL; callers turn that into an
- * ECL_ERR_RESOURCE error value.  (palloc never returns NULL — it ereports — so
- * in the backend this path is never taken; it exists for the portable core.)
+ * error value with ecl_alloc_failed.  An allocator that enforces a budget (a
+ * run's memory limit) says through over_budget that the NULL was a refusal,
+ * not a failure: the error is then ECL_ERR_MEMORY (EC008) rather than
+ * ECL_ERR_RESOURCE, and the VM adds the line of the instruction that asked.
  *
  * free may be a no-op (arena style); the core never relies on free for
  * correctness, only to give memory back early.
@@ -15,7 +17,10 @@
 #ifndef ECL_ALLOC_H
 #define ECL_ALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "ecl/error.h"
 
 typedef struct ecl_alloc
 {
@@ -23,6 +28,13 @@ typedef struct ecl_alloc
 	void	   *(*realloc) (void *ctx, void *ptr, size_t old_size, size_t new_size);
 	void		(*free) (void *ctx, void *ptr);
 	void	   *ctx;
+
+	/*
+	 * May be NULL.  Asked right after an allocation returned NULL: true when
+	 * it was refused because the budget is spent; *limit gets the budget in
+	 * bytes.
+	 */
+	bool		(*over_budget) (void *ctx, size_t *limit);
 } ecl_alloc;
 
 static inline void *
@@ -44,7 +56,32 @@ ecl_free(const ecl_alloc *a, void *ptr)
 		a->free(a->ctx, ptr);
 }
 
+/*
+ * The error for an allocation of a that returned NULL (what: "a string"):
+ * ECL_ERR_MEMORY naming the limit when a refused it for its budget, else
+ * ECL_ERR_RESOURCE.  Returns ECL_FAIL.
+ */
+ecl_status	ecl_alloc_failed(const ecl_alloc *a, ecl_error *err, const char *what);
+
 /* A plain malloc-backed allocator, for tests, fuzzers and tools. */
 extern const ecl_alloc ecl_std_alloc;
+
+/*
+ * A budgeted allocator over a parent: refuses any allocation that would take
+ * the bytes it has handed out and not yet freed beyond limit.  The core's own
+ * counterpart of the backend's per-run budget (src/pg/pg_alloc.c), for tools
+ * and tests.  Each allocation carries a small header with its size.
+ */
+typedef struct ecl_budget
+{
+	ecl_alloc	as_alloc;		/* this budget as an allocator (ctx = budget) */
+	const ecl_alloc *parent;
+	size_t		limit;
+	size_t		used;			/* bytes handed out, headers included */
+	size_t		peak;
+	bool		refused;		/* the last allocation was refused */
+} ecl_budget;
+
+void		ecl_budget_init(ecl_budget *b, const ecl_alloc *parent, size_t limit);
 
 #endif							/* ECL_ALLOC_H */

@@ -35,8 +35,10 @@ typedef enum ecl_error_code
 	ECL_ERR_NUMERIC,			/* 22003 NaN/Inf produced, number out of range */
 	ECL_ERR_READ_ONLY,			/* 25006 write or emit in read-only run */
 	ECL_ERR_HOST,				/* 58000 host failure / no host data */
-	ECL_ERR_RESOURCE,			/* 53200 allocation failed, value too large */
-	ECL_ERR_INVALID_ARG			/* 22023 bad argument to a built-in */
+	ECL_ERR_RESOURCE,			/* 53200 allocation failed, value too large
+								 * (not a budget: see ECL_ERR_MEMORY) */
+	ECL_ERR_INVALID_ARG,		/* 22023 bad argument to a built-in */
+	ECL_ERR_MEMORY				/* EC008 the run's memory budget is spent */
 } ecl_error_code;
 
 #define ECL_ERROR_MSG_MAX 256

@@ -210,4 +210,24 @@ ecl_status	ecl_json_parse(const ecl_alloc *a, const char *text, size_t len,
 ecl_status	ecl_json_write(const ecl_alloc *a, ecl_value v,
 						   char **out, size_t *out_len, ecl_error *err);
 
+/*
+ * The length of ecl_json_write's text for v, counted without building it.
+ * Stops early and returns false when it exceeds cap (*out is then > cap),
+ * so a value that shares one big part many times costs at most cap steps;
+ * a value nested too deep also returns false, with *out <= cap (the bytes
+ * counted before the walk gave up).
+ */
+bool		ecl_json_size(ecl_value v, size_t cap, size_t *out);
+
+/*
+ * Writes pay mana by size (SPEC §14, docs/language.md "Gas and mana"): a
+ * written value (store_put, store_put_nested and store_append_list: the
+ * entry as written; emit: the payload) costs one extra mana for every
+ * started ECL_WRITE_MANA_BYTES of its JSON text beyond the first.  The VM
+ * charges it, so every host charges the same.  The result is exact up to
+ * at_most; a larger charge returns at_most + 1 (its walk stops there).
+ */
+#define ECL_WRITE_MANA_BYTES 1024
+int64_t		ecl_write_mana(ecl_value v, int64_t at_most);
+
 #endif							/* ECL_VALUE_H */

@@ -28,4 +28,4 @@ std_free(void *ctx, void *ptr)
 	free(ptr);
 }
 
-const ecl_alloc ecl_std_alloc = {std_alloc, std_realloc, std_free, NULL};
+const ecl_alloc ecl_std_alloc = {std_alloc, std_realloc, std_free, NULL, NULL};

@@ -29,6 +29,7 @@ align_up(size_t n)
 static void *arena_alloc_cb(void *ctx, size_t size);
 static void *arena_realloc_cb(void *ctx, void *ptr, size_t old_size, size_t new_size);
 static void arena_free_cb(void *ctx, void *ptr);
+static bool arena_over_budget_cb(void *ctx, size_t *limit);
 
 void
 ecl_arena_init(ecl_arena *arena, const ecl_alloc *parent)
@@ -40,6 +41,7 @@ ecl_arena_init(ecl_arena *arena, const ecl_alloc *parent)
 	arena->as_alloc.realloc = arena_realloc_cb;
 	arena->as_alloc.free = arena_free_cb;
 	arena->as_alloc.ctx = arena;
+	arena->as_alloc.over_budget = arena_over_budget_cb;
 }
 
 static ecl_arena_block *
@@ -162,4 +164,13 @@ arena_free_cb(void *ctx, void *ptr)
 {
 	(void) ctx;
 	(void) ptr;
+}
+
+/* A block refused by the parent's budget is the arena's refusal too. */
+static bool
+arena_over_budget_cb(void *ctx, size_t *limit)
+{
+	const ecl_alloc *parent = ((ecl_arena *) ctx)->parent;
+
+	return parent->over_budget != NULL && parent->over_budget(parent->ctx, limit);
 }

@@ -195,6 +195,24 @@ charge_mana(builtin_call *c)
 	return ECL_OK;
 }
 
+/*
+ * Writes pay for their size as well (value.h, ecl_write_mana), before the
+ * host is asked, so an over-budget write is refused without being made.
+ */
+static ecl_status
+charge_write_mana(builtin_call *c, ecl_value written)
+{
+	ecl_vm_state *vm = c->vm;
+	int64_t		limit = vm->ctx->limits.mana_limit;
+
+	vm->mana += ecl_write_mana(written, limit - vm->mana);
+	if (vm->mana > limit)
+		return ecl_error_set(c->err, ECL_ERR_MANA, 0, 0,
+							 "mana limit %lld exceeded by the size of the value %s writes",
+							 (long long) limit, fname(c));
+	return ECL_OK;
+}
+
 /* ------------------------------------------------------------------ trust */
 
 static ecl_status
@@ -788,7 +806,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 		case ECL_OP_EMIT:
 			if (h->emit == NULL)
 				return no_host(c, "emit");
-			if (charge_mana(c) != ECL_OK)
+			if (charge_mana(c) != ECL_OK ||
+				charge_write_mana(c, c->args[0]) != ECL_OK)
 				return ECL_FAIL;
 			if (h->emit(hctx, vm->program->consts[arg].u.str, c->args[0], c->err) != ECL_OK)
 				return host_failed(c, "emit");
@@ -811,7 +830,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 				return ECL_FAIL;
 			if (h->store_put == NULL)
 				return no_host(c, "store_put");
-			if (charge_mana(c) != ECL_OK)
+			if (charge_mana(c) != ECL_OK ||
+				charge_write_mana(c, c->args[2]) != ECL_OK)
 				return ECL_FAIL;
 			if (h->store_put(hctx, s1, s2, c->args[2], personal, c->err) != ECL_OK)
 				return host_failed(c, "store_put");
@@ -909,7 +929,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 										 s2->data, ecl_type_name((ecl_type) entry.type));
 				if (set_path(c, entry, segs, nsegs, c->args[3], &v) != ECL_OK)
 					return ECL_FAIL;
-				if (charge_mana(c) != ECL_OK)
+				if (charge_mana(c) != ECL_OK ||
+					charge_write_mana(c, v) != ECL_OK)
 					return ECL_FAIL;
 				if (h->store_put(hctx, s1, s2, v, false, c->err) != ECL_OK)
 					return host_failed(c, "store_put");
@@ -945,7 +966,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 				if (n > 0)
 					memcpy(v.u.arr->items, entry.u.arr->items, (size_t) n * sizeof(ecl_value));
 				v.u.arr->items[n] = c->args[2];
-				if (charge_mana(c) != ECL_OK)
+				if (charge_mana(c) != ECL_OK ||
+					charge_write_mana(c, v) != ECL_OK)
 					return ECL_FAIL;
 				if (h->store_put(hctx, s1, s2, v, false, c->err) != ECL_OK)
 					return host_failed(c, "store_put");

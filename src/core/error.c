@@ -74,6 +74,8 @@ ecl_error_code_name(ecl_error_code code)
 			return "resource_exhausted";
 		case ECL_ERR_INVALID_ARG:
 			return "invalid_argument";
+		case ECL_ERR_MEMORY:
+			return "memory_limit";
 	}
 	return "unknown";
 }

@@ -116,7 +116,7 @@ parse_string(json_parser *p, ecl_value *out)
 
 	buf = ecl_malloc(p->alloc, end - start);
 	if (buf == NULL)
-		return ecl_error_set(p->err, ECL_ERR_RESOURCE, 0, 0, "out of memory parsing JSON");
+		return ecl_alloc_failed(p->alloc, p->err, "parsing JSON");
 	while (p->pos < end)
 	{
 		char		c = p->s[p->pos];
@@ -252,7 +252,7 @@ parse_number(json_parser *p, ecl_value *out)
 	if (i - start < sizeof(small))
 		text = small;
 	else if ((text = ecl_malloc(p->alloc, i - start + 1)) == NULL)
-		return ecl_error_set(p->err, ECL_ERR_RESOURCE, 0, 0, "out of memory parsing JSON");
+		return ecl_alloc_failed(p->alloc, p->err, "parsing JSON");
 	memcpy(text, p->s + start, i - start);
 	text[i - start] = '\0';
 	d = strtod(text, NULL);
@@ -309,7 +309,7 @@ parse_array(json_parser *p, ecl_value *out, int depth)
 							  (size_t) ncap * sizeof(ecl_value));
 			if (nitems == NULL)
 			{
-				ecl_error_set(p->err, ECL_ERR_RESOURCE, 0, 0, "out of memory parsing JSON");
+				ecl_alloc_failed(p->alloc, p->err, "parsing JSON");
 				goto done;
 			}
 			items = nitems;
@@ -445,6 +445,11 @@ ecl_json_parse(const ecl_alloc *a, const char *text, size_t len,
 
 /* ---------------------------------------------------------------- output */
 
+/*
+ * A buffer that grows, or (count_only) a counter: ecl_json_size walks the
+ * value with the same writer, so the size it reports is the length of
+ * ecl_json_write's text by construction.  A counter stops at cap.
+ */
 typedef struct json_buf
 {
 	const ecl_alloc *alloc;
@@ -452,6 +457,7 @@ typedef struct json_buf
 	size_t		len;
 	size_t		cap;
 	ecl_error  *err;
+	bool		count_only;
 } json_buf;
 
 static ecl_status
@@ -460,6 +466,13 @@ buf_reserve(json_buf *b, size_t more)
 	size_t		ncap;
 	char	   *nd;
 
+	if (b->count_only)
+	{
+		if (b->len + more <= b->cap)
+			return ECL_OK;
+		b->len = b->cap + 1;	/* "beyond cap", told apart from too deep */
+		return ECL_FAIL;
+	}
 	if (b->len + more + 1 <= b->cap)
 		return ECL_OK;
 	if (b->len + more > ECL_MAX_STRING)
@@ -471,7 +484,7 @@ buf_reserve(json_buf *b, size_t more)
 	nd = b->data == NULL ? ecl_malloc(b->alloc, ncap)
 		: ecl_realloc(b->alloc, b->data, b->cap, ncap);
 	if (nd == NULL)
-		return ecl_error_set(b->err, ECL_ERR_RESOURCE, 0, 0, "out of memory writing JSON");
+		return ecl_alloc_failed(b->alloc, b->err, "writing JSON");
 	b->data = nd;
 	b->cap = ncap;
 	return ECL_OK;
@@ -482,6 +495,11 @@ buf_put(json_buf *b, const char *s, size_t n)
 {
 	if (buf_reserve(b, n) != ECL_OK)
 		return ECL_FAIL;
+	if (b->count_only)
+	{
+		b->len += n;
+		return ECL_OK;
+	}
 	memcpy(b->data + b->len, s, n);
 	b->len += n;
 	return ECL_OK;
@@ -492,6 +510,22 @@ write_string(json_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 
+	if (b->count_only)
+	{
+		size_t		len = 2;
+
+		for (size_t i = 0; i < n; i++)
+		{
+			unsigned char c = (unsigned char) s[i];
+
+			len += (c == '"' || c == '\\' || c == '\n' || c == '\r' ||
+					c == '\t' || c == '\b' || c == '\f') ? 2 : c < 0x20 ? 6 : 1;
+		}
+		if (buf_reserve(b, len) != ECL_OK)
+			return ECL_FAIL;
+		b->len += len;
+		return ECL_OK;
+	}
 	/* worst case every byte becomes \u00XX */
 	if (buf_reserve(b, n * 6 + 2) != ECL_OK)
 		return ECL_FAIL;
@@ -620,7 +654,7 @@ ecl_status
 ecl_json_write(const ecl_alloc *a, ecl_value v, char **out, size_t *out_len,
 			   ecl_error *err)
 {
-	json_buf	b = {a, NULL, 0, 0, err};
+	json_buf	b = {a, NULL, 0, 0, err, false};
 
 	if (write_value(&b, v, 0) != ECL_OK || buf_reserve(&b, 0) != ECL_OK)
 	{
@@ -631,4 +665,31 @@ ecl_json_write(const ecl_alloc *a, ecl_value v, char **out, size_t *out_len,
 	*out = b.data;
 	*out_len = b.len;
 	return ECL_OK;
+}
+
+bool
+ecl_json_size(ecl_value v, size_t cap, size_t *out)
+{
+	ecl_error	err;
+	json_buf	b = {NULL, NULL, 0, cap, &err, true};
+	bool		fits = write_value(&b, v, 0) == ECL_OK;
+
+	*out = b.len;
+	return fits;
+}
+
+int64_t
+ecl_write_mana(ecl_value v, int64_t at_most)
+{
+	size_t		cap;
+	size_t		size;
+
+	if (at_most < 0)
+		at_most = 0;
+	/* enough bytes to tell that the charge is above at_most */
+	cap = ((size_t) at_most + 2) * ECL_WRITE_MANA_BYTES;
+	if (!ecl_json_size(v, cap, &size) && size > cap)
+		return at_most + 1;
+	/* too deep to write: charged as far as counted; the write itself fails */
+	return size == 0 ? 0 : (int64_t) ((size - 1) / ECL_WRITE_MANA_BYTES);
 }

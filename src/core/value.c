@@ -39,9 +39,9 @@ box_of(const ecl_object *obj)
 }
 
 static ecl_status
-resource_error(ecl_error *err, const char *what)
+resource_error(const ecl_alloc *a, ecl_error *err, const char *what)
 {
-	return ecl_error_set(err, ECL_ERR_RESOURCE, 0, 0, "out of memory allocating %s", what);
+	return ecl_alloc_failed(a, err, what);
 }
 
 /* --------------------------------------------------------- constructors */
@@ -58,7 +58,7 @@ ecl_stringish_new(const ecl_alloc *a, ecl_type type, const char *data,
 							 len, ECL_MAX_STRING);
 	s = ecl_malloc(a, offsetof(ecl_string, data) + len + 1);
 	if (s == NULL)
-		return resource_error(err, "a string");
+		return resource_error(a, err, "a string");
 	s->len = (uint32_t) len;
 	if (len > 0)
 		memcpy(s->data, data, len);
@@ -96,7 +96,7 @@ ecl_string_concat(const ecl_alloc *a, const ecl_string *x, const ecl_string *y,
 							 len, ECL_MAX_STRING);
 	s = ecl_malloc(a, offsetof(ecl_string, data) + len + 1);
 	if (s == NULL)
-		return resource_error(err, "a string");
+		return resource_error(a, err, "a string");
 	s->len = (uint32_t) len;
 	memcpy(s->data, x->data, x->len);
 	memcpy(s->data + x->len, y->data, y->len);
@@ -112,7 +112,7 @@ ecl_trust_new(const ecl_alloc *a, const double dims[ECL_TRUST_DIMS],
 	ecl_trust  *t = ecl_malloc(a, sizeof(ecl_trust));
 
 	if (t == NULL)
-		return resource_error(err, "a trust vector");
+		return resource_error(a, err, "a trust vector");
 	memcpy(t->dim, dims, sizeof(t->dim));
 	out->type = ECL_T_TRUST;
 	out->u.num = 0;
@@ -131,7 +131,7 @@ ecl_array_new(const ecl_alloc *a, uint32_t len, ecl_value *out, ecl_error *err)
 							 len, ECL_MAX_COLLECTION);
 	arr = ecl_malloc(a, sizeof(ecl_array) + (size_t) len * sizeof(ecl_value));
 	if (arr == NULL)
-		return resource_error(err, "an array");
+		return resource_error(a, err, "an array");
 	arr->len = len;
 	arr->items = (ecl_value *) (arr + 1);
 	for (uint32_t i = 0; i < len; i++)
@@ -153,7 +153,7 @@ ecl_object_new(const ecl_alloc *a, uint32_t capacity, ecl_value *out, ecl_error 
 							 capacity, ECL_MAX_COLLECTION);
 	box = ecl_malloc(a, sizeof(object_box));
 	if (box == NULL)
-		return resource_error(err, "an object");
+		return resource_error(a, err, "an object");
 	box->alloc = a;
 	box->cap = capacity;
 	box->index_cap = 0;
@@ -167,7 +167,7 @@ ecl_object_new(const ecl_alloc *a, uint32_t capacity, ecl_value *out, ecl_error 
 		box->obj.keys = ecl_malloc(a, (size_t) capacity * sizeof(ecl_string *));
 		box->obj.vals = ecl_malloc(a, (size_t) capacity * sizeof(ecl_value));
 		if (box->obj.keys == NULL || box->obj.vals == NULL)
-			return resource_error(err, "an object");
+			return resource_error(a, err, "an object");
 	}
 	out->type = ECL_T_OBJECT;
 	out->u.num = 0;
@@ -295,7 +295,7 @@ ecl_object_set(const ecl_alloc *a, ecl_value *objv, const char *key,
 		nkeys = ecl_malloc(a, (size_t) ncap * sizeof(ecl_string *));
 		nvals = ecl_malloc(a, (size_t) ncap * sizeof(ecl_value));
 		if (nkeys == NULL || nvals == NULL)
-			return resource_error(err, "an object");
+			return resource_error(a, err, "an object");
 		if (obj->len > 0)
 		{
 			memcpy(nkeys, obj->keys, (size_t) obj->len * sizeof(ecl_string *));
@@ -318,7 +318,7 @@ ecl_object_set(const ecl_alloc *a, ecl_value *objv, const char *key,
 			obj->len * 2 <= box->index_cap)
 			index_insert(box, obj->len - 1);
 		else if (!index_rebuild(box, obj->len))
-			return resource_error(err, "an object index");
+			return resource_error(box->alloc, err, "an object index");
 	}
 	return ECL_OK;
 }

@@ -267,7 +267,7 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 		frame = ecl_malloc(A, ((size_t) p->max_stack + p->nlocals) * sizeof(ecl_value));
 		if (frame == NULL)
 		{
-			ecl_error_set(err, ECL_ERR_RESOURCE, 0, 0, "out of memory starting a run");
+			ecl_alloc_failed(A, err, "the stack of a run");
 			goto fail;
 		}
 	}

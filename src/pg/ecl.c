@@ -27,6 +27,7 @@ int			ecl_max_stack_depth = 1024;
 bool		ecl_rate_limit = false;
 bool		ecl_track = true;
 int			ecl_max_tracked = 1000;
+int			ecl_memory_limit_kb = 64 * 1024;
 
 /* identity: callers without a DID */
 bool		ecl_allow_anonymous = false;
@@ -164,6 +165,19 @@ _PG_init(void)
 								65536, 16, 16 * 1024 * 1024,
 								PGC_POSTMASTER, 0,
 								NULL, NULL, NULL);
+
+	 * Memory is a budget like gas, but superuser-only: a role that could
+	 * raise it could make its runs take the server's memory, and the OOM
+	 * killer then restarts the whole cluster.  Superusers set it per role
+	 * or database (ALTER ROLE/DATABASE ... SET ecl.memory_limit).
+	 */
+	DefineCustomIntVariable("ecl.memory_limit",
+							"Memory budget of one ECL run.",
+							"Everything a run allocates (values, converted input, host results, logs, written values) counts; a run that would exceed it fails with SQLSTATE EC008.",
+							&ecl_memory_limit_kb,
+							64 * 1024, 64, MAX_KILOBYTES,
+							PGC_SUSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("ecl");
 

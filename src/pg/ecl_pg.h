@@ -37,6 +37,7 @@
 #define ERRCODE_ECL_STACK			MAKE_SQLSTATE('E','C','0','0','5')
 #define ERRCODE_ECL_TYPE			MAKE_SQLSTATE('E','C','0','0','6')
 #define ERRCODE_ECL_BYTECODE		MAKE_SQLSTATE('E','C','0','0','7')
+#define ERRCODE_ECL_MEMORY			MAKE_SQLSTATE('E','C','0','0','8')
 
 /* GUCs, defined in ecl.c (SPEC §5, §8) */
 extern int	ecl_gas_limit;			/* ecl.gas_limit, default 50000 */
@@ -47,9 +48,35 @@ extern bool ecl_rate_limit;			/* ecl.rate_limit, default off */
 extern bool ecl_track;				/* ecl.track, default on */
 extern int	ecl_max_tracked;		/* ecl.max_tracked, default 1000 (postmaster) */
 extern bool ecl_allow_anonymous;	/* ecl.allow_anonymous, default off */
+extern int	ecl_memory_limit_kb;	/* ecl.memory_limit, default 64MB (superuser) */
 
 /* pg_alloc.c: an ecl_alloc over a memory context (free is pfree). */
 void		ecl_pg_alloc_init(ecl_alloc *a, MemoryContext cxt);
+
+/*
+ * pg_alloc.c: the memory budget of a run (ecl.memory_limit): what the run's
+ * context and its children hold.  begin makes it the current run's budget
+ * and *a an allocator that refuses (ECL_ERR_MEMORY) beyond it; end restores
+ * the outer run's (nested runs), also on the error path.
+ * ecl_run_memory_exceeded(more): would more bytes take the current run
+ * beyond its budget (false outside runs); ecl_run_memory_check: an
+ * ECL_ERR_MEMORY error value when the current run is beyond it (what: "in
+ * log()"), for pallocs of the glue that do not go through the allocator.
+ */
+typedef struct EclRunMemory
+{
+	MemoryContext cxt;
+	Size		limit;			/* bytes */
+	bool		refused;		/* the last allocation was refused */
+	struct EclRunMemory *outer;
+} EclRunMemory;
+
+void		ecl_run_memory_begin(EclRunMemory *m, MemoryContext cxt, Size limit,
+								 ecl_alloc *a);
+void		ecl_run_memory_end(EclRunMemory *m);
+bool		ecl_run_memory_exceeded(Size more);
+ecl_status	ecl_run_memory_error(ecl_error *err, const char *what);
+ecl_status	ecl_run_memory_check(ecl_error *err, const char *what);
 
 /*
  * error_map.c: raise a core error as an SQL error with the SQLSTATE of
@@ -74,6 +101,15 @@ ecl_status	ecl_value_from_jsonb(const ecl_alloc *a, Jsonb *jb, ecl_value *out,
 #define ECL_JSONB_INPUT_STATE_SIZE 512
 void		ecl_input_from_jsonb(ecl_input_source *src, Jsonb *jb, void *state);
 Jsonb	   *ecl_value_to_jsonb(ecl_value v);
+
+/*
+ * The same within the current run's memory budget: NULL with an
+ * ECL_ERR_MEMORY error when the document would not fit (checked as it is
+ * built, so a value that shares one big part many times is refused before
+ * its copies are made).  what names the use ("writing the value of
+ * store_put").
+ */
+Jsonb	   *ecl_value_to_jsonb_budget(ecl_value v, const char *what, ecl_error *err);
 
 /*
  * Unix seconds of a timestamptz: the exact integer microseconds since the

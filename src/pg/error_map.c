@@ -47,6 +47,8 @@ ecl_sqlstate_for(ecl_error_code code)
 			return ERRCODE_OUT_OF_MEMORY;
 		case ECL_ERR_INVALID_ARG:
 			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case ECL_ERR_MEMORY:
+			return ERRCODE_ECL_MEMORY;
 		case ECL_ERR_NONE:
 			break;
 	}
@@ -66,6 +68,8 @@ hint_for(const ecl_error *err)
 			return "The mana budget comes from ecl.mana_limit unless the call passes its own limit.";
 		case ECL_ERR_TIMEOUT:
 			return "Raise ecl.timeout_ms, or make the policy do less work.";
+		case ECL_ERR_MEMORY:
+			return "The memory budget of a run is ecl.memory_limit; only a superuser can change it (ALTER ROLE or ALTER DATABASE ... SET ecl.memory_limit).";
 		case ECL_ERR_STACK:
 			/* only the operand stack has a setting; nesting limits are fixed */
 			if (strncmp(err->message, "program needs a stack", 21) == 0)

@@ -733,8 +733,14 @@ static ecl_status
 state_log(void *hctx, const ecl_string *msg, ecl_error *err)
 {
 	EclStateHost *h = (EclStateHost *) hctx;
-	MemoryContext old = MemoryContextSwitchTo(h->cxt);
-	char	   *copy = pnstrdup(msg->data, msg->len);
+	MemoryContext old;
+	char	   *copy;
+
+	/* the message is kept for the result: it counts against the budget */
+	if (ecl_run_memory_exceeded((Size) msg->len + 1))
+		return ecl_run_memory_error(err, "keeping a log() message");
+	old = MemoryContextSwitchTo(h->cxt);
+	copy = pnstrdup(msg->data, msg->len);
 
 	h->logs = lappend(h->logs, copy);
 	MemoryContextSwitchTo(old);
@@ -838,7 +844,12 @@ state_emit(void *hctx, const ecl_string *event, ecl_value payload,
 							 "event name must not contain NUL");
 
 	old = MemoryContextSwitchTo(h->cxt);
-	pj = ecl_value_to_jsonb(payload);
+	pj = ecl_value_to_jsonb_budget(payload, "writing the payload of emit", err);
+	if (pj == NULL)
+	{
+		MemoryContextSwitchTo(old);
+		return ECL_FAIL;
+	}
 
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	push_text(&ps, "event", event->data, event->len);
@@ -855,7 +866,8 @@ state_emit(void *hctx, const ecl_string *event, ecl_value payload,
 	h->events = lappend(h->events, summary);
 	h->changes = lappend(h->changes, change);
 	MemoryContextSwitchTo(old);
-	return ECL_OK;
+	/* the event is kept twice (result and change list) */
+	return ecl_run_memory_check(err, "keeping the event of emit");
 }
 
 /* ------------------------------------------------------------------ store */
@@ -1072,8 +1084,10 @@ state_store_put(void *hctx, const ecl_string *store, const ecl_string *key,
 		return ECL_FAIL;
 	/* what the table host would store: the value as jsonb (same errors) */
 	old = MemoryContextSwitchTo(h->cxt);
-	jb = ecl_value_to_jsonb(value);
+	jb = ecl_value_to_jsonb_budget(value, "writing the value of store_put", err);
 	MemoryContextSwitchTo(old);
+	if (jb == NULL)
+		return ECL_FAIL;
 
 	existed = entry_lookup(h, &r, key->data, key->len, &written, &snapval);
 	e = overlay_enter(h, 'k', &r, key->data, key->len);

@@ -525,8 +525,14 @@ static ecl_status
 host_log(void *hctx, const ecl_string *msg, ecl_error *err)
 {
 	EclTableHost *h = (EclTableHost *) hctx;
-	MemoryContext old = MemoryContextSwitchTo(h->cxt);
-	char	   *copy = pnstrdup(msg->data, msg->len);
+	MemoryContext old;
+	char	   *copy;
+
+	/* the message is kept for the result: it counts against the budget */
+	if (ecl_run_memory_exceeded((Size) msg->len + 1))
+		return ecl_run_memory_error(err, "keeping a log() message");
+	old = MemoryContextSwitchTo(h->cxt);
+	copy = pnstrdup(msg->data, msg->len);
 
 	h->logs = lappend(h->logs, copy);
 	MemoryContextSwitchTo(old);
@@ -663,7 +669,7 @@ event_summary(const ecl_string *event, ecl_value payload, ecl_error *err)
 			ecl_object_set(&a, &obj, "payload", 7, payload, err) != ECL_OK)
 			return NULL;
 	}
-	return ecl_value_to_jsonb(obj);
+	return ecl_value_to_jsonb_budget(obj, "keeping the event of emit", err);
 }
 
 static ecl_status
@@ -684,8 +690,9 @@ host_emit(void *hctx, const ecl_string *event, ecl_value payload,
 
 	/* in the host context: host_spi_call resets call_cxt */
 	old = MemoryContextSwitchTo(h->cxt);
-	args.payload = ecl_value_to_jsonb(payload);
-	summary = event_summary(event, payload, err);
+	args.payload = ecl_value_to_jsonb_budget(payload,
+											 "writing the payload of emit", err);
+	summary = args.payload ? event_summary(event, payload, err) : NULL;
 	MemoryContextSwitchTo(old);
 	if (summary == NULL)
 		return ECL_FAIL;
@@ -810,8 +817,10 @@ host_store_put(void *hctx, const ecl_string *store, const ecl_string *key,
 		return ECL_FAIL;
 	/* convert in the host context: host_spi_call resets call_cxt */
 	old = MemoryContextSwitchTo(h->cxt);
-	jb = ecl_value_to_jsonb(value);
+	jb = ecl_value_to_jsonb_budget(value, "writing the value of store_put", err);
 	MemoryContextSwitchTo(old);
+	if (jb == NULL)
+		return ECL_FAIL;
 	a.value = jb;
 	if (host_spi_call(h, err, work_store_put, &a) != ECL_OK)
 		return ECL_FAIL;

@@ -308,10 +308,13 @@ ecl_value_from_jsonb(const ecl_alloc *a, Jsonb *jb, ecl_value *out,
  * then.  A hint is therefore trusted without a compare only in the
  * transaction that verified it; otherwise it is a guess that is checked.
  *
- * A field read twice in a run (`amount` in a condition and again in a
- * computation) is converted once: the state keeps the converted null,
- * boolean and number values by key index (values that own no memory;
- * strings and containers are converted afresh each time).
+ * A field is converted at most once per run, however often it is read
+ * (`amount` in a condition and again in a computation, a 32 MB string read
+ * in a loop): the state keeps every converted value, by key index for an
+ * indexed object, else in a short list by name in the run's memory.  Values
+ * are immutable, so handing the same one out again is safe.  Once `input`
+ * has been built whole (materialize), fields are read from that object, and
+ * building it reuses the fields already converted.
  */
 #define INPUT_INDEXED_KEYS	16
 #define FIELD_HINT_SLOTS	64		/* power of two */
@@ -331,7 +334,18 @@ typedef struct JsonbInputState
 														 * offsets[i+1]) */
 	uint32		converted;		/* bit k: values[k] is key k's value */
 	ecl_value	values[INPUT_INDEXED_KEYS];
+	struct ConvertedField *others;	/* not indexed: fields converted so far */
+	ecl_value  *whole;			/* `input` once materialized, else NULL */
 } JsonbInputState;
+
+/* A converted field of an input that is not indexed (run memory). */
+typedef struct ConvertedField
+{
+	struct ConvertedField *next;
+	uint32		len;
+	const char *name;			/* the jsonb's key bytes, valid for the run */
+	ecl_value	value;
+} ConvertedField;
 
 StaticAssertDecl(sizeof(JsonbInputState) <= ECL_JSONB_INPUT_STATE_SIZE,
 				 "ECL_JSONB_INPUT_STATE_SIZE too small");
@@ -505,33 +519,42 @@ child_value(const JsonbInputState *st, uint32 i, JsonbValue *out)
 	}
 }
 
-static ecl_status
-jsonb_input_get_field(void *ictx, const ecl_alloc *a, const char *name,
-					  size_t len, ecl_value *out, bool *found, ecl_error *err)
+static ConvertedField *
+find_converted(const JsonbInputState *st, const char *name, size_t len)
 {
-	JsonbInputState *st = (JsonbInputState *) ictx;
+	for (ConvertedField *f = st->others; f != NULL; f = f->next)
+		if (f->len == len && memcmp(f->name, name, len) == 0)
+			return f;
+	return NULL;
+}
+
+/* Convert jv and remember it under key (bytes of the jsonb, or a name). */
+static ecl_status
+convert_and_keep(JsonbInputState *st, const ecl_alloc *a, const char *key,
+				 size_t keylen, JsonbValue *jv, ecl_value *out, ecl_error *err)
+{
+	ConvertedField *f;
+
+	if (jsonb_value_to_value(a, jv, 1, out, err) != ECL_OK)
+		return ECL_FAIL;
+	f = ecl_malloc(a, sizeof(ConvertedField));
+	if (f == NULL)
+		return ecl_alloc_failed(a, err, "an input field");
+	f->len = (uint32) keylen;
+	f->name = key;
+	f->value = *out;
+	f->next = st->others;
+	st->others = f;
+	return ECL_OK;
+}
+
+/* Key k of an indexed object, converted once. */
+static ecl_status
+indexed_value(JsonbInputState *st, const ecl_alloc *a, int k, ecl_value *out,
+			  ecl_error *err)
+{
 	JsonbValue	res;
-	ecl_status	status;
-	int			k;
 
-	*found = false;
-	if (!JsonContainerIsObject(&st->jb->root) || len > INT_MAX)
-		return ECL_OK;
-	if (st->nkeys < 0)
-		index_children(st);
-	if (st->nkeys == 0)
-	{
-		/* not indexed: PostgreSQL's search, converted on every read */
-		if (getKeyJsonValueFromContainer(&st->jb->root, name, (int) len, &res) == NULL)
-			return ECL_OK;
-		*found = true;
-		return jsonb_value_to_value(a, &res, 1, out, err);
-	}
-
-	k = find_key(st, name, (uint32) len);
-	if (k < 0)
-		return ECL_OK;
-	*found = true;
 	if (st->converted & (1u << k))
 	{
 		/* in halves: a 16-byte copy right after the halves were written stalls */
@@ -540,25 +563,135 @@ jsonb_input_get_field(void *ictx, const ecl_alloc *a, const char *name,
 		return ECL_OK;
 	}
 	child_value(st, (uint32) (k + st->nkeys), &res);
-	status = jsonb_value_to_value(a, &res, 1, out, err);
-	if (status == ECL_OK &&
-		(out->type == ECL_T_NUMBER || out->type == ECL_T_BOOL ||
-		 out->type == ECL_T_NULL))
-	{
-		st->values[k].type = out->type;
-		memcpy(&st->values[k].u, &out->u, sizeof(out->u));
-		st->converted |= 1u << k;
-	}
-	return status;
+	if (jsonb_value_to_value(a, &res, 1, out, err) != ECL_OK)
+		return ECL_FAIL;
+	st->values[k].type = out->type;
+	memcpy(&st->values[k].u, &out->u, sizeof(out->u));
+	st->converted |= 1u << k;
+	return ECL_OK;
 }
 
+static ecl_status
+jsonb_input_get_field(void *ictx, const ecl_alloc *a, const char *name,
+					  size_t len, ecl_value *out, bool *found, ecl_error *err)
+{
+	JsonbInputState *st = (JsonbInputState *) ictx;
+	JsonbValue	res;
+	int			k;
+
+	*found = false;
+	if (!JsonContainerIsObject(&st->jb->root) || len > INT_MAX)
+		return ECL_OK;
+	if (st->whole != NULL)
+	{
+		const ecl_value *v = ecl_object_get(st->whole->u.obj, name, len);
+
+		if (v == NULL)
+			return ECL_OK;
+		*found = true;
+		*out = *v;
+		return ECL_OK;
+	}
+	if (st->nkeys < 0)
+		index_children(st);
+	if (st->nkeys == 0)
+	{
+		/* not indexed: PostgreSQL's search, and a list of what was converted */
+		ConvertedField *f = find_converted(st, name, len);
+
+		if (f != NULL)
+		{
+			*found = true;
+			*out = f->value;
+			return ECL_OK;
+		}
+		if (getKeyJsonValueFromContainer(&st->jb->root, name, (int) len, &res) == NULL)
+			return ECL_OK;
+		*found = true;
+		/* the name is the program's constant, which outlives the run */
+		return convert_and_keep(st, a, name, len, &res, out, err);
+	}
+
+	k = find_key(st, name, (uint32) len);
+	if (k < 0)
+		return ECL_OK;
+	*found = true;
+	return indexed_value(st, a, k, out, err);
+}
+
+/*
+ * `input` as a whole object, built once, with the fields read so far as
+ * they were converted then.
+ */
 static ecl_status
 jsonb_input_materialize(void *ictx, const ecl_alloc *a, ecl_value *out,
 						ecl_error *err)
 {
 	JsonbInputState *st = (JsonbInputState *) ictx;
+	JsonbContainer *jc = &st->jb->root;
+	ecl_value  *whole;
 
-	return ecl_value_from_jsonb(a, st->jb, out, err);
+	if (st->whole != NULL)
+	{
+		*out = *st->whole;
+		return ECL_OK;
+	}
+	if (!JsonContainerIsObject(jc))
+		return ecl_value_from_jsonb(a, st->jb, out, err);
+	if (st->nkeys < 0)
+		index_children(st);
+	if (ecl_object_new(a, JsonContainerSize(jc), out, err) != ECL_OK)
+		return ECL_FAIL;
+
+	if (st->nkeys > 0)
+	{
+		for (int k = 0; k < st->nkeys; k++)
+		{
+			ecl_value	v;
+
+			if (indexed_value(st, a, k, &v, err) != ECL_OK ||
+				ecl_object_set(a, out, st->data + st->offsets[k],
+							   st->offsets[k + 1] - st->offsets[k], v,
+							   err) != ECL_OK)
+				return ECL_FAIL;
+		}
+	}
+	else
+	{
+		JsonbIterator *it = JsonbIteratorInit(jc);
+		JsonbIteratorToken tok;
+		JsonbValue	v;
+
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			const char *key;
+			int			keylen;
+			ConvertedField *f;
+			ecl_value	item;
+
+			if (tok != WJB_KEY)
+				continue;
+			key = v.val.string.val;
+			keylen = v.val.string.len;
+			if (JsonbIteratorNext(&it, &v, true) != WJB_VALUE)
+				return ecl_error_set(err, ECL_ERR_INVALID_ARG, 0, 0,
+									 "malformed jsonb object");
+			f = find_converted(st, key, keylen);
+			if (f != NULL)
+				item = f->value;
+			else if (jsonb_value_to_value(a, &v, 1, &item, err) != ECL_OK)
+				return ECL_FAIL;
+			if (ecl_object_set(a, out, key, keylen, item, err) != ECL_OK)
+				return ECL_FAIL;
+		}
+	}
+
+	whole = ecl_malloc(a, sizeof(ecl_value));
+	if (whole == NULL)
+		return ecl_alloc_failed(a, err, "the input object");
+	*whole = *out;
+	st->whole = whole;
+	return ECL_OK;
 }
 
 void
@@ -570,6 +703,8 @@ ecl_input_from_jsonb(ecl_input_source *src, Jsonb *jb, void *state)
 	st->nkeys = -1;
 	st->layout = 0;
 	st->converted = 0;
+	st->others = NULL;
+	st->whole = NULL;
 	src->get_field = jsonb_input_get_field;
 	src->materialize = jsonb_input_materialize;
 	src->ctx = st;
@@ -607,14 +742,50 @@ string_to_jsonb(const char *data, uint32 len, JsonbValue *jv)
 	jv->val.string.len = (int) len;
 }
 
-/* Push v onto the parse state; tok is WJB_ELEM, WJB_VALUE, or 0 at the root. */
+/*
+ * Building a document within the run's memory budget.  The parse state's
+ * JsonbValues are allocated as they are pushed, so the budget's measurement
+ * sees them; what it cannot see yet is the final document, whose size is
+ * about the strings' bytes plus a few words per value.  That estimate is
+ * checked every BUDGET_CHECK_NODES values and before every long string, so
+ * a value that shares one big part many times ([s, s, s, ...] built by
+ * doubling) is refused before its copies are made.
+ */
+#define BUDGET_CHECK_NODES 1024
+
+typedef struct ToJsonb
+{
+	Size		pending;		/* estimated bytes of the final document */
+	uint32		unchecked;		/* values pushed since the last check */
+	bool		over;			/* the budget is spent: stop */
+} ToJsonb;
+
+static bool
+to_jsonb_admits(ToJsonb *tj, Size string_len)
+{
+	tj->pending += 2 * sizeof(JEntry) + string_len;
+	if (++tj->unchecked < BUDGET_CHECK_NODES && string_len < 64 * 1024)
+		return true;
+	tj->unchecked = 0;
+	if (ecl_run_memory_exceeded(tj->pending))
+		tj->over = true;
+	return !tj->over;
+}
+
+/*
+ * Push v onto the parse state; tok is WJB_ELEM, WJB_VALUE, or 0 at the root.
+ * NULL with tj->over set when the budget is spent.
+ */
 static JsonbValue *
-push_value(JsonbParseState **ps, ecl_value v, JsonbIteratorToken tok)
+push_value(JsonbParseState **ps, ecl_value v, JsonbIteratorToken tok,
+		   ToJsonb *tj)
 {
 	JsonbValue	jv;
 	JsonbValue *res = NULL;
 
 	check_stack_depth();
+	if (!to_jsonb_admits(tj, ecl_is_stringish(v) ? v.u.str->len : 0))
+		return NULL;
 	switch ((ecl_type) v.type)
 	{
 		case ECL_T_NULL:
@@ -639,13 +810,17 @@ push_value(JsonbParseState **ps, ecl_value v, JsonbIteratorToken tok)
 
 				string_to_jsonb(trust_keys[d], strlen(trust_keys[d]), &key);
 				pushJsonbValue(ps, WJB_KEY, &key);
-				push_value(ps, ecl_number(v.u.trust->dim[d]), WJB_VALUE);
+				push_value(ps, ecl_number(v.u.trust->dim[d]), WJB_VALUE, tj);
 			}
 			return pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 		case ECL_T_ARRAY:
 			pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
 			for (uint32 i = 0; i < v.u.arr->len; i++)
-				push_value(ps, v.u.arr->items[i], WJB_ELEM);
+			{
+				push_value(ps, v.u.arr->items[i], WJB_ELEM, tj);
+				if (tj->over)
+					return NULL;
+			}
 			return pushJsonbValue(ps, WJB_END_ARRAY, NULL);
 		case ECL_T_OBJECT:
 			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
@@ -653,9 +828,13 @@ push_value(JsonbParseState **ps, ecl_value v, JsonbIteratorToken tok)
 			{
 				JsonbValue	key;
 
+				if (!to_jsonb_admits(tj, v.u.obj->keys[i]->len))
+					return NULL;
 				string_to_jsonb(v.u.obj->keys[i]->data, v.u.obj->keys[i]->len, &key);
 				pushJsonbValue(ps, WJB_KEY, &key);
-				push_value(ps, v.u.obj->vals[i], WJB_VALUE);
+				push_value(ps, v.u.obj->vals[i], WJB_VALUE, tj);
+				if (tj->over)
+					return NULL;
 			}
 			return pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 		default:
@@ -702,10 +881,11 @@ scalar_template(ecl_value v)
 }
 
 Jsonb *
-ecl_value_to_jsonb(ecl_value v)
+ecl_value_to_jsonb_budget(ecl_value v, const char *what, ecl_error *err)
 {
 	JsonbParseState *ps = NULL;
 	JsonbValue *res;
+	ToJsonb		tj = {0, 0, false};
 
 	if (v.type == ECL_T_NULL || v.type == ECL_T_BOOL)
 	{
@@ -716,8 +896,26 @@ ecl_value_to_jsonb(ecl_value v)
 		return copy;
 	}
 
-	res = push_value(&ps, v, 0);
+	res = push_value(&ps, v, 0, &tj);
+	if (tj.over || ecl_run_memory_exceeded(tj.pending))
+	{
+		ecl_run_memory_error(err, what);
+		return NULL;
+	}
 
 	/* JsonbValueToJsonb wraps a scalar into a raw-scalar document itself */
 	return JsonbValueToJsonb(res);
+}
+
+Jsonb *
+ecl_value_to_jsonb(ecl_value v)
+{
+	ecl_error	err;
+	Jsonb	   *jb;
+
+	ecl_error_clear(&err);
+	jb = ecl_value_to_jsonb_budget(v, "converting a value to jsonb", &err);
+	if (jb == NULL)
+		ecl_raise(&err, NULL);
+	return jb;
 }

@@ -64,7 +64,12 @@ static ecl_status
 host_log(void *hctx, const ecl_string *msg, ecl_error *err)
 {
 	RunHostState *hs = (RunHostState *) hctx;
-	char	   *copy = pnstrdup(msg->data, msg->len);
+	char	   *copy;
+
+	/* the message is kept for the result: it counts against the budget */
+	if (ecl_run_memory_exceeded((Size) msg->len + 1))
+		return ecl_run_memory_error(err, "keeping a log() message");
+	copy = pnstrdup(msg->data, msg->len);
 
 	hs->logs = lappend(hs->logs, copy);
 	if (hs->req->policy_name)
@@ -542,6 +547,7 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 	MemoryContext caller_cxt = CurrentMemoryContext;
 	MemoryContext run_cxt;
 	ecl_alloc	alloc;
+	EclRunMemory memory;
 	RunHostState hs;
 	RunClock	clock;
 	ecl_run_ctx ctx;
@@ -563,7 +569,9 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 	hs.logs = NIL;
 
 	run_cxt = take_run_context(caller_cxt);
-	ecl_pg_alloc_init(&alloc, run_cxt);
+	/* ecl.memory_limit: everything in run_cxt counts (pg_alloc.c) */
+	ecl_run_memory_begin(&memory, run_cxt, (Size) ecl_memory_limit_kb * 1024,
+						 &alloc);
 
 	ecl_run_clock_start(&clock.since);
 	clock.timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : ecl_timeout_ms;
@@ -620,8 +628,16 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 			ListCell   *lc;
 
 			MemoryContextSwitchTo(run_cxt);
-			value = ecl_value_to_jsonb(res.value);
+			value = ecl_value_to_jsonb_budget(res.value, "converting the result",
+											  &res.error);
 			MemoryContextSwitchTo(caller_cxt);
+			if (value == NULL)
+			{
+				reported = true;
+				report_run(req, ECL_RUN_ERROR, res.gas_used, res.mana_used,
+						   duration_ns, 0);
+				ecl_raise(&res.error, req->policy_name);
+			}
 			out->value = copy_jsonb(value, caller_cxt);
 			out->message = res.message ? pstrdup(res.message) : NULL;
 			foreach(lc, logs)
@@ -642,6 +658,7 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(caller_cxt);
+		ecl_run_memory_end(&memory);
 		if (!reported)
 			report_run(req, ECL_RUN_ERROR, res.gas_used, res.mana_used,
 					   elapsed_ns(&clock), 0);
@@ -651,6 +668,7 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 	}
 	PG_END_TRY();
 
+	ecl_run_memory_end(&memory);
 	give_back_run_context(run_cxt);
 }
 

@@ -167,6 +167,7 @@ run_once(const ecl_program *p, bool read_only, run_summary *sum)
 	budget.alloc.realloc = budget_realloc;
 	budget.alloc.free = budget_free;
 	budget.alloc.ctx = &budget;
+	budget.alloc.over_budget = NULL;
 	budget.parent = &t.ta.alloc;
 	budget.used = 0;
 	t.ctx.alloc = &budget.alloc;

@@ -86,6 +86,7 @@ test_alloc_init(test_alloc *ta)
 	ta->alloc.realloc = ta_realloc;
 	ta->alloc.free = ta_free;
 	ta->alloc.ctx = ta;
+	ta->alloc.over_budget = NULL;
 	ta->blocks = NULL;
 	ta->live = 0;
 	ta->fail_after = -1;
