@@ -166,6 +166,7 @@ _PG_init(void)
 								PGC_POSTMASTER, 0,
 								NULL, NULL, NULL);
 
+	/*
 	 * Memory is a budget like gas, but superuser-only: a role that could
 	 * raise it could make its runs take the server's memory, and the OOM
 	 * killer then restarts the whole cluster.  Superusers set it per role
