@@ -70,7 +70,13 @@ INSERT INTO expected_grants VALUES
 	('stat_eclvm_policy_counters()',					false, false, true, true),
 	('rate_limit_accounts()',							false, false, true, true),
 	-- internal: the cache invalidation trigger
-	('policies_changed()',							false, false, false, false);
+	('policies_changed()',							false, false, false, false),
+	-- internal: the triggers that keep the references between the tables
+	('reference_check()',							false, false, false, false),
+	('reference_keep_key(text,text,text,text,text)',	false, false, false, false),
+	('identities_referenced()',						false, false, false, false),
+	('realms_referenced()',							false, false, false, false),
+	('policies_referenced()',						false, false, false, false);
 
 CREATE TEMP VIEW ecl_functions AS
 	SELECT p.oid, substr(p.oid::regprocedure::text, 5) AS fn

@@ -115,7 +115,7 @@ is($sub->safe_psql('postgres', q{
 SELECT string_agg(tgrelid::regclass || '.' || tgname || ':' || tgenabled::text, ','
                   ORDER BY tgrelid::regclass::text, tgname)
   FROM pg_trigger WHERE tgrelid IN ('ecl.policies'::regclass, 'ecl.handlers'::regclass)
-   AND NOT tgisinternal}),
+   AND tgfoid = 'ecl.policies_changed()'::regprocedure}),
 	'ecl.handlers.handlers_changed:O,ecl.handlers.handlers_changed_on_apply:R,'
 	  . 'ecl.handlers.handlers_truncated_on_apply:R,ecl.policies.policies_changed:O,'
 	  . 'ecl.policies.policies_changed_on_apply:R,ecl.policies.policies_truncated_on_apply:R',
