@@ -37,8 +37,13 @@ typedef enum EclMemoKind
 	ECL_MEMO_BALANCE,			/* (did, "") -> number */
 	ECL_MEMO_ROLE_DID,			/* (role oid as text, "") -> text or NULL */
 	ECL_MEMO_ISSUER,			/* (did, "") -> flag = registered, issuer */
-	ECL_MEMO_RUN				/* (run key, input bytes) -> flag = passed,
+	ECL_MEMO_RUN,				/* (run key, input bytes) -> flag = passed,
 								 * gas, mana: a whole read-only run (runner.c) */
+	ECL_MEMO_CHARGE,			/* (policy, caller) -> run.mana_used = mana the
+								 * rate limiter charged in this statement;
+								 * grows (a put replaces it) */
+	ECL_MEMO_WARNED				/* (policy, "") -> a run's error was hidden
+								 * and warned about (ecl.rls_errors = deny) */
 } EclMemoKind;
 
 typedef struct EclMemoValue
@@ -53,7 +58,7 @@ typedef struct EclMemoValue
 		{
 			int64		gas_used;
 			int64		mana_used;
-		}			run;		/* RUN */
+		}			run;		/* RUN; CHARGE: mana_used */
 		struct
 		{
 			bool		revoked;
@@ -66,6 +71,7 @@ typedef struct EclMemoValue
 /* true and *out filled when (kind, a, b) is memoized for this statement */
 bool		ecl_memo_get(EclMemoKind kind, const char *a, size_t alen,
 						 const char *b, size_t blen, EclMemoValue *out);
+/* a key already held keeps its value, except ECL_MEMO_CHARGE (replaced) */
 void		ecl_memo_put(EclMemoKind kind, const char *a, size_t alen,
 						 const char *b, size_t blen, const EclMemoValue *val);
 

@@ -459,6 +459,8 @@ ecl_check(PG_FUNCTION_ARGS)
 				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), true);
 	req.want_detail = false;
 	req.memoize = true;
+	req.charge_per_statement = true;
+	req.deny_on_error = ecl_rls_errors == ECL_RLS_ERRORS_DENY;
 	ecl_run(&req, &out);
 	PG_RETURN_BOOL(out.passed);
 }
@@ -496,6 +498,8 @@ ecl_allowed(PG_FUNCTION_ARGS)
 				PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), true);
 	req.want_detail = false;
 	req.memoize = true;
+	req.charge_per_statement = true;
+	req.deny_on_error = ecl_rls_errors == ECL_RLS_ERRORS_DENY;
 	ecl_run(&req, &out);
 	PG_RETURN_BOOL(out.passed);
 }
