@@ -38,20 +38,24 @@ INSERT INTO rl_docs SELECT g, g % 4 FROM generate_series(1, 100000) g;
 ALTER TABLE rl_docs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY rl_docs_read ON rl_docs FOR SELECT
 	USING (ecl.allowed('rl_read', 'rl-realm', jsonb_build_object('level', level)));
+CREATE POLICY rl_docs_update ON rl_docs FOR UPDATE
+	USING (ecl.allowed('rl_read', 'rl-realm', jsonb_build_object('level', level)));
 CREATE ROLE regress_rl_carol;
 SELECT ecl.bind_role('regress_rl_carol', 'did:regress:rl-carol');
-GRANT SELECT ON rl_docs TO regress_rl_carol;
+GRANT SELECT, UPDATE ON rl_docs TO regress_rl_carol;
 
 SET ecl.rate_limit = on;
 SELECT ecl.rate_limit_reset('did:regress:rl-carol') >= 0 AS reset;
 SELECT ecl.stat_reset();
 SELECT clock_timestamp() AS t0 \gset
 SET ROLE regress_rl_carol;
--- five statements of 100,000 policy runs each: every one succeeds
+-- five statements of 100,000 policy runs each (or more: an UPDATE checks
+-- both policies, and writes as it goes): every one succeeds
 SELECT count(*) AS visible FROM rl_docs;
 SELECT count(*) AS visible FROM rl_docs;
 SELECT count(*) AS visible FROM rl_docs;
-SELECT count(*) AS visible FROM rl_docs WHERE id <= 50000;
+WITH u AS (UPDATE rl_docs SET level = level WHERE id % 100 = 0 RETURNING id)
+SELECT count(*) AS updated FROM u;
 SELECT count(*) AS visible FROM rl_docs;
 RESET ROLE;
 -- Each of the five statements paid one run's mana.  The account regenerated

@@ -323,6 +323,7 @@ charge_rate_limit(VmCall *call)
 	double		reliability = 0.0;
 	double		retry_after = 0.0;
 	const ecl_string *did;
+	const char *policy = req->policy_name ? req->policy_name : "";
 	int64		cost = res->mana_used;
 
 	if (!ecl_rate_limit || req->caller_did == NULL ||
@@ -333,9 +334,8 @@ charge_rate_limit(VmCall *call)
 	{
 		EclMemoValue paid;
 
-		if (ecl_memo_get(ECL_MEMO_CHARGE, req->policy_name,
-						 strlen(req->policy_name), req->caller_did,
-						 strlen(req->caller_did), &paid))
+		if (ecl_memo_get(ECL_MEMO_CHARGE, policy, strlen(policy),
+						 req->caller_did, strlen(req->caller_did), &paid))
 		{
 			if (res->mana_used <= paid.u.run.mana_used)
 				return;
@@ -356,9 +356,8 @@ charge_rate_limit(VmCall *call)
 
 			memset(&paid, 0, sizeof(paid));
 			paid.u.run.mana_used = res->mana_used;
-			ecl_memo_put(ECL_MEMO_CHARGE, req->policy_name,
-						 strlen(req->policy_name), req->caller_did,
-						 strlen(req->caller_did), &paid);
+			ecl_memo_put(ECL_MEMO_CHARGE, policy, strlen(policy),
+						 req->caller_did, strlen(req->caller_did), &paid);
 		}
 		return;
 	}
