@@ -312,6 +312,10 @@ typedef struct VmCall
  * statement that costs more pays the difference, so the statement pays the
  * mana of its costliest run of that policy for that caller.  Paying the
  * first run's mana alone would let the order of the rows decide the price.
+ * The record lives in the lookup memo: if that is cleared at its bound
+ * mid-statement, the next run pays again (stricter, never more lenient).
+ * Several statements of one simple-query message that change nothing share
+ * the memo's stamp and so pay once (docs/sql-api.md says so).
  */
 static void
 charge_rate_limit(VmCall *call)
