@@ -4,7 +4,8 @@
 -- answer from the run before.  What must hold: the answers are those of
 -- real runs (keyed by caller, realm and input), every call is still counted
 -- as a run with its gas and mana, a later command of the same statement
--- sees changed data, and rate-limited runs are never memoized.
+-- sees changed data, and under ecl.rate_limit the memo still answers
+-- (ecl.check pays once per statement) while ecl.run_policy pays per call.
 --
 \set VERBOSITY terse
 
@@ -76,19 +77,35 @@ SELECT count(*) FILTER (WHERE ecl.check('rm_metric', 'did:regress:rm-ann', 'rm-o
   FROM generate_series(1, 20);
 SELECT ecl.drop_policy('rm_metric');
 
--- with ecl.rate_limit every run draws mana from the caller's account, so
--- none is answered from the memo: 20 checks cost 20 runs of mana
+-- with ecl.rate_limit, ecl.check pays once per statement per (policy,
+-- caller), so its repeats are answered from the memo as before: 20 checks
+-- in one statement cost one run of mana, and only the first one runs (a
+-- full run sends its log line at DEBUG1, a memo answer does not)
+SELECT ecl.register_policy('rm_logged',
+	'policy rm_logged { log("ran"); return trust.r >= 0.5 }') IS NOT NULL AS registered;
 SELECT mana_used AS mana_of_one_run
-  FROM ecl.run_policy('rm_policy', 'did:regress:rm-ben', 'rm-one', '{"limit": 10}') \gset
+  FROM ecl.run_policy('rm_logged', 'did:regress:rm-ben', 'rm-one') \gset
 SET ecl.rate_limit = on;
 SELECT ecl.rate_limit_reset('did:regress:rm-ben') >= 0 AS reset;
-SELECT count(*) FILTER (WHERE ecl.check('rm_policy', 'did:regress:rm-ben', 'rm-one', '{"limit": 10}')) AS passed
+SELECT clock_timestamp() AS t0 \gset
+SET client_min_messages = debug1;
+SELECT count(*) FILTER (WHERE ecl.check('rm_logged', 'did:regress:rm-ben', 'rm-one')) AS passed,
+	   count(*) AS calls
   FROM generate_series(1, 20);
--- (it regenerates at 100 + 1000 r per second while the statement runs)
-SELECT round(max_mana - mana) BETWEEN 20 * :mana_of_one_run - 50 AND 20 * :mana_of_one_run AS charged_20_runs
+RESET client_min_messages;
+-- (it regenerates at 100 + 1000 r = 300 mana per second meanwhile)
+SELECT max_mana - mana BETWEEN :mana_of_one_run - 300 * extract(epoch FROM clock_timestamp() - :'t0') - 1
+	   AND :mana_of_one_run AS charged_one_run
+  FROM ecl.rate_limit_accounts() WHERE did = 'did:regress:rm-ben';
+-- ecl.run_policy still pays, and runs, per call
+SELECT count(*) FILTER (WHERE (ecl.run_policy('rm_logged', 'did:regress:rm-ben', 'rm-one')).passed) AS passed
+  FROM generate_series(1, 3);
+SELECT max_mana - mana BETWEEN 4 * :mana_of_one_run - 300 * extract(epoch FROM clock_timestamp() - :'t0') - 1
+	   AND 4 * :mana_of_one_run AS charged_four_runs
   FROM ecl.rate_limit_accounts() WHERE did = 'did:regress:rm-ben';
 RESET ecl.rate_limit;
 SELECT ecl.rate_limit_reset('did:regress:rm-ben') >= 0 AS reset;
+SELECT ecl.drop_policy('rm_logged');
 
 -- ------------------------------------------------------------------ clean up
 SELECT ecl.drop_policy('rm_policy');

@@ -21,6 +21,10 @@ SET ecl.gas_limit = 100;
 SHOW ecl.gas_limit;
 SET ecl.track = off;
 SET ecl.rate_limit = off;
+-- deny only hides more rows than raise shows: a user may choose it
+SET ecl.rls_errors = deny;
+SHOW ecl.rls_errors;
+RESET ecl.rls_errors;
 RESET ROLE;
 RESET ecl.gas_limit;
 DROP ROLE regress_ecl_settings_user;

@@ -32,7 +32,48 @@ int			ecl_memory_limit_kb = 64 * 1024;
 /* identity: callers without a DID */
 bool		ecl_allow_anonymous = false;
 
+int			ecl_rls_errors = ECL_RLS_ERRORS_RAISE;
+
 void		_PG_init(void);
+
+/* ---- rate limiting and errors under RLS ---- */
+
+static const struct config_enum_entry rls_errors_options[] = {
+	{"raise", ECL_RLS_ERRORS_RAISE, false},
+	{"deny", ECL_RLS_ERRORS_DENY, false},
+	{NULL, 0, false}
+};
+
+/*
+ * Whether the postmaster loaded us through shared_preload_libraries: only
+ * then do the mana accounts exist.  Known in _PG_init, before shared memory
+ * is attached (the postmaster checks postgresql.conf's value while loading
+ * us), and inherited by every backend it starts.
+ */
+static bool loaded_at_server_start = false;
+
+/*
+ * ecl.rate_limit = on without the accounts would limit nothing while SHOW
+ * says it is on: refuse it, whatever the source.  Refusing never stops a
+ * server or a backend from starting: PostgreSQL reports a refused value
+ * from postgresql.conf, ALTER SYSTEM's file or ALTER ROLE/DATABASE SET as
+ * a LOG line or WARNING and keeps the default (off); SET, ALTER SYSTEM and
+ * ALTER ROLE SET are refused with 55000.  Without the preload the
+ * postmaster never loads us, so it never checks the value at all.
+ */
+static bool
+check_rate_limit(bool *newval, void **extra, GucSource source)
+{
+	if (!*newval || loaded_at_server_start)
+		return true;
+	GUC_check_errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);
+	GUC_check_errmsg("ecl.rate_limit cannot be turned on: ecl is not in shared_preload_libraries");
+	GUC_check_errdetail("The mana accounts live in shared memory, which exists only when the server loads ecl at start.");
+	GUC_check_errhint("Add ecl to shared_preload_libraries and restart the server.");
+	return false;
+}
+
+/* ---- end rate limiting and errors under RLS ---- */
 
 void
 _PG_init(void)
@@ -69,13 +110,30 @@ _PG_init(void)
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 
+	/* ---- rate limiting and errors under RLS ---- */
+	loaded_at_server_start = process_shared_preload_libraries_in_progress;
+
 	DefineCustomBoolVariable("ecl.rate_limit",
 							 "Enables per-identity mana rate limiting.",
-							 "Each DID has a mana account in shared memory that runs draw from and that regenerates with the DID's reliability.",
+							 "Each DID has a mana account in shared memory that runs draw from and that regenerates with the DID's reliability; ecl.check and ecl.allowed pay once per statement per policy and caller, other calls once per run.",
 							 &ecl_rate_limit,
 							 false,
 							 PGC_SUSET, 0,
+							 check_rate_limit, NULL, NULL);
+
+	/*
+	 * USERSET: deny can only hide more rows than raise shows, so a user
+	 * gains nothing by choosing it.
+	 */
+	DefineCustomEnumVariable("ecl.rls_errors",
+							 "What ecl.check and ecl.allowed do when the policy run fails.",
+							 "raise: the run's error ends the statement. deny: the row is hidden (false), the run counts as an error, and one WARNING per statement and policy names the error.",
+							 &ecl_rls_errors,
+							 ECL_RLS_ERRORS_RAISE,
+							 rls_errors_options,
+							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+	/* ---- end rate limiting and errors under RLS ---- */
 
 	DefineCustomBoolVariable("ecl.track",
 							 "Collects ECLVM statistics.",

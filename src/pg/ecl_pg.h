@@ -45,6 +45,14 @@ extern int	ecl_mana_limit;			/* ecl.mana_limit, default 10000 */
 extern int	ecl_timeout_ms;			/* ecl.timeout_ms, default 5000 */
 extern int	ecl_max_stack_depth;	/* ecl.max_stack_depth, default 1024 */
 extern bool ecl_rate_limit;			/* ecl.rate_limit, default off */
+extern int	ecl_rls_errors;			/* ecl.rls_errors, default raise */
+
+/* values of ecl.rls_errors: what ecl.check / ecl.allowed do with a failing run */
+typedef enum EclRlsErrors
+{
+	ECL_RLS_ERRORS_RAISE,		/* raise the run's error */
+	ECL_RLS_ERRORS_DENY			/* hide the row: false, counted as an error */
+} EclRlsErrors;
 extern bool ecl_track;				/* ecl.track, default on */
 extern int	ecl_max_tracked;		/* ecl.max_tracked, default 1000 (postmaster) */
 extern bool ecl_allow_anonymous;	/* ecl.allow_anonymous, default off */
@@ -86,6 +94,8 @@ ecl_status	ecl_run_memory_check(ecl_error *err, const char *what);
  */
 int			ecl_sqlstate_for(ecl_error_code code);
 pg_noreturn void ecl_raise(const ecl_error *err, const char *policy_name);
+/* the message ecl_raise gives, palloc'd (also for warnings about an error) */
+char	   *ecl_error_text(const ecl_error *err, const char *policy_name);
 
 /*
  * jsonb_bridge.c: conversions between jsonb and ECL values (SPEC §2.2).

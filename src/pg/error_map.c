@@ -93,33 +93,40 @@ hint_for(const ecl_error *err)
 	}
 }
 
-void
-ecl_raise(const ecl_error *err, const char *policy_name)
+char *
+ecl_error_text(const ecl_error *err, const char *policy_name)
 {
 	const char *policy = policy_name;
-	const char *hint = hint_for(err);
-	StringInfoData where;
+	StringInfoData text;
 
 	if (policy == NULL || policy[0] == '\0')
 		policy = err->policy;
 
 	/* "policy "x", line 3:7: " — the parts we know */
-	initStringInfo(&where);
+	initStringInfo(&text);
 	if (policy != NULL && policy[0] != '\0')
-		appendStringInfo(&where, "policy \"%s\"", policy);
+		appendStringInfo(&text, "policy \"%s\"", policy);
 	if (err->line > 0)
 	{
-		if (where.len > 0)
-			appendStringInfoString(&where, ", ");
-		appendStringInfo(&where, "line %u:%u", err->line, err->column);
+		if (text.len > 0)
+			appendStringInfoString(&text, ", ");
+		appendStringInfo(&text, "line %u:%u", err->line, err->column);
 	}
-	if (where.len > 0)
-		appendStringInfoString(&where, ": ");
+	if (text.len > 0)
+		appendStringInfoString(&text, ": ");
+	appendStringInfoString(&text, err->message[0] ? err->message
+						   : ecl_error_code_name(err->code));
+	return text.data;
+}
+
+void
+ecl_raise(const ecl_error *err, const char *policy_name)
+{
+	const char *hint = hint_for(err);
 
 	ereport(ERROR,
 			(errcode(ecl_sqlstate_for(err->code)),
-			 errmsg("%s%s", where.data,
-					err->message[0] ? err->message : ecl_error_code_name(err->code)),
+			 errmsg("%s", ecl_error_text(err, policy_name)),
 			 hint ? errhint("%s", hint) : 0));
 	pg_unreachable();
 }

@@ -188,8 +188,17 @@ ecl_memo_put(EclMemoKind kind, const char *a, size_t alen,
 	memo_check_stamp();
 	if (t->nentries >= ECL_MEMO_MAX)
 		memo_clear(t);
-	if (memo_find(t, hash, kind, a, alen, b, blen) != NULL)
+	e = memo_find(t, hash, kind, a, alen, b, blen);
+	if (e != NULL)
+	{
+		/*
+		 * The other kinds put what the entry already holds; a statement's
+		 * charge grows when a costlier run tops it up.
+		 */
+		if (kind == ECL_MEMO_CHARGE)
+			e->val = *val;
 		return;
+	}
 	if (t->nentries >= (int64) t->nbuckets)
 		memo_grow(t);
 

@@ -35,11 +35,17 @@ typedef enum EclMemoKind
 	ECL_MEMO_TRUST = 1,			/* (did, realm) -> trust */
 	ECL_MEMO_CREDENTIAL,		/* (did, schema) -> flag */
 	ECL_MEMO_BALANCE,			/* (did, "") -> number */
-	ECL_MEMO_ROLE_DID,			/* (role oid and generation as text, "") ->
-								 * the caller's DID or NULL (identity.c) */
+	ECL_MEMO_ROLE_DID,			/* (role oid as text, "") or ("claims",
+								 * claims text) -> the caller's DID or NULL
+								 * (identity.c, token.c) */
 	ECL_MEMO_IDENTITY,			/* (did, "") -> flag = registered, identity */
-	ECL_MEMO_RUN				/* (run key, input bytes) -> flag = passed,
+	ECL_MEMO_RUN,				/* (run key, input bytes) -> flag = passed,
 								 * gas, mana: a whole read-only run (runner.c) */
+	ECL_MEMO_CHARGE,			/* (policy, caller) -> run.mana_used = mana the
+								 * rate limiter charged in this statement;
+								 * grows (a put replaces it) */
+	ECL_MEMO_WARNED				/* (policy, "") -> a run's error was hidden
+								 * and warned about (ecl.rls_errors = deny) */
 } EclMemoKind;
 
 typedef struct EclMemoValue
@@ -54,7 +60,7 @@ typedef struct EclMemoValue
 		{
 			int64		gas_used;
 			int64		mana_used;
-		}			run;		/* RUN */
+		}			run;		/* RUN; CHARGE: mana_used */
 		struct
 		{
 			bool		revoked;
@@ -67,6 +73,7 @@ typedef struct EclMemoValue
 /* true and *out filled when (kind, a, b) is memoized for this statement */
 bool		ecl_memo_get(EclMemoKind kind, const char *a, size_t alen,
 						 const char *b, size_t blen, EclMemoValue *out);
+/* a key already held keeps its value, except ECL_MEMO_CHARGE (replaced) */
 void		ecl_memo_put(EclMemoKind kind, const char *a, size_t alen,
 						 const char *b, size_t blen, const EclMemoValue *val);
 

@@ -8,7 +8,9 @@
  * where R is the DID's reliability in [0, 1].  A new account starts full;
  * it regenerates by wall-clock time elapsed since its last charge, up to
  * max.  Needs shared_preload_libraries = 'ecl' (the memory is requested by
- * ecl_stats_init); without it nothing is limited.
+ * ecl_stats_init); without it ecl.rate_limit cannot be turned on (its check
+ * hook in ecl.c).  What a charge is — per run, or once per statement for
+ * ecl.check / ecl.allowed — is the runner's business (charge_rate_limit).
  */
 #ifndef ECL_RATE_LIMIT_H
 #define ECL_RATE_LIMIT_H

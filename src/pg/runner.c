@@ -317,6 +317,17 @@ typedef struct VmCall
  * after it but before the run's writes are kept: a refused charge turns the
  * run into an EC003 error and its writes are rolled back with it.  The
  * account's size follows the caller's reliability in the run's realm.
+ *
+ * ecl.check and ecl.allowed run once per row, so they pay once per
+ * statement per (policy, caller) — "statement" as the host memo counts it
+ * (host_memo.h): the first run pays its mana, and a later run of the same
+ * statement that costs more pays the difference, so the statement pays the
+ * mana of its costliest run of that policy for that caller.  Paying the
+ * first run's mana alone would let the order of the rows decide the price.
+ * The record lives in the lookup memo: if that is cleared at its bound
+ * mid-statement, the next run pays again (stricter, never more lenient).
+ * Several statements of one simple-query message that change nothing share
+ * the memo's stamp and so pay once (docs/sql-api.md says so).
  */
 static void
 charge_rate_limit(VmCall *call)
@@ -328,18 +339,44 @@ charge_rate_limit(VmCall *call)
 	double		reliability = 0.0;
 	double		retry_after = 0.0;
 	const ecl_string *did;
+	const char *policy = req->policy_name ? req->policy_name : "";
+	int64		cost = res->mana_used;
 
 	if (!ecl_rate_limit || req->caller_did == NULL ||
 		req->host_kind != ECL_HOST_TABLES || !ecl_rate_limit_available())
 		return;
 
+	if (req->charge_per_statement)
+	{
+		EclMemoValue paid;
+
+		if (ecl_memo_get(ECL_MEMO_CHARGE, policy, strlen(policy),
+						 req->caller_did, strlen(req->caller_did), &paid))
+		{
+			if (res->mana_used <= paid.u.run.mana_used)
+				return;
+			cost = res->mana_used - paid.u.run.mana_used;
+		}
+	}
+
 	did = call->ctx->caller.u.str;
 	if (ecl_table_host.load_trust(&call->hs->table, did, &trust, &err) == ECL_OK)
 		reliability = trust.dim[0];
 
-	if (ecl_rate_limit_charge(req->caller_did, reliability, res->mana_used,
+	if (ecl_rate_limit_charge(req->caller_did, reliability, cost,
 							  &retry_after))
+	{
+		if (req->charge_per_statement)
+		{
+			EclMemoValue paid;
+
+			memset(&paid, 0, sizeof(paid));
+			paid.u.run.mana_used = res->mana_used;
+			ecl_memo_put(ECL_MEMO_CHARGE, policy, strlen(policy),
+						 req->caller_did, strlen(req->caller_did), &paid);
+		}
 		return;
+	}
 
 	call->rate_limited = true;
 	call->status = ECL_FAIL;
@@ -347,11 +384,33 @@ charge_rate_limit(VmCall *call)
 	if (retry_after < 0)
 		ecl_error_set(&res->error, ECL_ERR_MANA, 0, 0,
 					  "rate limited: the run needs %lld mana, more than the account of %s can ever hold",
-					  (long long) res->mana_used, req->caller_did);
+					  (long long) cost, req->caller_did);
 	else
 		ecl_error_set(&res->error, ECL_ERR_MANA, 0, 0,
 					  "rate limited: the mana account of %s is exhausted; retry after %.1f seconds",
 					  req->caller_did, retry_after);
+}
+
+/*
+ * ecl.rls_errors = deny: say once per statement and policy which error hid
+ * rows, instead of once per row.
+ */
+static void
+warn_denied_error(const EclRunRequest *req, const ecl_error *error)
+{
+	const char *policy = req->policy_name ? req->policy_name : "";
+	EclMemoValue warned;
+
+	if (ecl_memo_get(ECL_MEMO_WARNED, policy, strlen(policy), "", 0, &warned))
+		return;
+	ereport(WARNING,
+			(errcode(ecl_sqlstate_for(error->code)),
+			 errmsg("rows hidden where the policy fails (ecl.rls_errors = deny): %s",
+					ecl_error_text(error, req->policy_name)),
+			 errdetail("The failing runs count as errors in the statistics; this warning names the first error of the statement for this policy.")));
+	memset(&warned, 0, sizeof(warned));
+	warned.flag = true;
+	ecl_memo_put(ECL_MEMO_WARNED, policy, strlen(policy), "", 0, &warned);
 }
 
 /* Returns true when the run's writes are to be kept (it passed). */
@@ -436,9 +495,14 @@ give_back_run_context(MemoryContext cxt)
  *
  * Not memoized: programs that never call the host (redoing them is as cheap
  * as the lookup), programs that read a metric (the statistics move with
- * every run, this one included) and runs under ecl.rate_limit (every run
- * draws mana from the caller's account).  The memo of runs has the host
- * memo's bound (ECL_MEMO_MAX entries per statement).
+ * every run, this one included), runs under ecl.rate_limit that pay per run
+ * (every run draws mana from the caller's account) and runs whose error
+ * ecl.rls_errors = deny hid (each counts as an error).  Under ecl.rate_limit
+ * a run paid per statement (ecl.check, ecl.allowed) is memoized: the run it
+ * repeats was paid for in this statement with at least its mana (a refused
+ * charge raised and stored nothing), so the answer owes nothing more.  The
+ * memo of runs has the host memo's bound (ECL_MEMO_MAX entries per
+ * statement).
  */
 #define RUN_MEMO_KEY_INLINE 256
 
@@ -463,7 +527,7 @@ run_memo_usable(const EclRunRequest *req)
 {
 	if (!req->memoize || !req->read_only || req->host_kind != ECL_HOST_TABLES ||
 		!req->program->uses_host || req->program->reads_metrics ||
-		ecl_rate_limit)
+		(ecl_rate_limit && !req->charge_per_statement))
 		return false;
 	Assert(!req->want_detail);
 	return true;
@@ -614,7 +678,13 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 						(errcode(ecl_sqlstate_for(ECL_ERR_MANA)),
 						 errmsg("%s", res.error.message),
 						 errhint("Raise the caller's reliability, wait, or turn ecl.rate_limit off.")));
-			ecl_raise(&res.error, req->policy_name);
+			if (!req->deny_on_error)
+				ecl_raise(&res.error, req->policy_name);
+			/* counted as an error above; the row is hidden */
+			Assert(!req->want_detail);
+			res.outcome = ECL_OUTCOME_ERROR;
+			warn_denied_error(req, &res.error);
+			out->error_denied = true;
 		}
 
 		/* Build the outcome in the run's context, then copy it out. */
@@ -651,9 +721,12 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 				: NULL;
 		}
 
-		reported = true;
-		report_run(req, status_for(&res, false, false), res.gas_used,
-				   res.mana_used, duration_ns, events_emitted);
+		if (!reported)
+		{
+			reported = true;
+			report_run(req, status_for(&res, false, false), res.gas_used,
+					   res.mana_used, duration_ns, events_emitted);
+		}
 	}
 	PG_CATCH();
 	{
@@ -718,6 +791,7 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 			return;
 	}
 	run_fully(req, out);
-	if (memo)
+	/* a hidden error is not a denial: its repeats run, and count, again */
+	if (memo && !out->error_denied)
 		run_memo_store(&key, out);
 }

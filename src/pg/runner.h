@@ -17,7 +17,8 @@
  *   4. copies value, message, logs and events out into the caller's context
  *      (unless want_detail is false),
  *   5. reports the run to the statistics (SPEC §8) — also when it ends in an
- *      error, before re-raising it,
+ *      error, before re-raising it (or, with deny_on_error, before turning
+ *      it into a denial),
  *   6. empties the run's memory context (deletes it after an error).
  * Runtime errors are raised with ecl_raise (SQLSTATE of SPEC §10).  A denial
  * is not an error: out->passed = false.
@@ -75,6 +76,24 @@ typedef struct EclRunRequest
 	 * for callers that do not want the detail.
 	 */
 	bool		memoize;
+
+	/*
+	 * ecl.check / ecl.allowed, evaluated once per row: under ecl.rate_limit
+	 * the caller's account pays once per statement per (policy, caller) —
+	 * the mana of the statement's costliest such run (see runner.c) —
+	 * instead of once per run.
+	 */
+	bool		charge_per_statement;
+
+	/*
+	 * ecl.rls_errors = deny: a runtime error of the policy (an error value
+	 * of the VM: type, missing field, division by zero, gas, mana budget,
+	 * ecl.timeout_ms, stack, ...) ends the run as a denial that counts as an
+	 * error, with one WARNING per statement and policy.  A refused rate-limit
+	 * charge and errors arriving by longjmp (cancel, statement_timeout, SPI)
+	 * still raise.  Only for callers that do not want the detail.
+	 */
+	bool		deny_on_error;
 } EclRunRequest;
 
 typedef struct EclRunOutcome
@@ -88,6 +107,7 @@ typedef struct EclRunOutcome
 	List	   *logs;			/* of char * */
 	Jsonb	   *events;			/* JSON array of {event, payload} */
 	Jsonb	   *writes;			/* ECL_HOST_STATE: JSON array of writes */
+	bool		error_denied;	/* deny_on_error turned an error into !passed */
 } EclRunOutcome;
 
 void		ecl_run(const EclRunRequest *req, EclRunOutcome *out);

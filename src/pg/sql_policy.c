@@ -461,6 +461,8 @@ ecl_check(PG_FUNCTION_ARGS)
 				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), true);
 	req.want_detail = false;
 	req.memoize = true;
+	req.charge_per_statement = true;
+	req.deny_on_error = ecl_rls_errors == ECL_RLS_ERRORS_DENY;
 	ecl_run(&req, &out);
 	PG_RETURN_BOOL(out.passed);
 }
@@ -478,6 +480,8 @@ ecl_allowed(PG_FUNCTION_ARGS)
 	req.want_detail = false;
 	req.memoize = true;
 	req.needs_caller = !ecl_allow_anonymous;
+	req.charge_per_statement = true;
+	req.deny_on_error = ecl_rls_errors == ECL_RLS_ERRORS_DENY;
 	ecl_run(&req, &out);
 	PG_RETURN_BOOL(out.passed);
 }
