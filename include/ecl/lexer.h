@@ -107,6 +107,13 @@ void		ecl_lexer_init(ecl_lexer *lx, ecl_arena *arena, const char *src, size_t le
  */
 ecl_status	ecl_lexer_next(ecl_lexer *lx, ecl_token *tok, ecl_error *err);
 
+/*
+ * After an error: skip the rest of the current line (up to, not including,
+ * the newline), so that a parser collecting every error can go on from the
+ * next line instead of failing on the same character again.
+ */
+void		ecl_lexer_skip_line(ecl_lexer *lx);
+
 /* "end of input", "'+'", "identifier", ... */
 const char *ecl_token_kind_name(ecl_token_kind kind);
 

@@ -604,6 +604,18 @@ ecl_lexer_next(ecl_lexer *lx, ecl_token *tok, ecl_error *err)
 	return ECL_OK;
 }
 
+void
+ecl_lexer_skip_line(ecl_lexer *lx)
+{
+	while (lx->pos < lx->len && lx->src[lx->pos] != '\n')
+	{
+		/* columns count code points: skip continuation bytes */
+		if (((unsigned char) lx->src[lx->pos] & 0xC0) != 0x80)
+			lx->column++;
+		lx->pos++;
+	}
+}
+
 /*
  * Copy at most max bytes of s into buf, not splitting a UTF-8 sequence, and
  * add "..." when shortened.
