@@ -999,7 +999,7 @@ gen_stmt(compiler *c, const ecl_stmt *s, bool *terminated)
 static bool
 recover_statement(compiler *c, const ecl_stmt *s)
 {
-	uint32_t	slot;
+	uint32_t	slot = 0;
 	bool		declared = false;
 
 	if (c->diags == NULL || c->err->code == ECL_ERR_RESOURCE ||
