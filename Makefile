@@ -6,6 +6,7 @@
 #                   ends with "N passed, N failed"
 #   make demo       the walk-through in a throw-away cluster
 #   make unit       only the core unit tests (no PostgreSQL needed)
+#   make cli        only the ecl command (src/cli; no PostgreSQL needed)
 #   make bench / make fuzz   long-running, not part of make test
 
 EXTENSION = ecl
@@ -33,13 +34,35 @@ PG_CPPFLAGS = -I$(CURDIR)/include
 PG_CFLAGS = -std=gnu11 -Wno-declaration-after-statement
 SHLIB_LINK = -lsodium -lm
 
-EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql results regression.diffs regression.out
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql results regression.diffs regression.out \
+	$(CLI_PROGRAM)
+
+# The ecl command (policy files, editors, CI): src/cli plus src/core, linked
+# with libc and libm only.  Built by a plain rule rather than PGXS's PROGRAM,
+# which would link it against libpq and allows one program per Makefile.
+CLI_PROGRAM = src/cli/ecl
+CLI_SRCS = $(sort $(wildcard src/cli/*.c))
+CLI_CC ?= cc
+CLI_CFLAGS ?= -O2 -g
+$(CLI_PROGRAM): $(CLI_SRCS) $(CORE_SRCS) $(wildcard include/ecl/*.h src/core/*.h src/cli/*.h)
+	$(CLI_CC) $(CLI_CFLAGS) -std=gnu11 -Wall -Wno-unused-parameter -Iinclude \
+		-DECL_VERSION='"$(EXTVERSION)"' -o $@ $(CLI_SRCS) $(CORE_SRCS) -lm
 
 # Guard: without pg_config (fresh machine) the dependency step must still run.
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
+all: $(CLI_PROGRAM)
+# installed beside psql and pg_config
+install: install-cli
+.PHONY: install-cli uninstall-cli
+install-cli: $(CLI_PROGRAM)
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) $(CLI_PROGRAM) '$(DESTDIR)$(bindir)/ecl'
+uninstall: uninstall-cli
+uninstall-cli:
+	rm -f '$(DESTDIR)$(bindir)/ecl'
 else
 all:
 	@echo "pg_config not found: run 'make deps' (or make test / make demo, which do it)"; exit 1
@@ -50,7 +73,9 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)
 
 $(OBJS): $(wildcard include/ecl/*.h src/pg/*.h)
 
-.PHONY: deps unit test demo bench fuzz check-memory docs
+.PHONY: deps unit cli test demo bench fuzz check-memory docs
+cli: $(CLI_PROGRAM)
+
 deps:
 	@test/install-deps.sh
 

@@ -16,6 +16,12 @@ for pkg in $PACKAGES; do
 	esac
 done
 
+# node and npm for the editor grammar test (editors/test); a node that is
+# already there (from any source) will do
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	missing="$missing nodejs npm"
+fi
+
 if [ -z "$missing" ]; then
 	exit 0
 fi

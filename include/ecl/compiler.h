@@ -45,4 +45,17 @@ ecl_status	ecl_compile(const ecl_alloc *a, const char *src, size_t len,
 						const ecl_compile_options *opts,
 						uint8_t **out, size_t *out_len, ecl_error *err);
 
+/*
+ * Check src reporting every error, not just the first: up to
+ * ECL_MAX_DIAGNOSTICS of them, ordered by position, each with its line,
+ * column and message (the messages ecl_compile gives).  After a syntax
+ * error the parser resumes at the next statement, and after a compile error
+ * the compiler does, so one mistake gives one message.  A source of several
+ * policies with no policy named in opts has each policy checked.  No
+ * bytecode is produced.  ECL_OK when the source compiles cleanly.
+ */
+ecl_status	ecl_compile_diagnostics(const ecl_alloc *a, const char *src, size_t len,
+									const ecl_compile_options *opts,
+									ecl_diagnostics *diags);
+
 #endif							/* ECL_COMPILER_H */

@@ -8,6 +8,7 @@
 #ifndef ECL_ERROR_H
 #define ECL_ERROR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef enum ecl_status
@@ -67,6 +68,32 @@ ecl_status	ecl_error_set(ecl_error *err, ecl_error_code code,
 			;
 
 void		ecl_error_clear(ecl_error *err);
+
+/*
+ * Up to ECL_MAX_DIAGNOSTICS errors of one source, for tools that show every
+ * mistake at once (ecl check) rather than the first (the database).
+ */
+#define ECL_MAX_DIAGNOSTICS 20
+
+typedef struct ecl_diagnostics
+{
+	uint32_t	count;
+	bool		truncated;		/* there were more than ECL_MAX_DIAGNOSTICS */
+	ecl_error	items[ECL_MAX_DIAGNOSTICS];
+} ecl_diagnostics;
+
+void		ecl_diagnostics_init(ecl_diagnostics *d);
+
+/*
+ * Record a copy of err.  An error at the same line and column as one already
+ * recorded is dropped (one mistake, one message).  Returns false when the
+ * list was already full (truncated is then set), so the caller stops looking
+ * for more.
+ */
+bool		ecl_diagnostics_add(ecl_diagnostics *d, const ecl_error *err);
+
+/* Order by line, then column (stable). */
+void		ecl_diagnostics_sort(ecl_diagnostics *d);
 
 /* Stable lowercase name of a code, e.g. "type_error". */
 const char *ecl_error_code_name(ecl_error_code code);

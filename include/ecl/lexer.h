@@ -65,7 +65,8 @@
 	X(LBRACKET,   "'['", NULL) \
 	X(RBRACKET,   "']'", NULL) \
 	X(LBRACE,     "'{'", NULL) \
-	X(RBRACE,     "'}'", NULL)
+	X(RBRACE,     "'}'", NULL) \
+	X(COMMENT,    "comment", NULL)
 
 typedef enum ecl_token_kind
 {
@@ -95,6 +96,14 @@ typedef struct ecl_lexer
 	size_t		pos;			/* byte offset of the next character */
 	uint32_t	line;			/* position of src[pos] */
 	uint32_t	column;
+
+	/*
+	 * Tools that rewrite source (ecl fmt) set this to get each comment as
+	 * an ECL_TOK_COMMENT token (its text in start/len, "//" up to but not
+	 * including the line break, or the whole block comment); a block comment
+	 * spanning lines then yields no extra NEWLINE.  The parser never sets it.
+	 */
+	bool		keep_comments;
 } ecl_lexer;
 
 void		ecl_lexer_init(ecl_lexer *lx, ecl_arena *arena, const char *src, size_t len);
@@ -106,6 +115,13 @@ void		ecl_lexer_init(ecl_lexer *lx, ecl_arena *arena, const char *src, size_t le
  * invalid escape, lone surrogate, number out of range.
  */
 ecl_status	ecl_lexer_next(ecl_lexer *lx, ecl_token *tok, ecl_error *err);
+
+/*
+ * After an error: skip the rest of the current line (up to, not including,
+ * the newline), so that a parser collecting every error can go on from the
+ * next line instead of failing on the same character again.
+ */
+void		ecl_lexer_skip_line(ecl_lexer *lx);
 
 /* "end of input", "'+'", "identifier", ... */
 const char *ecl_token_kind_name(ecl_token_kind kind);

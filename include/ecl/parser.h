@@ -28,4 +28,14 @@
 ecl_status	ecl_parse(ecl_arena *arena, const char *src, size_t len,
 					  ecl_ast_program **out, ecl_error *err);
 
+/*
+ * Parse src collecting every error (up to ECL_MAX_DIAGNOSTICS) into diags,
+ * which the caller initialised.  Statements with errors are left out of
+ * *out, which is set whenever memory allows, so the compiler can still
+ * report the errors of the rest.  ECL_FAIL when any error was recorded.
+ * The first recorded error is the one ecl_parse reports.
+ */
+ecl_status	ecl_parse_all(ecl_arena *arena, const char *src, size_t len,
+						  ecl_ast_program **out, ecl_diagnostics *diags);
+
 #endif							/* ECL_PARSER_H */

@@ -26,6 +26,7 @@
 #include "ecl/compiler.h"
 #include "ecl/opcodes.h"
 #include "ecl/parser.h"
+#include "ecl/suggest.h"
 #include "ecl/value.h"
 #include "verify.h"
 
@@ -52,6 +53,7 @@ typedef struct compiler
 	int			scope;
 	uint32_t	next_slot;
 	ecl_error	fold_err;		/* why a fold failed; never reported */
+	ecl_diagnostics *diags;		/* collecting every error; NULL otherwise */
 } compiler;
 
 /* Names the run context provides (SPEC §2.4). */
@@ -511,9 +513,16 @@ gen_call(compiler *c, ecl_expr *e, bool want_value)
 	if (e->kind == ECL_EXPR_METHOD)
 	{
 		if (!name_is(e->name, e->name_len, "credential"))
+		{
+			ecl_suggestion sg;
+
+			ecl_suggest_init(&sg, e->name, e->name_len);
+			ecl_suggest_offer(&sg, "credential", strlen("credential"));
 			return compile_error(c, e->line, e->column,
-								 "unknown method '%.*s' (available: x.credential(schema); x.trust is a field)",
-								 shown_len(e->name_len), e->name);
+								 "unknown method '%.*s' (%savailable: x.credential(schema); x.trust is a field)",
+								 shown_len(e->name_len), e->name,
+								 ecl_suggest_best(&sg, NULL) ? "did you mean 'credential'? " : "");
+		}
 		if (e->count != 1)
 			return compile_error(c, e->line, e->column,
 								 "method 'credential' expects 1 argument, found %u",
@@ -527,8 +536,23 @@ gen_call(compiler *c, ecl_expr *e, bool want_value)
 
 	b = ecl_builtin_lookup(e->name, e->name_len);
 	if (b == NULL)
+	{
+		ecl_suggestion sg;
+		const char *best;
+		size_t		best_len;
+
+		ecl_suggest_init(&sg, e->name, e->name_len);
+		for (int i = 0; i < ecl_builtin_count; i++)
+			ecl_suggest_offer(&sg, ecl_builtin_table[i].name,
+							  strlen(ecl_builtin_table[i].name));
+		best = ecl_suggest_best(&sg, &best_len);
+		if (best != NULL)
+			return compile_error(c, e->line, e->column,
+								 "unknown function '%.*s' (did you mean '%.*s'?)",
+								 shown_len(e->name_len), e->name, (int) best_len, best);
 		return compile_error(c, e->line, e->column, "unknown function '%.*s'",
 							 shown_len(e->name_len), e->name);
+	}
 	if (e->count < b->min_args || e->count > b->max_args)
 	{
 		char		expected[48];
@@ -576,9 +600,23 @@ gen_field(compiler *c, ecl_expr *e)
 		int			dim = dimension_index(e->name, e->name_len);
 
 		if (dim < 0)
+		{
+			ecl_suggestion sg;
+			const char *best;
+			size_t		best_len;
+
+			ecl_suggest_init(&sg, e->name, e->name_len);
+			for (size_t i = 0; i < sizeof(dimension_names) / sizeof(dimension_names[0]); i++)
+				ecl_suggest_offer(&sg, dimension_names[i], strlen(dimension_names[i]));
+			best = ecl_suggest_best(&sg, &best_len);
+			if (best != NULL)
+				return compile_error(c, e->line, e->column,
+									 "unknown trust dimension '%.*s' (did you mean '%.*s'? expected r, i, c, p, v or omega)",
+									 shown_len(e->name_len), e->name, (int) best_len, best);
 			return compile_error(c, e->line, e->column,
 								 "unknown trust dimension '%.*s' (expected r, i, c, p, v or omega)",
 								 shown_len(e->name_len), e->name);
+		}
 		if (gen_expr(c, e->lhs) != ECL_OK)
 			return ECL_FAIL;
 		return emit(c, ECL_OP_TRUST_DIM, (uint32_t) dim, e->line, e->column, NULL);
@@ -869,9 +907,26 @@ gen_stmt(compiler *c, const ecl_stmt *s, bool *terminated)
 		case ECL_STMT_ASSIGN:
 			var = lookup(c, s->name, s->name_len);
 			if (var == NULL)
+			{
+				ecl_suggestion sg;
+				const char *best;
+				size_t		best_len;
+
+				/* only variables can be assigned: no constants or context names */
+				ecl_suggest_init(&sg, s->name, s->name_len);
+				for (uint32_t i = c->nvars; i > 0; i--)
+					if (!c->vars[i - 1].is_const)
+						ecl_suggest_offer(&sg, c->vars[i - 1].name, c->vars[i - 1].len);
+				best = ecl_suggest_best(&sg, &best_len);
+				if (best != NULL)
+					return compile_error(c, s->name_line, s->name_column,
+										 "assignment to undeclared variable '%.*s' (did you mean '%.*s'? otherwise declare it with 'let' first)",
+										 shown_len(s->name_len), s->name,
+										 shown_len(best_len), best);
 				return compile_error(c, s->name_line, s->name_column,
 									 "assignment to undeclared variable '%.*s' (declare it with 'let' first)",
 									 shown_len(s->name_len), s->name);
+			}
 			if (var->is_const)
 				return compile_error(c, s->name_line, s->name_column,
 									 "cannot assign to constant '%.*s' (declared at line %u)",
@@ -935,6 +990,34 @@ gen_stmt(compiler *c, const ecl_stmt *s, bool *terminated)
  * Statements in the current scope.  Once one never falls through, the rest
  * is dead: it is compiled (to report its errors) and dropped.
  */
+/*
+ * Collecting every error: record the one in c->err and go on with the next
+ * statement.  A failed let still declares its name, so that its uses do
+ * not become errors of their own.  Returns false when compiling should end
+ * (not collecting, list full, or out of memory).
+ */
+static bool
+recover_statement(compiler *c, const ecl_stmt *s)
+{
+	uint32_t	slot = 0;
+	bool		declared = false;
+
+	if (c->diags == NULL || c->err->code == ECL_ERR_RESOURCE ||
+		!ecl_diagnostics_add(c->diags, c->err))
+		return false;
+	if (s->kind != ECL_STMT_LET && s->kind != ECL_STMT_CONST)
+		return true;
+	for (uint32_t i = c->nvars; i > 0 && c->vars[i - 1].scope == c->scope; i--)
+		if (c->vars[i - 1].len == s->name_len &&
+			memcmp(c->vars[i - 1].name, s->name, s->name_len) == 0)
+			declared = true;
+	if (!declared &&
+		(alloc_slots(c, 1, s->name_line, s->name_column, &slot) != ECL_OK ||
+		 declare(c, s, s->kind == ECL_STMT_CONST, ecl_null(), slot) != ECL_OK))
+		return false;
+	return true;
+}
+
 static ecl_status
 gen_statements(compiler *c, const ecl_stmt *s, bool *terminated)
 {
@@ -947,13 +1030,17 @@ gen_statements(compiler *c, const ecl_stmt *s, bool *terminated)
 		{
 			uint32_t	mark = here(c);
 
-			if (gen_stmt(c, s, &done) != ECL_OK)
+			if (gen_stmt(c, s, &done) != ECL_OK && !recover_statement(c, s))
 				return ECL_FAIL;
 			c->chunk.ncode = mark;
 			continue;
 		}
 		if (gen_stmt(c, s, &done) != ECL_OK)
-			return ECL_FAIL;
+		{
+			if (!recover_statement(c, s))
+				return ECL_FAIL;
+			continue;
+		}
 		if (done)
 			*terminated = true;
 	}
@@ -1132,4 +1219,71 @@ ecl_compile(const ecl_alloc *a, const char *src, size_t len,
 	}
 	ecl_arena_release(&arena);
 	return st;
+}
+
+/* One compile of prog collecting errors into diags (see ecl_compile_diagnostics). */
+static void
+compile_collecting(ecl_arena *arena, const ecl_ast_program *prog,
+				   const ecl_compile_options *opts, ecl_diagnostics *diags)
+{
+	compiler	c;
+	ecl_error	err;
+	uint8_t    *bytes;
+	size_t		nbytes;
+	uint32_t	before = diags->count;
+
+	ecl_error_clear(&err);
+	memset(&c, 0, sizeof(c));
+	c.arena = arena;
+	c.alloc = ecl_arena_allocator(arena);
+	c.err = &err;
+	c.diags = diags;
+	if (ecl_chunk_init(&c.chunk, c.alloc, &err) != ECL_OK ||
+		compile_program(&c, prog, opts) != ECL_OK)
+	{
+		ecl_diagnostics_add(diags, &err);
+		return;
+	}
+	/* clean so far: serialising verifies, as ecl_compile does */
+	if (diags->count == before &&
+		ecl_chunk_serialize(&c.chunk, &bytes, &nbytes, &err) != ECL_OK)
+		ecl_diagnostics_add(diags, &err);
+}
+
+ecl_status
+ecl_compile_diagnostics(const ecl_alloc *a, const char *src, size_t len,
+						const ecl_compile_options *opts, ecl_diagnostics *diags)
+{
+	ecl_arena	arena;
+	ecl_ast_program *prog = NULL;
+
+	ecl_diagnostics_init(diags);
+	if (src == NULL)
+	{
+		src = "";
+		len = 0;
+	}
+	ecl_arena_init(&arena, a);
+	ecl_parse_all(&arena, src, len, &prog, diags);
+	if (prog != NULL && !diags->truncated)
+	{
+		bool		named = opts != NULL && opts->policy_name != NULL &&
+			opts->policy_name[0] != '\0';
+
+		if (!named && prog->npolicies > 1)
+		{
+			/* a file of several policies: check each of them */
+			for (const ecl_policy *p = prog->policies; p != NULL; p = p->next)
+			{
+				ecl_compile_options one = {p->name, false};
+
+				compile_collecting(&arena, prog, &one, diags);
+			}
+		}
+		else
+			compile_collecting(&arena, prog, opts, diags);
+	}
+	ecl_arena_release(&arena);
+	ecl_diagnostics_sort(diags);
+	return diags->count > 0 ? ECL_FAIL : ECL_OK;
 }

@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ecl/error.h"
 
@@ -78,4 +79,46 @@ ecl_error_code_name(ecl_error_code code)
 			return "memory_limit";
 	}
 	return "unknown";
+}
+
+void
+ecl_diagnostics_init(ecl_diagnostics *d)
+{
+	d->count = 0;
+	d->truncated = false;
+}
+
+bool
+ecl_diagnostics_add(ecl_diagnostics *d, const ecl_error *err)
+{
+	for (uint32_t i = 0; i < d->count; i++)
+		if (d->items[i].line == err->line && d->items[i].column == err->column)
+			return true;
+	if (d->count >= ECL_MAX_DIAGNOSTICS)
+	{
+		d->truncated = true;
+		return false;
+	}
+	d->items[d->count++] = *err;
+	return true;
+}
+
+void
+ecl_diagnostics_sort(ecl_diagnostics *d)
+{
+	/* insertion sort: at most ECL_MAX_DIAGNOSTICS items, and stable */
+	for (uint32_t i = 1; i < d->count; i++)
+	{
+		ecl_error	e = d->items[i];
+		uint32_t	j = i;
+
+		while (j > 0 && (d->items[j - 1].line > e.line ||
+						 (d->items[j - 1].line == e.line &&
+						  d->items[j - 1].column > e.column)))
+		{
+			d->items[j] = d->items[j - 1];
+			j--;
+		}
+		d->items[j] = e;
+	}
 }

@@ -47,6 +47,7 @@ ecl_lexer_init(ecl_lexer *lx, ecl_arena *arena, const char *src, size_t len)
 	lx->pos = 0;
 	lx->line = 1;
 	lx->column = 1;
+	lx->keep_comments = false;
 }
 
 /*
@@ -128,9 +129,60 @@ describe_char(uint32_t cp, const char *bytes, size_t n, char *buf, size_t bufsiz
 }
 
 /*
- * Skip spaces and comments.  *saw_newline is set when a block comment
- * spanned a line break: such a comment ends a statement like a newline does.
+ * Skip the comment at the current position (a line or block comment).  *saw_newline is
+ * set when a block comment spans a line break: such a comment ends a
+ * statement like a newline does.
  */
+static ecl_status
+skip_one_comment(ecl_lexer *lx, bool *saw_newline, uint32_t *nl_line,
+				 uint32_t *nl_col, ecl_error *err)
+{
+	uint32_t	start_line = lx->line;
+	uint32_t	start_col = lx->column;
+
+	if (byte_at(lx, 1) == '/')
+	{
+		/* line comment: up to (not including) the newline */
+		while (lx->pos < lx->len && lx->src[lx->pos] != '\n')
+		{
+			uint32_t	cp;
+			size_t		n;
+
+			if (peek_char(lx, &cp, &n, err) != ECL_OK)
+				return ECL_FAIL;
+			advance_char(lx, cp, n);
+		}
+		return ECL_OK;
+	}
+	advance_char(lx, '/', 1);
+	advance_char(lx, '*', 1);
+	for (;;)
+	{
+		uint32_t	cp;
+		size_t		n;
+
+		if (lx->pos >= lx->len)
+			return ecl_error_set(err, ECL_ERR_SYNTAX, start_line, start_col,
+								 "unterminated block comment: expected '*/' before end of input");
+		if (byte_at(lx, 0) == '*' && byte_at(lx, 1) == '/')
+		{
+			advance_char(lx, '*', 1);
+			advance_char(lx, '/', 1);
+			return ECL_OK;
+		}
+		if (peek_char(lx, &cp, &n, err) != ECL_OK)
+			return ECL_FAIL;
+		if (cp == '\n' && !*saw_newline)
+		{
+			*saw_newline = true;
+			*nl_line = start_line;
+			*nl_col = start_col;
+		}
+		advance_char(lx, cp, n);
+	}
+}
+
+/* Skip spaces and comments (see skip_one_comment for *saw_newline). */
 static ecl_status
 skip_space_and_comments(ecl_lexer *lx, bool *saw_newline, uint32_t *nl_line,
 						uint32_t *nl_col, ecl_error *err)
@@ -146,51 +198,12 @@ skip_space_and_comments(ecl_lexer *lx, bool *saw_newline, uint32_t *nl_line,
 			advance_char(lx, c, 1);
 			continue;
 		}
-		if (c == '/' && byte_at(lx, 1) == '/')
+		if (c == '/' && (byte_at(lx, 1) == '/' || byte_at(lx, 1) == '*'))
 		{
-			/* line comment: up to (not including) the newline */
-			while (lx->pos < lx->len && lx->src[lx->pos] != '\n')
-			{
-				uint32_t	cp;
-				size_t		n;
-
-				if (peek_char(lx, &cp, &n, err) != ECL_OK)
-					return ECL_FAIL;
-				advance_char(lx, cp, n);
-			}
-			continue;
-		}
-		if (c == '/' && byte_at(lx, 1) == '*')
-		{
-			uint32_t	start_line = lx->line;
-			uint32_t	start_col = lx->column;
-
-			advance_char(lx, '/', 1);
-			advance_char(lx, '*', 1);
-			for (;;)
-			{
-				uint32_t	cp;
-				size_t		n;
-
-				if (lx->pos >= lx->len)
-					return ecl_error_set(err, ECL_ERR_SYNTAX, start_line, start_col,
-										 "unterminated block comment: expected '*/' before end of input");
-				if (byte_at(lx, 0) == '*' && byte_at(lx, 1) == '/')
-				{
-					advance_char(lx, '*', 1);
-					advance_char(lx, '/', 1);
-					break;
-				}
-				if (peek_char(lx, &cp, &n, err) != ECL_OK)
-					return ECL_FAIL;
-				if (cp == '\n' && !*saw_newline)
-				{
-					*saw_newline = true;
-					*nl_line = start_line;
-					*nl_col = start_col;
-				}
-				advance_char(lx, cp, n);
-			}
+			if (lx->keep_comments)
+				return ECL_OK;
+			if (skip_one_comment(lx, saw_newline, nl_line, nl_col, err) != ECL_OK)
+				return ECL_FAIL;
 			continue;
 		}
 		return ECL_OK;
@@ -557,6 +570,15 @@ ecl_lexer_next(ecl_lexer *lx, ecl_token *tok, ecl_error *err)
 	}
 
 	c = byte_at(lx, 0);
+	if (lx->keep_comments && c == '/' &&
+		(byte_at(lx, 1) == '/' || byte_at(lx, 1) == '*'))
+	{
+		if (skip_one_comment(lx, &comment_newline, &nl_line, &nl_col, err) != ECL_OK)
+			return ECL_FAIL;
+		tok->kind = ECL_TOK_COMMENT;
+		tok->len = (size_t) (lx->src + lx->pos - tok->start);
+		return ECL_OK;
+	}
 	if (c == '\n')
 	{
 		advance_char(lx, '\n', 1);
@@ -602,6 +624,18 @@ ecl_lexer_next(ecl_lexer *lx, ecl_token *tok, ecl_error *err)
 	}
 	tok->len = (size_t) (lx->src + lx->pos - tok->start);
 	return ECL_OK;
+}
+
+void
+ecl_lexer_skip_line(ecl_lexer *lx)
+{
+	while (lx->pos < lx->len && lx->src[lx->pos] != '\n')
+	{
+		/* columns count code points: skip continuation bytes */
+		if (((unsigned char) lx->src[lx->pos] & 0xC0) != 0x80)
+			lx->column++;
+		lx->pos++;
+	}
 }
 
 /*

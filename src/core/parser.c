@@ -8,6 +8,13 @@
  * literal { is open — advance() does that using bracket_depth — and (2)
  * right after a binary operator, ',', '?' or ':', where the expression
  * cannot be complete.
+ *
+ * Collecting every error (ecl_parse_all): a statement that fails is
+ * recorded and dropped, and parsing goes on after it — at the next newline
+ * or ';' outside brackets, or at the '}' that closes the block — so one
+ * mistake yields one message, not a cascade.  A `let` or `const` whose name
+ * was read stays declared (with the value null), so that later uses of the
+ * name do not turn into errors of their own.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +32,12 @@ typedef struct parser
 	int			depth;			/* recursion depth (expressions, blocks) */
 	int			bracket_depth;	/* open ( [ and object { */
 	const char *policy;			/* policy being parsed, for err->policy */
+
+	/* collecting every error (ecl_parse_all); diags is NULL otherwise */
+	ecl_diagnostics *diags;
+	bool		lex_failed;		/* the last error came from the lexer */
+	bool		stop;			/* no point in looking for more errors */
+	ecl_stmt   *pending;		/* let/const whose name is read, not yet done */
 } parser;
 
 /* --- tokens ------------------------------------------------------------ */
@@ -35,7 +48,10 @@ advance(parser *p)
 	do
 	{
 		if (ecl_lexer_next(&p->lx, &p->cur, p->err) != ECL_OK)
+		{
+			p->lex_failed = true;
 			return ECL_FAIL;
+		}
 	} while (p->cur.kind == ECL_TOK_NEWLINE && p->bracket_depth > 0);
 	return ECL_OK;
 }
@@ -65,6 +81,30 @@ expect(parser *p, ecl_token_kind kind, const char *what)
 {
 	if (p->cur.kind != kind)
 		return fail_expected(p, what);
+	return ECL_OK;
+}
+
+/*
+ * The same, where a comparison was likely meant: a '=' found here is a
+ * '==' mistyped (if a = 1, require x = 2), and the message says so.
+ */
+static ecl_status
+fail_expected_eq(parser *p, const char *what)
+{
+	char		found[96];
+
+	if (p->cur.kind != ECL_TOK_ASSIGN)
+		return fail_expected(p, what);
+	return ecl_error_set(p->err, ECL_ERR_SYNTAX, p->cur.line, p->cur.column,
+						 "expected %s, found %s (did you mean '==' to compare?)", what,
+						 ecl_token_describe(&p->cur, found, sizeof(found)));
+}
+
+static ecl_status
+expect_eq(parser *p, ecl_token_kind kind, const char *what)
+{
+	if (p->cur.kind != kind)
+		return fail_expected_eq(p, what);
 	return ECL_OK;
 }
 
@@ -210,7 +250,7 @@ parse_args(parser *p, ecl_expr *call)
 				break;
 		}
 	}
-	if (expect(p, ECL_TOK_RPAREN, "',' or ')' after arguments") != ECL_OK)
+	if (expect_eq(p, ECL_TOK_RPAREN, "',' or ')' after arguments") != ECL_OK)
 		return ECL_FAIL;
 	p->bracket_depth--;
 	return advance(p);
@@ -244,7 +284,7 @@ parse_array(parser *p)
 		{
 			snprintf(what, sizeof(what), "',' or ']' to close the array opened at line %u",
 					 e->line);
-			fail_expected(p, what);
+			fail_expected_eq(p, what);
 			return NULL;
 		}
 	}
@@ -373,7 +413,7 @@ parse_primary(parser *p)
 					return NULL;
 				snprintf(what, sizeof(what), "')' to close the '(' at line %u, column %u",
 						 t.line, t.column);
-				if (expect(p, ECL_TOK_RPAREN, what) != ECL_OK)
+				if (expect_eq(p, ECL_TOK_RPAREN, what) != ECL_OK)
 					return NULL;
 				p->bracket_depth--;
 				break;
@@ -438,7 +478,7 @@ parse_postfix(parser *p)
 			ix->rhs = parse_expr(p);
 			if (ix->rhs == NULL)
 				return NULL;
-			if (expect(p, ECL_TOK_RBRACKET, "']' after index") != ECL_OK)
+			if (expect_eq(p, ECL_TOK_RBRACKET, "']' after index") != ECL_OK)
 				return NULL;
 			p->bracket_depth--;
 			if (advance(p) != ECL_OK)
@@ -583,7 +623,7 @@ parse_expr(parser *p)
 	e->lhs = parse_expr(p);
 	if (e->lhs == NULL || skip_newlines(p) != ECL_OK)
 		return NULL;
-	if (expect(p, ECL_TOK_COLON, "':' in conditional expression (c ? a : b)") != ECL_OK ||
+	if (expect_eq(p, ECL_TOK_COLON, "':' in conditional expression (c ? a : b)") != ECL_OK ||
 		advance(p) != ECL_OK || skip_newlines(p) != ECL_OK)
 		return NULL;
 	e->rhs = parse_expr(p);
@@ -650,7 +690,7 @@ expect_statement_end(parser *p, const ecl_stmt *s)
 		default:
 			if (ends_with_block(s))
 				return ECL_OK;
-			return fail_expected(p, "newline or ';' after the statement");
+			return fail_expected_eq(p, "newline or ';' after the statement");
 	}
 }
 
@@ -661,6 +701,107 @@ skip_separators(parser *p)
 		if (advance(p) != ECL_OK)
 			return ECL_FAIL;
 	return ECL_OK;
+}
+
+/* Add the error in p->err to the list, with the policy it lies in. */
+static bool
+record(parser *p)
+{
+	if (p->policy != NULL)
+		snprintf(p->err->policy, sizeof(p->err->policy), "%s", p->policy);
+	return ecl_diagnostics_add(p->diags, p->err);
+}
+
+/*
+ * Collecting every error: record the one in p->err and move past the
+ * statement that caused it.  Returns false when parsing should end (not
+ * collecting, list full, out of memory, or at the end of input, where an
+ * unclosed block would only repeat itself for each enclosing one).
+ *
+ * failed is the statement when only its end was wrong (it is kept); a
+ * let/const that failed after its name is kept with the value null.  Kept
+ * statements are appended at *tail.
+ */
+static bool
+recover(parser *p, ecl_stmt *failed, ecl_stmt ***tail, bool top_level)
+{
+	int			nest = 0;
+
+	if (p->diags == NULL || p->stop)
+		return false;
+	if (!record(p) ||
+		p->err->code == ECL_ERR_RESOURCE ||
+		(p->cur.kind == ECL_TOK_EOF && !p->lex_failed))
+	{
+		p->stop = true;
+		return false;
+	}
+	if (failed == NULL && p->pending != NULL)
+	{
+		failed = p->pending;
+		failed->expr = new_expr(p, ECL_EXPR_NULL, failed->name_line, failed->name_column);
+		if (failed->expr == NULL)
+		{
+			p->stop = true;
+			return false;
+		}
+	}
+	p->pending = NULL;
+	if (failed != NULL)
+	{
+		failed->next = NULL;
+		**tail = failed;
+		*tail = &failed->next;
+	}
+	p->bracket_depth = 0;
+
+	for (;;)
+	{
+		if (p->lex_failed)
+		{
+			p->lex_failed = false;
+			ecl_lexer_skip_line(&p->lx);
+			if (advance(p) != ECL_OK)
+			{
+				if (!record(p))
+				{
+					p->stop = true;
+					return false;
+				}
+				continue;
+			}
+		}
+		switch (p->cur.kind)
+		{
+			case ECL_TOK_EOF:
+				return true;
+			case ECL_TOK_NEWLINE:
+			case ECL_TOK_SEMICOLON:
+				if (nest == 0)
+					return true;
+				break;
+			case ECL_TOK_LBRACE:
+			case ECL_TOK_LPAREN:
+			case ECL_TOK_LBRACKET:
+				nest++;
+				break;
+			case ECL_TOK_RBRACE:
+				/* the '}' of the enclosing block ends the statement */
+				if (nest == 0 && !top_level)
+					return true;
+				if (nest > 0)
+					nest--;
+				break;
+			case ECL_TOK_RPAREN:
+			case ECL_TOK_RBRACKET:
+				if (nest > 0)
+					nest--;
+				break;
+			default:
+				break;
+		}
+		(void) advance(p);
+	}
 }
 
 /*
@@ -684,9 +825,14 @@ parse_block(parser *p, const char *what_expected)
 	for (;;)
 	{
 		ecl_stmt   *s;
+		int			depth;
 
 		if (skip_separators(p) != ECL_OK)
-			return NULL;
+		{
+			if (!recover(p, NULL, &tail, false))
+				return NULL;
+			continue;
+		}
 		if (p->cur.kind == ECL_TOK_RBRACE)
 			break;
 		if (p->cur.kind == ECL_TOK_EOF)
@@ -697,9 +843,15 @@ parse_block(parser *p, const char *what_expected)
 			fail_expected(p, what);
 			return NULL;
 		}
+		depth = p->depth;
 		s = parse_statement(p);
 		if (s == NULL || expect_statement_end(p, s) != ECL_OK)
-			return NULL;
+		{
+			if (!recover(p, s, &tail, false))
+				return NULL;
+			p->depth = depth;
+			continue;
+		}
 		*tail = s;
 		tail = &s->next;
 	}
@@ -731,6 +883,7 @@ parse_binding(parser *p, ecl_stmt_kind kind)
 	s->name_len = p->cur.len;
 	s->name_line = p->cur.line;
 	s->name_column = p->cur.column;
+	p->pending = s;
 	if (advance(p) != ECL_OK)
 		return NULL;
 	snprintf(what, sizeof(what), "'=' after '%s %.*s'", kw,
@@ -739,7 +892,10 @@ parse_binding(parser *p, ecl_stmt_kind kind)
 		advance(p) != ECL_OK || skip_newlines(p) != ECL_OK)
 		return NULL;
 	s->expr = parse_expr(p);
-	return s->expr ? s : NULL;
+	if (s->expr == NULL)
+		return NULL;
+	p->pending = NULL;
+	return s;
 }
 
 static ecl_stmt *
@@ -752,6 +908,11 @@ parse_if(parser *p)
 	s->expr = parse_expr(p);
 	if (s->expr == NULL)
 		return NULL;
+	if (p->cur.kind == ECL_TOK_ASSIGN)
+	{
+		fail_expected_eq(p, "'{' after the if condition");
+		return NULL;
+	}
 	s->body = parse_block(p, "'{' after the if condition");
 	if (s->body == NULL)
 		return NULL;
@@ -830,6 +991,7 @@ parse_statement(parser *p)
 	ecl_stmt   *s;
 	ecl_expr   *e;
 
+	p->pending = NULL;
 	switch (start.kind)
 	{
 		case ECL_TOK_LET:
@@ -998,6 +1160,16 @@ parse_policy(parser *p, ecl_ast_program *prog)
 	return pol;
 }
 
+/* Record the error in p->err, if collecting, and end the parse. */
+static ecl_status
+give_up(parser *p)
+{
+	if (p->diags != NULL && !p->stop)
+		record(p);
+	p->stop = true;
+	return ECL_FAIL;
+}
+
 static ecl_status
 parse_program(parser *p, ecl_ast_program *prog)
 {
@@ -1005,27 +1177,35 @@ parse_program(parser *p, ecl_ast_program *prog)
 	ecl_policy **ptail = &prog->policies;
 	uint32_t	first_stmt_line = 0;
 
-	if (advance(p) != ECL_OK)
+	if (advance(p) != ECL_OK && !recover(p, NULL, &tail, true))
 		return ECL_FAIL;
 	for (;;)
 	{
 		ecl_stmt   *s;
 
 		if (skip_separators(p) != ECL_OK)
-			return ECL_FAIL;
+		{
+			if (!recover(p, NULL, &tail, true))
+				return ECL_FAIL;
+			continue;
+		}
 		if (p->cur.kind == ECL_TOK_EOF)
 			break;
 		if (p->cur.kind == ECL_TOK_POLICY)
 		{
 			ecl_policy *pol;
 
+			/* structural mistakes: later errors would only follow from them */
 			if (first_stmt_line != 0)
-				return ecl_error_set(p->err, ECL_ERR_SYNTAX, p->cur.line, p->cur.column,
-									 "a source with top-level statements (line %u) cannot also define policies; put the statements inside a policy",
-									 first_stmt_line);
+			{
+				ecl_error_set(p->err, ECL_ERR_SYNTAX, p->cur.line, p->cur.column,
+							  "a source with top-level statements (line %u) cannot also define policies; put the statements inside a policy",
+							  first_stmt_line);
+				return give_up(p);
+			}
 			pol = parse_policy(p, prog);
 			if (pol == NULL)
-				return ECL_FAIL;
+				return give_up(p);
 			*ptail = pol;
 			ptail = &pol->next;
 			prog->npolicies++;
@@ -1034,13 +1214,21 @@ parse_program(parser *p, ecl_ast_program *prog)
 		if (p->cur.kind != ECL_TOK_CONST)
 		{
 			if (prog->npolicies > 0)
-				return fail_expected(p, "'policy' or 'const' (statements outside a policy are not allowed when the source defines policies)");
+			{
+				fail_expected(p, "'policy' or 'const' (statements outside a policy are not allowed when the source defines policies)");
+				return give_up(p);
+			}
 			if (first_stmt_line == 0)
 				first_stmt_line = p->cur.line;
 		}
 		s = parse_statement(p);
 		if (s == NULL || expect_statement_end(p, s) != ECL_OK)
-			return ECL_FAIL;
+		{
+			if (!recover(p, s, &tail, true))
+				return ECL_FAIL;
+			p->depth = 0;
+			continue;
+		}
 		*tail = s;
 		tail = &s->next;
 	}
@@ -1049,9 +1237,9 @@ parse_program(parser *p, ecl_ast_program *prog)
 	return ECL_OK;
 }
 
-ecl_status
-ecl_parse(ecl_arena *arena, const char *src, size_t len,
-		  ecl_ast_program **out, ecl_error *err)
+static ecl_status
+parse_source(ecl_arena *arena, const char *src, size_t len,
+			 ecl_ast_program **out, ecl_error *err, ecl_diagnostics *diags)
 {
 	parser		p;
 	ecl_ast_program *prog;
@@ -1059,6 +1247,7 @@ ecl_parse(ecl_arena *arena, const char *src, size_t len,
 	memset(&p, 0, sizeof(p));
 	p.arena = arena;
 	p.err = err;
+	p.diags = diags;
 	ecl_lexer_init(&p.lx, arena, src, len);
 	*out = NULL;
 
@@ -1074,8 +1263,26 @@ ecl_parse(ecl_arena *arena, const char *src, size_t len,
 	{
 		if (p.policy != NULL && err != NULL)
 			snprintf(err->policy, sizeof(err->policy), "%s", p.policy);
-		return ECL_FAIL;
+		if (diags == NULL)
+			return ECL_FAIL;
 	}
 	*out = prog;
-	return ECL_OK;
+	return diags != NULL && diags->count > 0 ? ECL_FAIL : ECL_OK;
+}
+
+ecl_status
+ecl_parse(ecl_arena *arena, const char *src, size_t len,
+		  ecl_ast_program **out, ecl_error *err)
+{
+	return parse_source(arena, src, len, out, err, NULL);
+}
+
+ecl_status
+ecl_parse_all(ecl_arena *arena, const char *src, size_t len,
+			  ecl_ast_program **out, ecl_diagnostics *diags)
+{
+	ecl_error	err;
+
+	ecl_error_clear(&err);
+	return parse_source(arena, src, len, out, &err, diags);
 }

@@ -7,7 +7,13 @@
  * that is not ECL_ERR_BYTECODE (that would mean it produced code its own
  * verifier rejects), or returns bytes that ecl_program_load accepts;
  * compiling the same source twice gives the same bytes.
+ *
+ * And ecl_compile_diagnostics (ecl check) agrees: it finds no error exactly
+ * when ecl_compile succeeds (apart from a source of several policies, which
+ * it checks one by one), every error it lists is well-formed and in order,
+ * and the error ecl_compile reports is among them.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +22,40 @@
 #include "test_host.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check_diagnostics(const char *src, size_t size, ecl_status st, const ecl_error *first)
+{
+	test_alloc	ta;
+	ecl_diagnostics d;
+	ecl_status	dst;
+	bool		found = false;
+
+	test_alloc_init(&ta);
+	dst = ecl_compile_diagnostics(&ta.alloc, src, size, NULL, &d);
+	test_alloc_release(&ta);
+	FUZZ_CHECK((dst == ECL_OK) == (d.count == 0), "diagnostics status and count disagree");
+	FUZZ_CHECK(d.count <= ECL_MAX_DIAGNOSTICS, "more than %d diagnostics", ECL_MAX_DIAGNOSTICS);
+	for (uint32_t i = 0; i < d.count; i++)
+	{
+		fuzz_check_error(&d.items[i]);
+		FUZZ_CHECK(i == 0 || d.items[i - 1].line < d.items[i].line ||
+				   (d.items[i - 1].line == d.items[i].line &&
+					d.items[i - 1].column <= d.items[i].column),
+				   "diagnostics out of order");
+		if (st != ECL_OK && d.items[i].line == first->line &&
+			d.items[i].column == first->column &&
+			strcmp(d.items[i].message, first->message) == 0)
+			found = true;
+	}
+	if (st == ECL_OK)
+		FUZZ_CHECK(dst == ECL_OK, "ecl_compile succeeds but diagnostics report %s",
+				   d.items[0].message);
+	else if (strncmp(first->message, "source defines", 14) != 0 &&
+			 first->code != ECL_ERR_RESOURCE && !d.truncated)
+		FUZZ_CHECK(found, "ecl_compile's error %u:%u %s is not among the diagnostics",
+				   first->line, first->column, first->message);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -37,6 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ecl_compile(&ta.alloc, src, size, NULL, &bytes, &len, &err) != ECL_OK)
 	{
 		fuzz_check_error(&err);
+		check_diagnostics(src, size, ECL_FAIL, &err);
 		FUZZ_CHECK(err.code != ECL_ERR_BYTECODE,
 				   "the compiler produced code its verifier rejects: %s", err.message);
 		test_alloc_release(&ta);
@@ -49,6 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   "compiling twice gave different bytecode");
 	FUZZ_CHECK(ecl_program_load(&ta.alloc, bytes, len, 0, &p, &err) == ECL_OK,
 			   "compiled bytecode does not load: %s", err.message);
+	check_diagnostics(src, size, ECL_OK, &err);
 	fuzz_maybe_save_bytecode(bytes, len);
 	fuzz_run_program(p, true);
 	test_alloc_release(&ta);

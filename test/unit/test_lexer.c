@@ -388,3 +388,40 @@ UNIT_TEST(lexer_string_memory_is_proportional)
 	free(src);
 	UNIT_ASSERT_EQ_INT(strings, n);
 }
+
+/* ecl fmt's mode: comments come back as tokens, with their exact text */
+UNIT_TEST(lexer_keeps_comments_when_asked)
+{
+	const char *src = "a // one\n/* two\n three */ b /**/";
+	ecl_arena	arena;
+	ecl_lexer	lx;
+	ecl_token	t;
+	ecl_error	err;
+	const char *want[] = {"a", "// one", "\n", "/* two\n three */", "b", "/**/"};
+	ecl_token_kind kinds[] = {ECL_TOK_IDENT, ECL_TOK_COMMENT, ECL_TOK_NEWLINE,
+	ECL_TOK_COMMENT, ECL_TOK_IDENT, ECL_TOK_COMMENT};
+
+	ecl_arena_init(&arena, &ecl_std_alloc);
+	ecl_lexer_init(&lx, &arena, src, strlen(src));
+	lx.keep_comments = true;
+	for (int i = 0; i < 6; i++)
+	{
+		UNIT_ASSERT(ecl_lexer_next(&lx, &t, &err) == ECL_OK);
+		UNIT_ASSERT_EQ_INT(t.kind, kinds[i]);
+		UNIT_ASSERT_EQ_INT(t.len, strlen(want[i]));
+		UNIT_ASSERT(memcmp(t.start, want[i], t.len) == 0);
+	}
+	UNIT_ASSERT(ecl_lexer_next(&lx, &t, &err) == ECL_OK);
+	UNIT_ASSERT_EQ_INT(t.kind, ECL_TOK_EOF);
+
+	/* without the flag the block comment over two lines is a line break */
+	ecl_lexer_init(&lx, &arena, src, strlen(src));
+	UNIT_ASSERT(ecl_lexer_next(&lx, &t, &err) == ECL_OK);
+	UNIT_ASSERT(ecl_lexer_next(&lx, &t, &err) == ECL_OK);
+	UNIT_ASSERT_EQ_INT(t.kind, ECL_TOK_NEWLINE);
+	UNIT_ASSERT(ecl_lexer_next(&lx, &t, &err) == ECL_OK);
+	UNIT_ASSERT_EQ_INT(t.kind, ECL_TOK_NEWLINE);
+	UNIT_ASSERT(ecl_lexer_next(&lx, &t, &err) == ECL_OK);
+	UNIT_ASSERT_EQ_INT(t.kind, ECL_TOK_IDENT);
+	ecl_arena_release(&arena);
+}
