@@ -13,7 +13,16 @@ EXTVERSION = 0.1
 
 MODULE_big = ecl
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
-PG_SRCS = $(sort $(wildcard src/pg/*.c))
+# The PostgreSQL glue, one folder per subsystem (docs/architecture.md):
+#   src/pg           module entry (_PG_init, GUCs) and ecl_pg.h
+#   frontdoor/       the SQL functions that run policies
+#   exec/            the runner and what a run needs
+#   catalog/         registered policies, handlers, compiled programs
+#   host/            the host functions (tables, state snapshot)
+#   identity/        identities, credentials, tokens
+#   stats/           statistics and the rate limiter (shared memory)
+PG_DIRS = src/pg $(sort $(dir $(wildcard src/pg/*/*.c)))
+PG_SRCS = $(sort $(wildcard $(addsuffix /*.c,$(patsubst %/,%,$(PG_DIRS)))))
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
 # The install script is assembled from numbered fragments (one per topic).
@@ -29,7 +38,8 @@ REGRESS = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%.sql,$(w
 REGRESS_OPTS = --inputdir=. --outputdir=. --dbname=contrib_regression \
 	--load-extension=$(EXTENSION) --encoding=UTF8
 
-PG_CPPFLAGS = -I$(CURDIR)/include
+# Headers are included by name ("runner.h"), whatever folder they sit in.
+PG_CPPFLAGS = -I$(CURDIR)/include $(addprefix -I$(CURDIR)/,$(patsubst %/,%,$(PG_DIRS)))
 PG_CFLAGS = -std=gnu11 -Wno-declaration-after-statement
 SHLIB_LINK = -lsodium -lm
 
@@ -48,7 +58,7 @@ endif
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)
 	cat $^ > $@
 
-$(OBJS): $(wildcard include/ecl/*.h src/pg/*.h)
+$(OBJS): $(wildcard include/ecl/*.h src/core/*.h src/pg/*.h src/pg/*/*.h)
 
 .PHONY: deps unit test demo bench fuzz check-memory docs
 deps:

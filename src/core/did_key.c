@@ -5,7 +5,7 @@
  * each leading zero byte is written as the digit '1'.  Our payload always
  * starts with 0xed, so a canonical did:key never has a leading '1'.
  */
-#include "did_key.h"
+#include "ecl/did_key.h"
 
 #include <string.h>
 

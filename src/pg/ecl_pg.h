@@ -138,7 +138,7 @@ ecl_unix_seconds(TimestampTz ts)
 
 /*
  * The backend's local transaction id: what the per-statement and
- * per-transaction caches (host_memo.c, policy_catalog.c, jsonb_bridge.c)
+ * per-transaction caches (statement_memo.c, policy_catalog.c, jsonb_bridge.c)
  * compare to know they are still in the transaction that filled them.
  */
 static inline LocalTransactionId

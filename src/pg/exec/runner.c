@@ -27,7 +27,7 @@
 #include "ecl/vm.h"
 
 #include "ecl_pg.h"
-#include "host_memo.h"
+#include "statement_memo.h"
 #include "host_state.h"
 #include "host_tables.h"
 #include "rate_limit.h"
@@ -320,7 +320,7 @@ typedef struct VmCall
  *
  * ecl.check and ecl.allowed run once per row, so they pay once per
  * statement per (policy, caller) — "statement" as the host memo counts it
- * (host_memo.h): the first run pays its mana, and a later run of the same
+ * (statement_memo.h): the first run pays its mana, and a later run of the same
  * statement that costs more pays the difference, so the statement pays the
  * mana of its costliest run of that policy for that caller.  Paying the
  * first run's mana alone would let the order of the rows decide the price.
@@ -485,7 +485,7 @@ give_back_run_context(MemoryContext cxt)
 /*
  * A read-only run on the table host is a function of its program, caller,
  * realm, input and limits, and of what its lookups read, which the host
- * memo (host_memo.h) already holds fixed for the statement.  An identical
+ * memo (statement_memo.h) already holds fixed for the statement.  An identical
  * run later in the same statement therefore ends the same way with the same
  * gas and mana, so ecl.check in a WHERE clause over many rows of a few
  * callers (SPEC §12 B1) answers repeats from a memo of runs, as PostgreSQL's

@@ -1,5 +1,5 @@
 /*
- * host_memo.c — per-statement memo of host lookups (see host_memo.h).
+ * statement_memo.c — per-statement memo of host lookups (see statement_memo.h).
  *
  * A small chained hash table in its own memory context: clearing it is one
  * MemoryContextReset, so a statement boundary costs nothing per entry.
@@ -12,7 +12,7 @@
 #include "utils/timestamp.h"
 
 #include "ecl_pg.h"
-#include "host_memo.h"
+#include "statement_memo.h"
 
 typedef struct MemoEntry
 {

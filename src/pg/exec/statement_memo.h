@@ -1,5 +1,5 @@
 /*
- * host_memo.h — the per-statement memo of the table host's lookups
+ * statement_memo.h — the per-statement memo of the table host's lookups
  * (SPEC §4: "within one SQL statement repeated identical lookups are
  * answered from a per-statement cache").
  *
@@ -21,8 +21,8 @@
  * It lives in a backend-lifetime memory context.  Store reads are never
  * memoized (a run may write the store and read it back).
  */
-#ifndef ECL_HOST_MEMO_H
-#define ECL_HOST_MEMO_H
+#ifndef ECL_STATEMENT_MEMO_H
+#define ECL_STATEMENT_MEMO_H
 
 #include "postgres.h"
 
@@ -87,4 +87,4 @@ void		ecl_memo_invalidate(void);
 int64		ecl_memo_size(void);
 
 
-#endif							/* ECL_HOST_MEMO_H */
+#endif							/* ECL_STATEMENT_MEMO_H */

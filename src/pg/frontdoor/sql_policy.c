@@ -38,7 +38,7 @@
 #include "ecl/compiler.h"
 
 #include "ecl_pg.h"
-#include "host_memo.h"
+#include "statement_memo.h"
 #include "identity.h"
 #include "owner_spi.h"
 #include "policy_catalog.h"

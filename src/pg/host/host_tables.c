@@ -51,7 +51,7 @@
 
 #include "direct_lookup.h"
 #include "ecl_pg.h"
-#include "host_memo.h"
+#include "statement_memo.h"
 #include "host_tables.h"
 #include "identity.h"
 #include "owner_spi.h"

@@ -26,7 +26,7 @@
  *
  * SPI is connected lazily: the first host call that needs a query connects
  * (SPI_connect), and execute disconnects when run_vm returns.  Lookups that
- * hit the per-statement memo (host_memo.h) need no SPI at all, which keeps
+ * hit the per-statement memo (statement_memo.h) need no SPI at all, which keeps
  * ecl.check in a WHERE clause or an RLS policy cheap.
  * ecl_table_host_connect/disconnect are exposed for callers that want to
  * manage the connection themselves (e.g. scratch tests); execute uses them.

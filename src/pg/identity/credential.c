@@ -36,8 +36,8 @@
 #include "utils/timestamp.h"
 
 #include "direct_lookup.h"
-#include "host_memo.h"
-#include "did_key.h"
+#include "statement_memo.h"
+#include "ecl/did_key.h"
 #include "identity.h"
 #include "owner_spi.h"
 

@@ -30,9 +30,9 @@
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
-#include "did_key.h"
+#include "ecl/did_key.h"
 #include "direct_lookup.h"
-#include "host_memo.h"
+#include "statement_memo.h"
 #include "identity.h"
 #include "owner_spi.h"
 #include "token.h"

@@ -35,9 +35,9 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "did_key.h"
+#include "ecl/did_key.h"
 #include "ecl_pg.h"
-#include "host_memo.h"
+#include "statement_memo.h"
 #include "identity.h"
 #include "owner_spi.h"
 #include "token.h"
