@@ -15,6 +15,7 @@
 #include "utils/guc.h"
 
 #include "ecl_pg.h"
+#include "rate_limit.h"
 #include "stats.h"
 #include "token.h"
 
@@ -241,10 +242,12 @@ _PG_init(void)
 	MarkGUCPrefixReserved("ecl");
 
 	/*
-	 * Shared memory for the statistics and the rate limiter; does nothing
-	 * unless we are being loaded through shared_preload_libraries.
+	 * Shared memory for the statistics and for the rate limiter's accounts;
+	 * each does nothing unless we are being loaded through
+	 * shared_preload_libraries.
 	 */
 	ecl_stats_init();
+	ecl_rate_limit_init();
 
 	/* transaction callbacks; the jti replay table when preloaded */
 	ecl_token_init();

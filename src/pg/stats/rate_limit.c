@@ -18,6 +18,7 @@
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -79,21 +80,30 @@ ecl_rate_limit_regen_per_second(double reliability)
 	return 100.0 * (1.0 + 10.0 * clamp_reliability(reliability));
 }
 
-void
-ecl_rate_limit_shmem_request(void)
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void
+rate_limit_shmem_request(void)
 {
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
 	RequestAddinShmemSpace(add_size(MAXALIGN(sizeof(RateLimitShared)),
 									hash_estimate_size(ECL_RATE_LIMIT_ACCOUNTS,
 													   sizeof(ManaAccount))));
 	RequestNamedLWLockTranche(ECL_RATE_LIMIT_TRANCHE, 1);
 }
 
-void
-ecl_rate_limit_shmem_startup(void)
+static void
+rate_limit_shmem_startup(void)
 {
 	bool		found;
 	HASHCTL		info;
 
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	rl_shared = ShmemInitStruct("ecl_rate_limit", sizeof(RateLimitShared),
 								&found);
 	if (!found)
@@ -105,6 +115,18 @@ ecl_rate_limit_shmem_startup(void)
 	rl_accounts = ShmemInitHash("ecl_rate_limit accounts",
 								ECL_RATE_LIMIT_ACCOUNTS, ECL_RATE_LIMIT_ACCOUNTS,
 								&info, HASH_ELEM | HASH_BLOBS);
+	LWLockRelease(AddinShmemInitLock);
+}
+
+void
+ecl_rate_limit_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = rate_limit_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = rate_limit_shmem_startup;
 }
 
 bool

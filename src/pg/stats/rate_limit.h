@@ -8,7 +8,7 @@
  * where R is the DID's reliability in [0, 1].  A new account starts full;
  * it regenerates by wall-clock time elapsed since its last charge, up to
  * max.  Needs shared_preload_libraries = 'ecl' (the memory is requested by
- * ecl_stats_init); without it ecl.rate_limit cannot be turned on (its check
+ * ecl_rate_limit_init); without it ecl.rate_limit cannot be turned on (its check
  * hook in ecl.c).  What a charge is — per run, or once per statement for
  * ecl.check / ecl.allowed — is the runner's business (charge_rate_limit).
  */
@@ -37,8 +37,10 @@ bool		ecl_rate_limit_available(void);
 double		ecl_rate_limit_max_mana(double reliability);
 double		ecl_rate_limit_regen_per_second(double reliability);
 
-/* called by stats.c's shared-memory hooks (startup: AddinShmemInitLock held) */
-void		ecl_rate_limit_shmem_request(void);
-void		ecl_rate_limit_shmem_startup(void);
+/*
+ * _PG_init: install the accounts' shared-memory hooks (does nothing unless
+ * ecl is being loaded through shared_preload_libraries)
+ */
+void		ecl_rate_limit_init(void);
 
 #endif							/* ECL_RATE_LIMIT_H */

@@ -52,7 +52,6 @@
 #include "utils/timestamp.h"
 
 #include "ecl_pg.h"
-#include "rate_limit.h"
 #include "stats.h"
 #include "stats_internal.h"
 
@@ -153,7 +152,6 @@ stats_shmem_request(void)
 #endif
 	RequestAddinShmemSpace(stats_shmem_size());
 	RequestNamedLWLockTranche(ECL_STATS_TRANCHE, 1);
-	ecl_rate_limit_shmem_request();
 }
 
 static void
@@ -198,8 +196,6 @@ stats_shmem_startup(void)
 	ecl_stats_policies = ShmemInitHash("ecl_stats policies",
 									   ecl_stats_max_rows(), ecl_stats_max_rows(),
 									   &info, HASH_ELEM | HASH_BLOBS);
-
-	ecl_rate_limit_shmem_startup();
 
 	LWLockRelease(AddinShmemInitLock);
 

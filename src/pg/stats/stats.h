@@ -33,10 +33,7 @@ typedef struct EclRunReport
 	int64		events_emitted;
 } EclRunReport;
 
-/*
- * called from _PG_init when loaded via shared_preload_libraries; also sets
- * up the shared memory of the per-DID rate limiter (rate_limit.h)
- */
+/* called from _PG_init when loaded via shared_preload_libraries */
 void		ecl_stats_init(void);
 
 /* true when the shared statistics exist (the library was preloaded) */
