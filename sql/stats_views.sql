@@ -15,16 +15,16 @@ RESET client_min_messages;
 
 CREATE FUNCTION pg_temp.record_run(policy text, kind text, realm text,
         status text, gas bigint, mana bigint, duration_us bigint, events bigint)
-    RETURNS void AS '$libdir/ecl', 'ecl_test_stats_record_run' LANGUAGE C;
+    RETURNS void AS '$libdir/ecl_test_hooks', 'ecl_test_stats_record_run' LANGUAGE C;
 CREATE FUNCTION pg_temp.record_compile(ok boolean)
-    RETURNS void AS '$libdir/ecl', 'ecl_test_stats_record_compile' LANGUAGE C;
+    RETURNS void AS '$libdir/ecl_test_hooks', 'ecl_test_stats_record_compile' LANGUAGE C;
 CREATE FUNCTION pg_temp.record_crossing(realm text, allowed boolean)
-    RETURNS void AS '$libdir/ecl', 'ecl_test_stats_record_crossing' LANGUAGE C;
+    RETURNS void AS '$libdir/ecl_test_hooks', 'ecl_test_stats_record_crossing' LANGUAGE C;
 CREATE FUNCTION pg_temp.metric(name text, realm text)
-    RETURNS float8 AS '$libdir/ecl', 'ecl_test_stats_metric' LANGUAGE C;
+    RETURNS float8 AS '$libdir/ecl_test_hooks', 'ecl_test_stats_metric' LANGUAGE C;
 CREATE FUNCTION pg_temp.charge(did text, reliability float8, mana bigint,
         OUT paid boolean, OUT retry_after float8)
-    AS '$libdir/ecl', 'ecl_test_rate_limit_charge' LANGUAGE C;
+    AS '$libdir/ecl_test_hooks', 'ecl_test_rate_limit_charge' LANGUAGE C;
 
 -- the shapes
 \d ecl.stat_eclvm

@@ -77,7 +77,16 @@ if ! $SUDO make install PG_CONFIG="$PG_CONFIG" >"$LOG/install.out" 2>&1; then
 	failed=$((failed + 1))
 	summary_and_exit
 fi
-echo "built and installed into $($PG_CONFIG --pkglibdir)"
+# test-only C functions (test/modules), a library of their own
+if ! { make -C test/modules/ecl_test_hooks PG_CONFIG="$PG_CONFIG" &&
+	$SUDO make -C test/modules/ecl_test_hooks install PG_CONFIG="$PG_CONFIG"; } \
+	>"$LOG/modules.out" 2>&1; then
+	tail -n 30 "$LOG/modules.out"
+	echo "TEST MODULE INSTALL FAILED"
+	failed=$((failed + 1))
+	summary_and_exit
+fi
+echo "built and installed into $($PG_CONFIG --pkglibdir) (with test/modules/ecl_test_hooks)"
 
 # ---------------------------------------------------------------- pg_regress
 section "pg_regress suites (make installcheck)"

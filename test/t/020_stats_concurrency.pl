@@ -26,11 +26,11 @@ $node->safe_psql('postgres', qq{
 CREATE EXTENSION $ext;
 CREATE SCHEMA ecl_test;
 CREATE FUNCTION ecl_test.record_run(text, text, text, text, int8, int8, int8, int8)
-  RETURNS void AS '\$libdir/$ext', 'ecl_test_stats_record_run' LANGUAGE C;
+  RETURNS void AS '\$libdir/ecl_test_hooks', 'ecl_test_stats_record_run' LANGUAGE C;
 CREATE FUNCTION ecl_test.record_crossing(text, boolean)
-  RETURNS void AS '\$libdir/$ext', 'ecl_test_stats_record_crossing' LANGUAGE C;
+  RETURNS void AS '\$libdir/ecl_test_hooks', 'ecl_test_stats_record_crossing' LANGUAGE C;
 CREATE FUNCTION ecl_test.charge(text, float8, int8, OUT paid boolean, OUT retry_after float8)
-  AS '\$libdir/$ext', 'ecl_test_rate_limit_charge' LANGUAGE C;
+  AS '\$libdir/ecl_test_hooks', 'ecl_test_rate_limit_charge' LANGUAGE C;
 CREATE TABLE ecl_test.paid (n int);
 SELECT ecl.stat_reset();
 });
