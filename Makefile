@@ -86,4 +86,4 @@ check-memory: deps
 
 # Regenerate the instruction table in docs/language.md from opcodes.h.
 docs:
-	$(MAKE) -C test/tools update
+	$(MAKE) -C tools update

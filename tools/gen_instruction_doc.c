@@ -175,7 +175,7 @@ main(int argc, char **argv)
 	{
 		if (out.len != len || memcmp(out.data, doc, len) != 0)
 		{
-			fprintf(stderr, "%s: the instruction table is out of date; run make -C test/tools update\n", path);
+			fprintf(stderr, "%s: the instruction table is out of date; run make docs\n", path);
 			return 1;
 		}
 		return 0;

@@ -1,6 +1,14 @@
 /*
- * vm_bench.c — VM dispatch throughput on a compute loop (SPEC §12 is about
- * whole-system benchmarks; this one isolates the interpreter loop).
+ * vm_bench.c — the ECL core alone, no PostgreSQL: the interpreter loop
+ * (docs/performance.md has the whole-system benchmarks).  Three cases:
+ *
+ *   vm_bench               dispatch comparison and B2 (below)
+ *   vm_bench loop          the hand-assembled loop once (for callgrind)
+ *   vm_bench b2 N          the B2 policy N times (for callgrind)
+ *   vm_bench items N R     the compiled array loop (below) over N items,
+ *                          best of R runs, in ns per iteration
+ *
+ * Dispatch comparison: a compute loop
  *
  *   sum = 0; i = 0; while i < N { sum = sum + i; i = i + 1 }; return sum
  *
@@ -17,6 +25,14 @@
  *
  * For callgrind: `vm_bench loop` runs the compute loop once, `vm_bench b2 N`
  * the B2 policy N times, both with the regular dispatch only.
+ *
+ * Items: a summing loop compiled from source over an input array, the case
+ * bench/vm/run.sh runs natively and under callgrind (instruction counts are
+ * what to compare between VM versions on a noisy machine):
+ *
+ *   let s = 0
+ *   for x in items { s = s + x * 2 - 1 }
+ *   return s
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +41,8 @@
 
 #include "ecl/bytecode.h"
 #include "ecl/compiler.h"
+#include "ecl/host.h"
+#include "ecl/value.h"
 #include "ecl/vm.h"
 
 /* the other dispatch build than the regular one (see vm.c) */
@@ -256,6 +274,79 @@ measure_b2(const char *label, const ecl_program *p, int batches, int per_batch,
 		   ns[batches / 2], ns[0], ns[batches - 1]);
 }
 
+/* -------------------------------------------------------------- items case */
+
+static const char items_source[] =
+"let s = 0\n"
+"for x in items { s = s + x * 2 - 1 }\n"
+"return s\n";
+
+static void
+die(const char *what, const ecl_error *err)
+{
+	fprintf(stderr, "vm_bench items: %s: %s\n", what, err->message);
+	exit(1);
+}
+
+static int
+measure_items(uint32_t n, int runs)
+{
+	const ecl_alloc *a = &ecl_std_alloc;
+	ecl_error	err;
+	uint8_t    *bytes;
+	size_t		nbytes;
+	ecl_program *p;
+	ecl_value	items;
+	ecl_value	input;
+	ecl_run_ctx ctx;
+	ecl_run_result res;
+	double		expect = 0;
+	double		best = 1e9;
+
+	ecl_error_clear(&err);
+	if (ecl_compile(a, items_source, strlen(items_source), NULL, &bytes, &nbytes, &err) != ECL_OK)
+		die("compile", &err);
+	if (ecl_program_load(a, bytes, nbytes, 1024, &p, &err) != ECL_OK)
+		die("load", &err);
+
+	if (ecl_array_new(a, n, &items, &err) != ECL_OK ||
+		ecl_object_new(a, 1, &input, &err) != ECL_OK)
+		die("input", &err);
+	for (uint32_t i = 0; i < n; i++)
+	{
+		items.u.arr->items[i] = ecl_number((double) (i % 100));
+		expect += (double) (i % 100) * 2 - 1;
+	}
+	if (ecl_object_set(a, &input, "items", 5, items, &err) != ECL_OK)
+		die("input", &err);
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.alloc = a;
+	ctx.host = &ecl_no_host;
+	ctx.caller = ecl_null();
+	ctx.realm = ecl_null();
+	ecl_input_from_value(&ctx.input, &input);
+	ctx.limits.gas_limit = INT64_MAX / 4;
+	ctx.limits.mana_limit = 1000;
+	ctx.limits.max_stack_depth = 1024;
+
+	for (int r = 0; r < runs; r++)
+	{
+		double		t0 = now_seconds(),
+					t;
+
+		if (ecl_vm_run(p, &ctx, &res) != ECL_OK || res.value.type != ECL_T_NUMBER ||
+			res.value.u.num != expect)
+			die("run", &res.error);
+		t = now_seconds() - t0;
+		if (t < best)
+			best = t;
+	}
+	printf("items: %u iterations, %llu instructions executed per run, best of %d: %.1f ns/iteration\n",
+		   n, (unsigned long long) res.steps, runs, best * 1e9 / n);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -264,6 +355,9 @@ main(int argc, char **argv)
 	ecl_program *b2 = build_b2(&err);
 	const char *mode = argc > 1 ? argv[1] : "";
 
+	if (strcmp(mode, "items") == 0)
+		return measure_items(argc > 2 ? (uint32_t) atol(argv[2]) : 100000,
+							 argc > 3 ? atoi(argv[3]) : 5);
 	if (b2 == NULL)
 	{
 		fprintf(stderr, "compiling the B2 policy failed: %s\n", err.message);
