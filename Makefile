@@ -2,7 +2,8 @@
 #
 #   make            build the extension (installs build dependencies if missing)
 #   make install    install into the PostgreSQL found by pg_config
-#   make test       every test: core unit tests, pg_regress suites, shell tests;
+#   make test       every test: core unit tests, pg_regress suites, TAP tests,
+#                   shell tests, meta checks;
 #                   ends with "N passed, N failed"
 #   make demo       the walk-through in a throw-away cluster
 #   make unit       only the core unit tests (no PostgreSQL needed)
@@ -29,21 +30,31 @@ OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 INSTALL_FRAGMENTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 
-# pg_regress suites: sql/<name>.sql with expected/<name>.out
-REGRESS = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%.sql,$(wildcard sql/*.sql))))
+# pg_regress suites: test/sql/<name>.sql with test/expected/<name>.out;
+# results/ and regression.diffs go to test/ as well.
+REGRESS = $(sort $(patsubst test/sql/%.sql,%,$(wildcard test/sql/*.sql)))
 # Every suite runs in one database that pg_regress creates with the extension
 # already installed (so any single suite can be run alone: make installcheck
 # REGRESS=language_values); suites clean up what they create.  UTF8 so that
 # string tests behave the same whatever the cluster's default encoding.
-REGRESS_OPTS = --inputdir=. --outputdir=. --dbname=contrib_regression \
+REGRESS_OPTS = --inputdir=test --outputdir=test --dbname=contrib_regression \
 	--load-extension=$(EXTENSION) --encoding=UTF8
 
 # Headers are included by name ("runner.h"), whatever folder they sit in.
+# TAP tests (PostgreSQL::Test::Cluster): test/t/*.pl, each with clusters of
+# its own, against the installed extension: make prove_installcheck (or
+# PROVE_TESTS=test/t/010_stats_restart.pl).  initdb refuses to run as root:
+# test/tap.sh runs them as the postgres user from a copy.  make installcheck
+# runs them after the suites (TAP_TESTS= leaves them out).
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
 PG_CPPFLAGS = -I$(CURDIR)/include $(addprefix -I$(CURDIR)/,$(patsubst %/,%,$(PG_DIRS)))
 PG_CFLAGS = -std=gnu11 -Wno-declaration-after-statement
 SHLIB_LINK = -lsodium -lm
 
-EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql results regression.diffs regression.out
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql test/results test/regression.diffs \
+	test/regression.out
 
 # Guard: without pg_config (fresh machine) the dependency step must still run.
 PG_CONFIG ?= pg_config
@@ -53,6 +64,12 @@ include $(PGXS)
 else
 all:
 	@echo "pg_config not found: run 'make deps' (or make test / make demo, which do it)"; exit 1
+endif
+
+ifneq ($(PGXS),)
+.PHONY: prove_installcheck
+prove_installcheck:
+	$(prove_installcheck)
 endif
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)

@@ -5,7 +5,7 @@
 
 writes
     OUTDIR/source/   ECL sources: every ECL snippet in the pg_regress suites
-                     (sql/*.sql string literals passed to ecl.eval,
+                     (test/sql/*.sql string literals passed to ecl.eval,
                      ecl.compile, ecl.register_policy, ...), in the demo
                      (test/demo/*.sql) and in the docs (docs/*.md code blocks
                      and the SQL literals inside ```sql blocks)
@@ -151,11 +151,11 @@ def main():
     sources = Corpus(outdir, "source")
     jsons = Corpus(outdir, "json")
     sqlfiles = []
-    for d in ("sql", "test/demo"):
+    for d in ("test/sql", "test/demo"):
         full = os.path.join(ROOT, d)
         if os.path.isdir(full):
             sqlfiles += [os.path.join(full, f) for f in sorted(os.listdir(full))
-                         if f.endswith(".sql") and not f.startswith("ecl--")]
+                         if f.endswith(".sql")]
     for path in sqlfiles:
         for lit in sql_literals(open(path, encoding="utf-8", errors="replace").read()):
             classify(lit, sources, jsons)

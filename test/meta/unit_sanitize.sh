@@ -1,8 +1,7 @@
 #!/bin/bash
 # make test hook: the core unit tests again, built with clang under
 # AddressSanitizer and UndefinedBehaviorSanitizer (make -C test/unit
-# SANITIZE=1; any report aborts the run).  Runs inside the throw-away
-# cluster of run-all-tests.sh but does not use it.
+# SANITIZE=1; any report aborts the run).
 set -eu
 ROOT=${ECL_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 out=$(make -s -C "$ROOT/test/unit" SANITIZE=1 2>&1) || { echo "$out" | tail -n 60; exit 1; }
