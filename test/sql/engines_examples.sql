@@ -8,14 +8,14 @@
 \set VERBOSITY terse
 
 -- ------------------------------------------------------------------ setup
-\! test/doc-example.sh docs/engines.md setup > results/doc_setup.sql
-\i results/doc_setup.sql
+\! test/doc-example.sh docs/engines.md setup > test/results/doc_setup.sql
+\i test/results/doc_setup.sql
 
 -- -------------------------------------------------------------------- api
-\! test/doc-example.sh docs/engines.md api > results/doc_api.sql
-\i results/doc_api.sql
-\! test/doc-example.sh docs/engines.md api-key-defaults > results/doc_api_key_defaults.sql
-\i results/doc_api_key_defaults.sql
+\! test/doc-example.sh docs/engines.md api > test/results/doc_api.sql
+\i test/results/doc_api.sql
+\! test/doc-example.sh docs/engines.md api-key-defaults > test/results/doc_api_key_defaults.sql
+\i test/results/doc_api_key_defaults.sql
 -- the order is stored by Alice's DID; the event row names the handler
 SELECT value->>'by' AS stored_by FROM ecl.store WHERE realm_id = 'shop' AND key = 'o-1001';
 SELECT policy, caller, event, payload FROM ecl.events WHERE event = 'order_created';
@@ -32,15 +32,15 @@ SELECT passed, value->>'status' AS status FROM ecl.run_api('POST /orders/:id', '
 SELECT key FROM ecl.store WHERE realm_id = 'shop' AND store_name = 'orders' ORDER BY key;
 
 -- --------------------------------------------------------------------- ui
-\! test/doc-example.sh docs/engines.md ui > results/doc_ui.sql
-\i results/doc_ui.sql
+\! test/doc-example.sh docs/engines.md ui > test/results/doc_ui.sql
+\i test/results/doc_ui.sql
 -- Bob is denied with the require message, not just false
 SELECT passed, value, message FROM ecl.run_ui('order-admin', 'did:example:bob', 'shop',
 	'{"component": "order-admin"}');
 
 -- -------------------------------------------------------------- datalogic
-\! test/doc-example.sh docs/engines.md datalogic > results/doc_datalogic.sql
-\i results/doc_datalogic.sql
+\! test/doc-example.sh docs/engines.md datalogic > test/results/doc_datalogic.sql
+\i test/results/doc_datalogic.sql
 -- the read-only form named in the document keeps the same rows
 SELECT p.id FROM payments p
  WHERE ecl.check('datalogic:large-eur-payments', NULL, 'shop', jsonb_build_object('event', to_jsonb(p)))
@@ -50,15 +50,15 @@ SELECT passed, value FROM ecl.run_datalogic('eur-total', NULL, 'shop',
 	'{"events": [{"currency": "USD", "amount": 5}]}');
 
 -- ------------------------------------------------------------- governance
-\! test/doc-example.sh docs/engines.md governance > results/doc_governance.sql
-\i results/doc_governance.sql
+\! test/doc-example.sh docs/engines.md governance > test/results/doc_governance.sql
+\i test/results/doc_governance.sql
 -- without a voter the gate denies
 SELECT passed, message FROM ecl.run_governance('budget', NULL, 'shop',
 	'{"proposal": {"id": "b-8", "yes": 6, "no": 2, "total": 10, "status": "open"}}');
 
 -- ------------------------------------------------------------- controller
-\! test/doc-example.sh docs/engines.md controller > results/doc_controller.sql
-\i results/doc_controller.sql
+\! test/doc-example.sh docs/engines.md controller > test/results/doc_controller.sql
+\i test/results/doc_controller.sql
 SELECT who, (ecl.run_controller('docs.read', did, 'shop',
 	'{"permission": "docs.read", "resource": {"owner": "did:example:bob", "level": 0.5}}')).value AS reads_bobs_half
   FROM (VALUES ('alice', 'did:example:alice'), ('bob', 'did:example:bob')) AS c (who, did);

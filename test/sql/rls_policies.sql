@@ -9,12 +9,12 @@
 \set VERBOSITY terse
 
 -- the documented setup, controller handlers and RLS table
-\! test/doc-example.sh docs/engines.md setup > results/rls_setup.sql
-\i results/rls_setup.sql
-\! test/doc-example.sh docs/engines.md controller > results/rls_controller.sql
-\i results/rls_controller.sql
-\! test/doc-example.sh docs/engines.md rls > results/rls_table.sql
-\i results/rls_table.sql
+\! test/doc-example.sh docs/engines.md setup > test/results/rls_setup.sql
+\i test/results/rls_setup.sql
+\! test/doc-example.sh docs/engines.md controller > test/results/rls_controller.sql
+\i test/results/rls_controller.sql
+\! test/doc-example.sh docs/engines.md rls > test/results/rls_table.sql
+\i test/results/rls_table.sql
 
 -- two application roles, bound to Alice (reliability 0.9) and Bob (0.3),
 -- and one without a DID
