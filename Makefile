@@ -90,7 +90,7 @@ test: deps
 demo: deps
 	@test/demo.sh
 
-# Long-running: benchmarks against PL/pgSQL, SQL, PL/Lua (SPEC §12), and fuzzing.
+# Long-running: benchmarks against PL/pgSQL, SQL, PL/Lua (docs/performance.md), and fuzzing.
 bench: deps
 	@bench/run.sh
 

@@ -1,5 +1,6 @@
 /*
- * did_key.h — the did:key method for Ed25519 keys (SPEC §4).
+ * did_key.h — the did:key method for Ed25519 keys (docs/sql-api.md, "Identities and
+ * credentials").
  *
  * A did:key DID is "did:key:" followed by a multibase string: the prefix 'z'
  * (base58btc, Bitcoin alphabet) and the base58 encoding of the multicodec

@@ -1,7 +1,7 @@
 /*
  * ecl.c — module entry point: PG_MODULE_MAGIC, _PG_init and the GUCs.
  *
- * The budgets (SPEC §5) are user-settable so a session or a function's SET
+ * The budgets (docs/sql-api.md, "Registered policies") are user-settable so a session or a function's SET
  * clause can adjust them; switches that protect other users (rate limiting,
  * statistics tracking) are superuser-only; ecl.max_tracked sizes shared
  * memory and can only be set at server start.

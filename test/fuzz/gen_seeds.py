@@ -136,7 +136,7 @@ def dictionary(path):
     opcodes = open(os.path.join(ROOT, "include/ecl/opcodes.h")).read()
     for m in re.finditer(r'X\("(\w+)",\s*\w+,\s*\d+,\s*\d+\)', opcodes):
         words.add(m.group(1))
-    # context names and trust dimensions (SPEC §2.4)
+    # context names and trust dimensions (docs/language.md §5)
     words.update(["caller", "sender", "requester", "realm", "input", "trust",
                   ".r", ".i", ".c", ".p", ".v", ".omega", "/*", "*/", "//",
                   "\\u00e9", "did:key:z6Mk"])

@@ -1,6 +1,6 @@
 --
--- Bad input to the gateway (SPEC §7), the engine entry points (§6) and the
--- state-only host (§9): validate_crossing, allow_crossing, join_realm,
+-- Bad input to the gateway (docs/sql-api.md, "The crossing gateway"), the engine entry points (docs/engines.md) and the
+-- state-only host (docs/host-and-state.md): validate_crossing, allow_crossing, join_realm,
 -- register_handler, drop_handler, run_<engine>, snapshot, simulate and
 -- test_policy with NULLs, empty and huge arguments, unknown names and wrong
 -- JSON shapes.  Only the SQLSTATE is shown (or "ok" and the start of the

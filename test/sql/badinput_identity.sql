@@ -1,5 +1,5 @@
 --
--- Bad input to the identity functions (SPEC §4, §10): did:key helpers,
+-- Bad input to the identity functions (docs/sql-api.md, "The table host"; docs/sql-api.md, "Errors"): did:key helpers,
 -- generate_identity, issue_credential, verify_credential, has_credential,
 -- current_did, bind_role and unbind_role with NULLs, empty strings, huge and
 -- malformed DIDs and keys, unknown names.  The backend stays up.

@@ -1,5 +1,5 @@
 --
--- Bad input to the language functions (SPEC §3, §10): ecl.compile,
+-- Bad input to the language functions (docs/sql-api.md, "The language"; docs/sql-api.md, "Errors"): ecl.compile,
 -- ecl.disassemble, ecl.eval with NULLs, empty and huge sources, invalid
 -- UTF-8, deep nesting, wrong JSON shapes, garbage, truncated and bit-flipped
 -- bytecode.  Each case shows the SQLSTATE and message it ends with (or "ok:"

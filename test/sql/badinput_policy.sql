@@ -1,5 +1,5 @@
 --
--- Bad input to the policy registry and the runner (SPEC §5, §10):
+-- Bad input to the policy registry and the runner (docs/sql-api.md, "Registered policies"; docs/sql-api.md, "Errors"):
 -- register_policy, drop_policy, run_policy, check, allowed, enforce with
 -- NULLs, empty and huge names and sources, unknown names, wrong JSON shapes,
 -- bad budgets and tampered stored bytecode; the statistics and mana

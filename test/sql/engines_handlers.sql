@@ -1,8 +1,8 @@
 --
--- Engine entry points (SPEC §6): registering and dropping handlers, the
+-- Engine entry points (docs/engines.md): registering and dropping handlers, the
 -- handler as a policy (ecl.check on 'controller:...'), input shapes (22023),
 -- unknown handlers (42704), re-registration and rollback seen at once,
--- writes kept only when a handler passes, privileges (SPEC §11), and exact
+-- writes kept only when a handler passes, privileges (docs/security.md), and exact
 -- per-engine statistics.
 --
 \set VERBOSITY terse

@@ -1,5 +1,5 @@
 --
--- The unified crossing gateway (SPEC §7): ecl.validate_crossing,
+-- The unified crossing gateway (docs/sql-api.md, "The crossing gateway"): ecl.validate_crossing,
 -- ecl.allow_crossing and ecl.join_realm.  Identity, min_trust at the
 -- boundary, trust in the realm vs the global row vs none, required
 -- credentials (signed with generated keys), required rules, the entry

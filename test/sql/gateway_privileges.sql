@@ -1,5 +1,5 @@
 --
--- Who may call the crossing gateway (SPEC §11): ecl_executor and ecl_admin,
+-- Who may call the crossing gateway (docs/security.md): ecl_executor and ecl_admin,
 -- with any DID; nobody else.  The gateway reads the realm, identity, trust
 -- and credential tables and writes ecl.realm_members as the owner of schema
 -- ecl, so its callers need no table privileges, and a hostile search_path

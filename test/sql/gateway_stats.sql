@@ -1,6 +1,6 @@
 --
--- What the crossing gateway reports to the ECLVM statistics (SPEC §7 step
--- 5, §8): exactly one crossing evaluation per validate_crossing /
+-- What the crossing gateway reports to the ECLVM statistics (step 5 of
+-- docs/sql-api.md, "The crossing gateway"; docs/sql-api.md, "Statistics"): exactly one crossing evaluation per validate_crossing /
 -- allow_crossing / join_realm call that reached a decision, allowed or
 -- denied (an evaluation cut short by a policy's runtime error counts as
 -- denied); and, counted by the runner, one execution per policy run — the

@@ -1,5 +1,5 @@
 --
--- emit and the transactional behaviour of a run's writes (SPEC §4): events
+-- emit and the transactional behaviour of a run's writes (docs/sql-api.md, "The table host"): events
 -- go to ecl.events and the run's result; a denied or failed run leaves no
 -- store row and no event; the writes commit or roll back with the calling
 -- transaction; read-only runs (ecl.check, ecl.allowed) refuse policies that

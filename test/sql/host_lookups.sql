@@ -1,5 +1,5 @@
 --
--- The table host's lookups against real rows (SPEC §4): load_trust with its
+-- The table host's lookups against real rows (docs/sql-api.md, "The table host"): load_trust with its
 -- realm -> global -> zero fallback, has_credential (expiry, revocation, bad
 -- signature, unsigned), resolve_did (revoked), get_balance, get_timestamp,
 -- get_metric, and the per-statement memo.  Every run goes through

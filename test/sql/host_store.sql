@@ -1,5 +1,5 @@
 --
--- The table host's realm stores (SPEC §4): shared vs personal entries,
+-- The table host's realm stores (docs/sql-api.md, "The table host"): shared vs personal entries,
 -- realm isolation, nested get/put, append, list_keys with prefix and limit,
 -- count, exists, delete, and what ends up in ecl.store.
 --

@@ -1,6 +1,6 @@
 --
 -- Signed credentials: issue, verify, expiry, revocation, tampering, wrong
--- keys (SPEC §4).  Keys are random, so DIDs and keys go into psql variables
+-- keys (docs/sql-api.md, "The table host").  Keys are random, so DIDs and keys go into psql variables
 -- and the checks print booleans.
 --
 \set VERBOSITY terse

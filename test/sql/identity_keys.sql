@@ -1,5 +1,5 @@
 --
--- did:key encoding and Ed25519 identity generation (SPEC §4).
+-- did:key encoding and Ed25519 identity generation (docs/sql-api.md, "The table host").
 -- Generated keys are random: the checks assert properties, not values.
 --
 \set VERBOSITY terse

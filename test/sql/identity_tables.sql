@@ -1,5 +1,5 @@
 --
--- The data model's constraints (SPEC §4): trust in [0,1], realm settings,
+-- The data model's constraints (docs/sql-api.md, "The table host"): trust in [0,1], realm settings,
 -- policy kinds, handler engines, cascades.
 --
 \set VERBOSITY terse
@@ -45,7 +45,7 @@ INSERT INTO ecl.realms (realm_id) VALUES ('');
 INSERT INTO ecl.realm_members (did, realm_id) VALUES ('did:web:tables.example', 'tables-realm');
 INSERT INTO ecl.realm_members (did, realm_id) VALUES ('did:web:tables.example', 'no-such-realm');
 
--- policies: the kinds of SPEC §5; handlers: the engines of SPEC §6
+-- policies: the kinds of docs/sql-api.md, "Registered policies"; handlers: the engines of docs/engines.md
 INSERT INTO ecl.policies (name, kind, source, bytecode, hash)
 	VALUES ('tables-policy', 'crossing', 'return true', '\x00', '\x00');
 INSERT INTO ecl.policies (name, kind, source, bytecode, hash)

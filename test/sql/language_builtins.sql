@@ -1,5 +1,5 @@
 --
--- Every pure built-in function (SPEC §2.5), with arguments from the input so
+-- Every pure built-in function (docs/language.md §6), with arguments from the input so
 -- the VM computes them, plus their argument errors.
 --
 

@@ -1,6 +1,6 @@
 --
 -- Every SQLSTATE that ecl.compile / ecl.eval / ecl.disassemble can raise
--- (SPEC §10), with the message and hint a user sees.  A helper shows
+-- (docs/sql-api.md, "Errors"), with the message and hint a user sees.  A helper shows
 -- "SQLSTATE: message" for compact checks; plain statements show the hints.
 --
 CREATE FUNCTION pg_temp.ecl_error(src text, input jsonb DEFAULT '{}')
@@ -127,7 +127,7 @@ SELECT pg_temp.ecl_error('return store_count("notes", true)');
 SELECT ecl.eval('return [load_trust(null), has_credential(null, "kyc"), resolve_did(null), get_balance(null)]') AS null_did;
 
 -- 42501: code that reads or writes data through the host is for
--- ecl_executor / ecl_admin; pure code is open to everyone (SPEC §11)
+-- ecl_executor / ecl_admin; pure code is open to everyone (docs/security.md)
 CREATE ROLE regress_ecl_plain_user;
 SET ROLE regress_ecl_plain_user;
 SELECT ecl.eval('return a * 2', '{"a": 21}') AS pure_code_is_public;

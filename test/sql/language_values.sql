@@ -1,5 +1,5 @@
 --
--- Values <-> JSON (SPEC §2.2): literals, numbers, strings with escapes and
+-- Values <-> JSON (docs/language.md §3): literals, numbers, strings with escapes and
 -- Unicode, arrays, objects, trust vectors, dids; the input object and its
 -- fields; the run context (caller, realm, input, trust).
 --

@@ -1,5 +1,5 @@
 --
--- Who may register and run policies (SPEC §11), with real roles: ecl_admin
+-- Who may register and run policies (docs/security.md), with real roles: ecl_admin
 -- registers and drops, ecl_executor runs any policy for any caller,
 -- everybody else only ecl.allowed (as their own DID).  Runs read and write
 -- the tables as the owner of schema ecl, so callers need no table

@@ -1,5 +1,5 @@
 --
--- Registering policies (SPEC §3, §5): compile and store with a BLAKE2b
+-- Registering policies (docs/sql-api.md, "The language"; docs/sql-api.md, "Registered policies"): compile and store with a BLAKE2b
 -- hash, re-registration (version + 1, new behaviour at once), kinds,
 -- realms, multi-policy sources, drop, unknown names (42704), compile errors
 -- (42601), tampered bytecode or hash (EC007), and the compile counters.

@@ -1,5 +1,5 @@
 --
--- Running registered policies (SPEC §5): ecl.run_policy and its result,
+-- Running registered policies (docs/sql-api.md, "Registered policies"): ecl.run_policy and its result,
 -- budgets, ecl.check, ecl.allowed (caller from the role's DID), ecl.enforce
 -- (EC001), runtime errors naming the policy and position, and the
 -- statistics each run reports under the policy's kind.

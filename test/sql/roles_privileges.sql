@@ -1,5 +1,5 @@
 --
--- Roles and privileges (SPEC §11) with real roles: what ecl_admin,
+-- Roles and privileges (docs/security.md) with real roles: what ecl_admin,
 -- ecl_executor and everybody else may do with identities, credentials and
 -- the tables, and the role -> DID binding behind ecl.current_did().
 --

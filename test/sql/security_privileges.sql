@@ -1,5 +1,5 @@
 --
--- Who may execute what (SPEC §11), for every function in schema ecl.
+-- Who may execute what (docs/security.md), for every function in schema ecl.
 --
 -- 1. The expected matrix below lists each function with the roles that may
 --    execute it: PUBLIC, ecl_executor, ecl_admin, pg_read_all_stats.  The
@@ -179,7 +179,7 @@ SELECT pg_temp.call_as(r.role_name, f.oid) AS outcome, count(*)
  WHERE NOT (x.expected AND f.fn IN (SELECT fn FROM not_called_when_allowed))
  GROUP BY 1 ORDER BY 1;
 
--- PUBLIC may use ecl.eval only for code without host functions (SPEC §11)
+-- PUBLIC may use ecl.eval only for code without host functions (docs/security.md)
 CREATE FUNCTION pg_temp.try(q text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE

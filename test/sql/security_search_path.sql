@@ -1,7 +1,7 @@
 --
 -- SECURITY DEFINER functions, and the C functions that run SQL as the
 -- owner of schema ecl, cannot be hijacked through the caller's search_path
--- (SPEC §11).  An ecl_admin member owns a schema first on its search_path
+-- (docs/security.md).  An ecl_admin member owns a schema first on its search_path
 -- that shadows everything the extension's code could name without a schema:
 -- tables of the same names (with rows that would change the answers),
 -- operators = on text, name, bigint and bytea that are always true, and

@@ -1,5 +1,5 @@
 --
--- Realm stores through ECL (SPEC §4, §11): a run writes only its realm's
+-- Realm stores through ECL (docs/sql-api.md, "The table host"; docs/security.md): a run writes only its realm's
 -- shared store and its caller's personal store, and reads only those.  No
 -- store name, key, path or "personal" argument reaches another realm or
 -- another DID's entries; roles without table privileges write nothing
@@ -8,7 +8,7 @@
 -- only as its own DID.
 --
 -- The model this checks: ecl_executor names the caller and realm of a run
--- (application servers act for their users, SPEC §11), so "its realm" and
+-- (application servers act for their users, docs/security.md), so "its realm" and
 -- "its own personal store" are the run's realm and the run's caller.
 --
 \set VERBOSITY terse

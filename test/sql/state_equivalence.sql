@@ -1,5 +1,5 @@
 --
--- State-only execution (SPEC §9), the property:
+-- State-only execution (docs/host-and-state.md), the property:
 --   ecl.simulate(p, c, r, i, ecl.snapshot(r)) gives the same passed, value,
 --   message, gas_used and mana_used (and logs, events, the same error when
 --   the run fails) as ecl.run_policy(p, c, r, i)

@@ -1,5 +1,5 @@
 --
--- ecl.simulate (SPEC §9): a registered policy on the state-only host.
+-- ecl.simulate (docs/host-and-state.md): a registered policy on the state-only host.
 -- What each host function answers from a hand-written state, read-your-
 -- writes and the change records, denials keep nothing, the time of the
 -- state, malformed states (22023 naming the JSON path), a saved snapshot

@@ -1,7 +1,7 @@
 --
--- ecl.snapshot (SPEC §9): the documented shape (format version 1), what
+-- ecl.snapshot (docs/host-and-state.md): the documented shape (format version 1), what
 -- each section holds, the dids filter, exact numbers, credential validity
--- decided with the rules of SPEC §4, metrics = the get_metric names, and
+-- decided with the rules of docs/sql-api.md, "The table host", metrics = the get_metric names, and
 -- who may call it.  Random DIDs are bound with \gset and never printed.
 --
 \set VERBOSITY terse

@@ -1,6 +1,6 @@
 --
--- ECLVM statistics views (SPEC §8), their privileges (SPEC §11), reset, the
--- get_metric names and the per-DID mana accounts (SPEC §5).  Statistics of
+-- ECLVM statistics views (docs/sql-api.md, "Statistics"), their privileges (docs/security.md), reset, the
+-- get_metric names and the per-DID mana accounts (docs/sql-api.md, "Registered policies").  Statistics of
 -- two databases apart: test/shell/stats_two_databases.sh.  Needs
 -- shared_preload_libraries = 'ecl'.  Starts with ecl.stat_reset(), so the
 -- output does not depend on suites that ran before.

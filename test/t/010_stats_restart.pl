@@ -1,4 +1,4 @@
-# ECLVM statistics across restarts (SPEC §8): counters survive a clean
+# ECLVM statistics across restarts (docs/sql-api.md, "Statistics"): counters survive a clean
 # restart, each database's rows apart, a crash never leaves a file that
 # stops the server from starting, a damaged statistics file or one of the
 # old version 2 is ignored, ecl.max_tracked bounds the tables, and without

@@ -1,5 +1,5 @@
-# Statistics and mana accounts under concurrency (SPEC §8 "counters are
-# exact under concurrency", SPEC §12 B3): pgbench with several clients, all
+# Statistics and mana accounts under concurrency (docs/sql-api.md, "Statistics" "counters are
+# exact under concurrency", docs/performance.md B3): pgbench with several clients, all
 # starting on rows that do not exist yet, then exact totals.
 #
 # Run as a non-root user (initdb refuses root): see test/tap.sh.

@@ -1,4 +1,4 @@
-# When a run's counts reach shared memory (SPEC §8): recording adds to
+# When a run's counts reach shared memory (docs/sql-api.md, "Statistics"): recording adds to
 # backend-local pending counters, flushed at transaction end (commit and
 # rollback alike: statistics are not transactional), every 1000 events,
 # at backend exit, and before the session reads its own statistics.

@@ -1,6 +1,6 @@
 /*
  * policy_catalog.h — registered policies (ecl.policies) as loaded, verified
- * programs, cached per backend (SPEC §3, §5).
+ * programs, cached per backend (docs/sql-api.md, "The language"; docs/sql-api.md, "Registered policies").
  *
  * A miss reads the row (as the owner of schema ecl, with the newest
  * snapshot, like a catalog lookup), recomputes the BLAKE2b hash of the

@@ -4,7 +4,7 @@
  *
  * ecl.eval compiles its source on first use and keeps the verified program,
  * keyed by a hash of the source text, so repeated calls never recompile
- * (SPEC §12 B4).  The cache is bounded (ECL_PROGRAM_CACHE_SIZE entries,
+ * (docs/performance.md B4).  The cache is bounded (ECL_PROGRAM_CACHE_SIZE entries,
  * least recently used evicted first) and lives in a long-lived memory
  * context; each entry has its own small context, so eviction frees exactly
  * that program.

@@ -1,5 +1,5 @@
 /*
- * error_map.c — turn a core error value into an SQL error (SPEC §10).
+ * error_map.c — turn a core error value into an SQL error (docs/sql-api.md, "Errors").
  *
  * The core reports errors as ecl_error values; this is the one place that
  * decides their SQLSTATE and the shape of the message:

@@ -1,5 +1,5 @@
 /*
- * jsonb_bridge.c — jsonb <-> ECL values (SPEC §2.2).
+ * jsonb_bridge.c — jsonb <-> ECL values (docs/language.md §3).
  *
  * jsonb -> ECL: numbers become doubles (a numeric outside the double range is
  * an ECL_ERR_NUMERIC error, 22003), strings stay UTF-8, containers are

@@ -1,5 +1,5 @@
 /*
- * runner.c — THE runner (SPEC §5): every policy execution, whatever the
+ * runner.c — THE runner (docs/sql-api.md, "Registered policies"): every policy execution, whatever the
  * entry point, goes through ecl_run().  See runner.h for the steps.
  *
  * Memory: everything a run allocates (VM stack, locals, strings, arrays,
@@ -312,7 +312,7 @@ typedef struct VmCall
 } VmCall;
 
 /*
- * Charge the run's mana to the caller's account (SPEC §5, ecl.rate_limit).
+ * Charge the run's mana to the caller's account (docs/sql-api.md, "Registered policies", ecl.rate_limit).
  * The mana of a run is known only when the VM is done, so the charge comes
  * after it but before the run's writes are kept: a refused charge turns the
  * run into an EC003 error and its writes are rolled back with it.  The
@@ -488,7 +488,7 @@ give_back_run_context(MemoryContext cxt)
  * memo (statement_memo.h) already holds fixed for the statement.  An identical
  * run later in the same statement therefore ends the same way with the same
  * gas and mana, so ecl.check in a WHERE clause over many rows of a few
- * callers (SPEC §12 B1) answers repeats from a memo of runs, as PostgreSQL's
+ * callers (docs/performance.md B1) answers repeats from a memo of runs, as PostgreSQL's
  * Memoize node answers a repeated inner scan.  A memoized answer is still
  * counted as a run, with the gas and mana of the run it repeats; only its
  * DEBUG1 log lines are not repeated.

@@ -1,6 +1,6 @@
 /*
  * runner.h — THE runner: the one code path that executes every policy
- * (SPEC §5).  ecl.eval, ecl.run_policy, ecl.check, ecl.allowed, ecl.enforce,
+ * (docs/sql-api.md, "Registered policies").  ecl.eval, ecl.run_policy, ecl.check, ecl.allowed, ecl.enforce,
  * the engine entry points, the gateway and ecl.simulate all fill an
  * EclRunRequest and call ecl_run(); none has a private copy of this path.
  *
@@ -16,11 +16,11 @@
  *      hook doing CHECK_FOR_INTERRUPTS and the ecl.timeout_ms check,
  *   4. copies value, message, logs and events out into the caller's context
  *      (unless want_detail is false),
- *   5. reports the run to the statistics (SPEC §8) — also when it ends in an
+ *   5. reports the run to the statistics (docs/sql-api.md, "Statistics") — also when it ends in an
  *      error, before re-raising it (or, with deny_on_error, before turning
  *      it into a denial),
  *   6. empties the run's memory context (deletes it after an error).
- * Runtime errors are raised with ecl_raise (SQLSTATE of SPEC §10).  A denial
+ * Runtime errors are raised with ecl_raise (SQLSTATE of docs/sql-api.md, "Errors").  A denial
  * is not an error: out->passed = false.
  */
 #ifndef ECL_RUNNER_H
@@ -44,7 +44,7 @@ typedef struct EclRunRequest
 {
 	const ecl_program *program; /* verified; owned by the caller (cache) */
 	const char *policy_name;	/* for messages and statistics; NULL = ad hoc */
-	const char *policy_type;	/* SPEC §5 kind: custom, crossing, api, ... */
+	const char *policy_type;	/* docs/sql-api.md, "Registered policies" kind: custom, crossing, api, ... */
 	const char *caller_did;		/* NULL = no caller */
 	const char *realm_id;		/* NULL = no realm */
 	Jsonb	   *input;			/* NULL = {} */

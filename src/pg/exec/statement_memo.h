@@ -1,6 +1,6 @@
 /*
  * statement_memo.h — the per-statement memo of the table host's lookups
- * (SPEC §4: "within one SQL statement repeated identical lookups are
+ * (docs/sql-api.md, "The table host": "within one SQL statement repeated identical lookups are
  * answered from a per-statement cache").
  *
  * An RLS policy or a WHERE clause calling ecl.check evaluates one policy per

@@ -1,5 +1,5 @@
 /*
- * engines.c — the engine entry points of SPEC §6:
+ * engines.c — the engine entry points of docs/engines.md:
  *
  *   ecl.run_api(key, caller, realm, input)          -> ecl.run_result
  *   ecl.run_ui / run_datalogic / run_governance / run_controller (same)

@@ -1,5 +1,5 @@
 /*
- * gateway.c — the unified crossing gateway (SPEC §7):
+ * gateway.c — the unified crossing gateway (docs/sql-api.md, "The crossing gateway"):
  *
  *   ecl.validate_crossing(did, from_realm, to_realm) -> ecl.crossing_result
  *   ecl.allow_crossing(did, from_realm, to_realm)    -> float8[] or EC001
@@ -12,7 +12,7 @@
  *      and not revoked (violation "identity revoked"; a revoked DID also
  *      has zero trust and no credentials, so those checks fail too),
  *   2. trust_norm(trust in to_realm, else global, else zero) >= min_trust;
- *      every required credential valid (SPEC §4); every required rule
+ *      every required credential valid (docs/sql-api.md, "The table host"); every required rule
  *      policy passes (run only for a registered, unrevoked DID: policies
  *      are not run on behalf of identities that do not exist),
  *   3. when nothing failed and the realm names an entry policy, that policy
@@ -54,7 +54,7 @@ PG_FUNCTION_INFO_V1(ecl_validate_crossing);
 PG_FUNCTION_INFO_V1(ecl_allow_crossing);
 PG_FUNCTION_INFO_V1(ecl_join_realm);
 
-/* SPEC §7: 0.7 × (0.8, 0.9, 0.4, 0.3) for R, I, C, P; V and Ω undamped */
+/* docs/sql-api.md, "The crossing gateway": 0.7 × (0.8, 0.9, 0.4, 0.3) for R, I, C, P; V and Ω undamped */
 #define DEFAULT_DAMPENING_SCALE 0.7
 static const double default_dampening_base[ECL_TRUST_DIMS] =
 {0.8, 0.9, 0.4, 0.3, 1.0, 1.0};

@@ -1,5 +1,5 @@
 /*
- * gateway.h — the unified crossing gateway (SPEC §7, plan phase 1.2).
+ * gateway.h — the unified crossing gateway (docs/sql-api.md, "The crossing gateway", plan phase 1.2).
  *
  * One function decides whether an identity may cross from one realm into
  * another: the static rule checks of the target realm (identity, minimum
@@ -39,7 +39,7 @@ typedef struct EclCrossing
  * Evaluate a crossing of did from from_realm into to_realm.  Raises 42704
  * when to_realm does not exist; everything else wrong with the crossing is
  * a violation in out->violations.  Runtime errors of the policies it runs
- * are raised as SQL errors (SPEC §10).  Results live in
+ * are raised as SQL errors (docs/sql-api.md, "Errors").  Results live in
  * CurrentMemoryContext.
  */
 void		ecl_evaluate_crossing(const char *did, const char *from_realm,

@@ -124,7 +124,7 @@ program_uses_data(const ecl_program *p)
 	return false;
 }
 
-/* SPEC §11: data access from ad hoc code is for ecl_executor and ecl_admin. */
+/* docs/security.md: data access from ad hoc code is for ecl_executor and ecl_admin. */
 static void
 check_eval_data_access(void)
 {

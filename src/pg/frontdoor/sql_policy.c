@@ -1,5 +1,5 @@
 /*
- * sql_policy.c — registered policies from SQL (SPEC §5):
+ * sql_policy.c — registered policies from SQL (docs/sql-api.md, "Registered policies"):
  *
  *   ecl.register_policy(name, source, kind, realm) -> hash
  *   ecl.drop_policy(name) -> true

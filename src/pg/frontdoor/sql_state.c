@@ -1,5 +1,5 @@
 /*
- * sql_state.c — ecl.simulate (SPEC §9): a registered policy run on the
+ * sql_state.c — ecl.simulate (docs/host-and-state.md): a registered policy run on the
  * state-only host (host_state.h) instead of the tables.
  *
  *   ecl.simulate(policy text, caller text, realm text, input jsonb,

@@ -1,6 +1,6 @@
 /*
  * direct_lookup.h — read-only lookups on the extension's tables by direct
- * index scans (SPEC §4: "prepared plans kept across calls, or direct index
+ * index scans (docs/sql-api.md, "The table host": "prepared plans kept across calls, or direct index
  * scans").
  *
  * A lookup by key through SPI pays for a portal and an executor start and

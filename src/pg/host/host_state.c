@@ -1,5 +1,5 @@
 /*
- * host_state.c — the state-only host (SPEC §9): ECL's host functions over a
+ * host_state.c — the state-only host (docs/host-and-state.md): ECL's host functions over a
  * JSON snapshot, writes into an in-memory change list.  See host_state.h for
  * what each function answers; every answer mirrors host_tables.c, including
  * its argument checks and error messages, so that a policy behaves the same

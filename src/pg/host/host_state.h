@@ -1,5 +1,5 @@
 /*
- * host_state.h — the state-only host (SPEC §9): the host functions of ECL
+ * host_state.h — the state-only host (docs/host-and-state.md): the host functions of ECL
  * answered from a JSON snapshot (ecl.snapshot, snapshot format version 1),
  * with writes collected in an in-memory change list instead of tables.
  *

@@ -1,5 +1,5 @@
 /*
- * host_tables.c — the ErynoaHost (SPEC §4): host functions of ECL answered
+ * host_tables.c — the ErynoaHost (docs/sql-api.md, "The table host"): host functions of ECL answered
  * from the ecl.* tables through SPI.
  *
  * Plans: every query is prepared once per backend (SPI_prepare +
@@ -11,7 +11,7 @@
  * (ecl_begin_owner_lookup, identity.h), the same switch a SECURITY DEFINER
  * function makes, restored on every exit including errors.  Whoever may run
  * a policy at all is decided by the EXECUTE grants on ecl.run_policy,
- * ecl.check, ecl.allowed, ... (SPEC §11); a role that uses ecl.check inside
+ * ecl.check, ecl.allowed, ... (docs/security.md); a role that uses ecl.check inside
  * an RLS policy must not also need SELECT on ecl.trust or ecl.credentials,
  * and a policy's store writes are confined by this code to the run's realm
  * and the caller's own personal entries.

@@ -1,5 +1,5 @@
 /*
- * host_tables.h — the ErynoaHost: the production host of SPEC §4, whose
+ * host_tables.h — the ErynoaHost: the production host of docs/sql-api.md, "The table host", whose
  * functions read and write the ecl.* tables through SPI.
  *
  * How the runner uses it (one run):

@@ -3,7 +3,7 @@
  * ecl, with plans prepared once per backend.
  *
  * Who may decide, register or read is settled by EXECUTE grants on the SQL
- * functions (SPEC §11); the tables behind them are read and written with the
+ * functions (docs/security.md); the tables behind them are read and written with the
  * owner's rights, so that a caller of ecl.check in an RLS policy needs no
  * table privilege.  Every query text passed here qualifies its names and
  * operators (OPERATOR(pg_catalog.=)), so the caller's search_path cannot

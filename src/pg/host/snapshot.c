@@ -1,6 +1,6 @@
 /*
  * snapshot.c — ecl.snapshot(realm text, dids text[] DEFAULT NULL) RETURNS
- * jsonb (SPEC §9): everything the host functions of a run in realm could
+ * jsonb (docs/host-and-state.md): everything the host functions of a run in realm could
  * read, as one JSON document that the state-only host (host_state.h) answers
  * from.  Format version 1 (docs/host-and-state.md):
  *

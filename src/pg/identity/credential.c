@@ -1,5 +1,5 @@
 /*
- * credential.c — signed credentials (SPEC §4).
+ * credential.c — signed credentials (docs/sql-api.md, "The table host").
  *
  *   ecl.issue_credential(subject, schema, issuer_did, issuer_secret_key,
  *                        expires_at)  signs with Ed25519 and stores the row

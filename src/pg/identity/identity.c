@@ -1,6 +1,6 @@
 /*
  * identity.c — Ed25519 identities, did:key helpers and role bindings
- * (SPEC §4, §11).
+ * (docs/sql-api.md, "The table host"; docs/security.md).
  *
  *   ecl.generate_identity()          new key pair, registered; the secret key
  *                                    is returned once and never stored

@@ -1,5 +1,5 @@
 /*
- * identity.h — identities, role bindings and credentials (SPEC §4, §11).
+ * identity.h — identities, role bindings and credentials (docs/sql-api.md, "The table host"; docs/security.md).
  *
  * The SQL functions live in identity.c (generate_identity, current_did,
  * did:key helpers) and credential.c (issue_credential, verify_credential).
@@ -58,7 +58,7 @@ void		ecl_identity_facts(const char *did, size_t len, EclIdentityFacts *out);
 bool		ecl_did_revoked(const char *did, size_t len);
 
 /*
- * Credential validity (SPEC §4): the credential exists, neither its subject
+ * Credential validity (docs/sql-api.md, "The table host"): the credential exists, neither its subject
  * nor its issuer is a revoked identity (signed or not), it is not revoked
  * (revoked_at is NULL or later than now), is not expired (expires_at is NULL
  * or later than now), and if it carries a signature, that signature verifies

@@ -1,5 +1,5 @@
 /*
- * rate_limit.h — per-DID mana accounts in shared memory (SPEC §5, the
+ * rate_limit.h — per-DID mana accounts in shared memory (docs/sql-api.md, "Registered policies", the
  * reference ManaManager), used by the runner when ecl.rate_limit is on.
  *
  * Each DID has an account with

@@ -1,5 +1,5 @@
 /*
- * stats.c — ECLVM statistics in shared memory (SPEC §8), per database.
+ * stats.c — ECLVM statistics in shared memory (docs/sql-api.md, "Statistics"), per database.
  *
  * Recording, like PostgreSQL's own pgstat, touches no shared memory: a run
  * adds to pending counters in backend-local memory (global, per kind, and
@@ -96,7 +96,7 @@ ecl_stats_counter_name(int counter)
 }
 
 /*
- * Kind of SPEC §5 by name; NULL or anything unknown counts as custom.
+ * Kind of docs/sql-api.md, "Registered policies" by name; NULL or anything unknown counts as custom.
  * Called for every run: the kind found last is remembered (its text: the
  * callers' strings live in their own memory), so runs of one policy after
  * another cost one comparison instead of up to ten ("custom" is the last).
@@ -697,7 +697,7 @@ ecl_stats_record_compile(bool ok)
 }
 
 /*
- * One crossing decision of the gateway (SPEC §7 step 5).  The realm is not
+ * One crossing decision of the gateway (docs/sql-api.md, "The crossing gateway" step 5).  The realm is not
  * broken down here: the realms view counts the crossing policies that ran.
  */
 void

@@ -1,5 +1,5 @@
 /*
- * stats.h — ECLVM statistics in shared memory (SPEC §8), pg_stat style,
+ * stats.h — ECLVM statistics in shared memory (docs/sql-api.md, "Statistics"), pg_stat style,
  * kept per database (a run counts for the database of its session).
  *
  * Requires shared_preload_libraries = 'ecl'.  Without it every record

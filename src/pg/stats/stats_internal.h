@@ -45,7 +45,7 @@ typedef enum EclGlobalCounter
 	ECL_GC_COUNT
 } EclGlobalCounter;
 
-/* Policy kinds of SPEC §5; anything else is counted as custom. */
+/* Policy kinds of docs/sql-api.md, "Registered policies"; anything else is counted as custom. */
 #define ECL_POLICY_KINDS(X) \
 	X(CROSSING, "crossing") \
 	X(MEMBERSHIP, "membership") \

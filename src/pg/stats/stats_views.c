@@ -1,5 +1,5 @@
 /*
- * stats_views.c — the SQL functions behind the ecl.stat_* views (SPEC §8)
+ * stats_views.c — the SQL functions behind the ecl.stat_* views (docs/sql-api.md, "Statistics")
  * and ecl.stat_reset().  Each returns a materialized set whose first column
  * is the database's oid; the views in sql/install/30_stats.sql join
  * pg_database for its name and pick and name the columns.
@@ -183,7 +183,7 @@ ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 #undef NCOLS
 }
 
-/* Per database, one row per policy kind of SPEC §5, zeros included. */
+/* Per database, one row per policy kind of docs/sql-api.md, "Registered policies", zeros included. */
 Datum
 ecl_stat_eclvm_kind_counters(PG_FUNCTION_ARGS)
 {
