@@ -2,7 +2,8 @@
 #
 #   make            build the extension (installs build dependencies if missing)
 #   make install    install into the PostgreSQL found by pg_config
-#   make test       every test: core unit tests, pg_regress suites, shell tests;
+#   make test       every test: core unit tests, pg_regress suites, TAP tests,
+#                   shell tests, meta checks;
 #                   ends with "N passed, N failed"
 #   make demo       the walk-through in a throw-away cluster
 #   make unit       only the core unit tests (no PostgreSQL needed)
@@ -14,27 +15,47 @@ EXTVERSION = 0.1
 
 MODULE_big = ecl
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
-PG_SRCS = $(sort $(wildcard src/pg/*.c))
+# The PostgreSQL glue, one folder per subsystem (docs/architecture.md):
+#   src/pg           module entry (_PG_init, GUCs) and ecl_pg.h
+#   frontdoor/       the SQL functions that run policies
+#   exec/            the runner and what a run needs
+#   catalog/         registered policies, handlers, compiled programs
+#   host/            the host functions (tables, state snapshot)
+#   identity/        identities, credentials, tokens
+#   stats/           statistics and the rate limiter (shared memory)
+PG_DIRS = src/pg $(sort $(dir $(wildcard src/pg/*/*.c)))
+PG_SRCS = $(sort $(wildcard $(addsuffix /*.c,$(patsubst %/,%,$(PG_DIRS)))))
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
 # The install script is assembled from numbered fragments (one per topic).
 INSTALL_FRAGMENTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 
-# pg_regress suites: sql/<name>.sql with expected/<name>.out
-REGRESS = $(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%.sql,$(wildcard sql/*.sql))))
+# pg_regress suites: test/sql/<name>.sql with test/expected/<name>.out;
+# results/ and regression.diffs go to test/ as well.
+REGRESS = $(sort $(patsubst test/sql/%.sql,%,$(wildcard test/sql/*.sql)))
 # Every suite runs in one database that pg_regress creates with the extension
 # already installed (so any single suite can be run alone: make installcheck
 # REGRESS=language_values); suites clean up what they create.  UTF8 so that
 # string tests behave the same whatever the cluster's default encoding.
-REGRESS_OPTS = --inputdir=. --outputdir=. --dbname=contrib_regression \
+REGRESS_OPTS = --inputdir=test --outputdir=test --dbname=contrib_regression \
 	--load-extension=$(EXTENSION) --encoding=UTF8
 
-PG_CPPFLAGS = -I$(CURDIR)/include
+# Headers are included by name ("runner.h"), whatever folder they sit in.
+# TAP tests (PostgreSQL::Test::Cluster): test/t/*.pl, each with clusters of
+# its own, against the installed extension: make prove_installcheck (or
+# PROVE_TESTS=test/t/010_stats_restart.pl).  initdb refuses to run as root:
+# test/tap.sh runs them as the postgres user from a copy.  make installcheck
+# runs them after the suites (TAP_TESTS= leaves them out).
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+PG_CPPFLAGS = -I$(CURDIR)/include $(addprefix -I$(CURDIR)/,$(patsubst %/,%,$(PG_DIRS)))
 PG_CFLAGS = -std=gnu11 -Wno-declaration-after-statement
 SHLIB_LINK = -lsodium -lm
 
-EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql results regression.diffs regression.out \
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql test/results test/regression.diffs \
+	test/regression.out \
 	$(CLI_PROGRAM)
 
 # The ecl command (policy files, editors, CI): src/cli plus src/core, linked
@@ -68,10 +89,16 @@ all:
 	@echo "pg_config not found: run 'make deps' (or make test / make demo, which do it)"; exit 1
 endif
 
+ifneq ($(PGXS),)
+.PHONY: prove_installcheck
+prove_installcheck:
+	$(prove_installcheck)
+endif
+
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)
 	cat $^ > $@
 
-$(OBJS): $(wildcard include/ecl/*.h src/pg/*.h)
+$(OBJS): $(wildcard include/ecl/*.h src/core/*.h src/pg/*.h src/pg/*/*.h)
 
 .PHONY: deps unit cli test demo bench fuzz check-memory docs
 cli: $(CLI_PROGRAM)
@@ -88,7 +115,7 @@ test: deps
 demo: deps
 	@test/demo.sh
 
-# Long-running: benchmarks against PL/pgSQL, SQL, PL/Lua (SPEC §12), and fuzzing.
+# Long-running: benchmarks against PL/pgSQL, SQL, PL/Lua (docs/performance.md), and fuzzing.
 bench: deps
 	@bench/run.sh
 
@@ -101,4 +128,4 @@ check-memory: deps
 
 # Regenerate the instruction table in docs/language.md from opcodes.h.
 docs:
-	$(MAKE) -C test/tools update
+	$(MAKE) -C tools update

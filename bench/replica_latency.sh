@@ -8,7 +8,7 @@
 # Prints figures; they never fail anything.
 #
 #   bench/replica_latency.sh                  20,000 rows, 1,000 callers
-#   ROWS=200000 CALLERS=10000 bench/replica_latency.sh     (SPEC §12 B1 size)
+#   ROWS=200000 CALLERS=10000 bench/replica_latency.sh     (docs/performance.md B1 size)
 #   REPEATS=9 ...                              more runs per node
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

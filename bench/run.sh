@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/run.sh — the SPEC §12 benchmarks (`make bench`).
+# bench/run.sh — the docs/performance.md benchmarks (`make bench`).
 #
 # Builds and installs the extension, starts a throw-away cluster with
 # shared_preload_libraries = 'ecl', loads fixed data, runs every workload in

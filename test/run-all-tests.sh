@@ -2,12 +2,17 @@
 # Run every test of the project and summarise.
 #
 #   1. C unit tests of the core (no PostgreSQL):   make -C test/unit
-#   2. build and install the extension
-#   3. pg_regress suites in a throw-away cluster:  make installcheck
-#   4. each test/shell/*.sh in its own throw-away cluster
+#   2. build and install the extension (and test/modules/ecl_test_hooks)
+#   3. pg_regress suites (test/sql) in a throw-away cluster: make installcheck
+#   4. TAP tests (test/t), each making its own clusters: make prove_installcheck
+#      through test/tap.sh (as the postgres user when run as root)
+#   5. each test/shell/*.sh (several sessions or servers) in its own
+#      throw-away cluster
+#   6. meta checks, test/meta/*.sh (docs table, fuzz smoke, sanitizers): no
+#      cluster
 #
-# Counting: every unit test, every pg_regress test and every shell script
-# counts once.  The last line is exactly "N passed, N failed"; the exit status
+# Counting: every unit test, every pg_regress test, every TAP file, every
+# shell script and every meta check counts once.  The last line is exactly "N passed, N failed"; the exit status
 # is nonzero when anything failed (or could not be run).
 set -u
 
@@ -77,12 +82,22 @@ if ! $SUDO make install PG_CONFIG="$PG_CONFIG" >"$LOG/install.out" 2>&1; then
 	failed=$((failed + 1))
 	summary_and_exit
 fi
-echo "built and installed into $($PG_CONFIG --pkglibdir)"
+# test-only C functions (test/modules), a library of their own
+if ! { make -C test/modules/ecl_test_hooks PG_CONFIG="$PG_CONFIG" &&
+	$SUDO make -C test/modules/ecl_test_hooks install PG_CONFIG="$PG_CONFIG"; } \
+	>"$LOG/modules.out" 2>&1; then
+	tail -n 30 "$LOG/modules.out"
+	echo "TEST MODULE INSTALL FAILED"
+	failed=$((failed + 1))
+	summary_and_exit
+fi
+echo "built and installed into $($PG_CONFIG --pkglibdir) (with test/modules/ecl_test_hooks)"
 
 # ---------------------------------------------------------------- pg_regress
 section "pg_regress suites (make installcheck)"
-rm -f regression.diffs regression.out
-pg_virtualenv -t -o "$PRELOAD" make installcheck PG_CONFIG="$PG_CONFIG" \
+rm -f test/regression.diffs test/regression.out
+# TAP_TESTS= : the TAP tests are step 4, not part of this cluster's run
+pg_virtualenv -t -o "$PRELOAD" make installcheck PG_CONFIG="$PG_CONFIG" TAP_TESTS= \
 	>"$LOG/regress.out" 2>&1
 regress_rc=$?
 # PostgreSQL <= 15: "test name ... ok 12 ms" / "     name ... FAILED";
@@ -92,9 +107,9 @@ rp=$(grep -cE '\.\.\. ok|^ok [0-9]+ ' "$LOG/regress.out")
 rf=$(grep -cE '\.\.\. (FAILED|failed)|^not ok [0-9]+ ' "$LOG/regress.out")
 passed=$((passed + rp))
 failed=$((failed + rf))
-if [ "$rf" -gt 0 ] && [ -f regression.diffs ]; then
-	section "pg_regress differences (regression.diffs)"
-	cat regression.diffs
+if [ "$rf" -gt 0 ] && [ -f test/regression.diffs ]; then
+	section "pg_regress differences (test/regression.diffs)"
+	cat test/regression.diffs
 fi
 if [ "$regress_rc" -ne 0 ] && [ "$rf" -eq 0 ]; then
 	echo "pg_regress exited with status $regress_rc:"
@@ -103,8 +118,35 @@ if [ "$regress_rc" -ne 0 ] && [ "$rf" -eq 0 ]; then
 	failed=$((failed + 1))
 fi
 
-# --------------------------------------------------------------- shell tests
+# ----------------------------------------------------------------- TAP tests
 shopt -s nullglob
+tap_tests=(test/t/*.pl)
+if [ "${#tap_tests[@]}" -gt 0 ]; then
+	section "TAP tests (make prove_installcheck, each file its own clusters)"
+	PG_CONFIG="$PG_CONFIG" test/tap.sh >"$LOG/tap.out" 2>&1
+	tap_rc=$?
+	# prove prints one line per file: "test/t/010_x.pl .... ok" when it passed
+	tp=0
+	for t in "${tap_tests[@]}"; do
+		if grep -qE "^${t//./\\.} \.+ ok( |\$)" "$LOG/tap.out"; then
+			echo "tap $(basename "$t") ... ok"
+			tp=$((tp + 1))
+		else
+			echo "tap $(basename "$t") ... FAILED"
+		fi
+	done
+	passed=$((passed + tp))
+	failed=$((failed + ${#tap_tests[@]} - tp))
+	if [ "$tp" -ne "${#tap_tests[@]}" ] || [ "$tap_rc" -ne 0 ]; then
+		sed 's/^/    /' "$LOG/tap.out" | tail -n 80
+		if [ "$tp" -eq "${#tap_tests[@]}" ]; then
+			echo "TAP run exited with status $tap_rc"
+			failed=$((failed + 1))
+		fi
+	fi
+fi
+
+# --------------------------------------------------------------- shell tests
 shell_tests=(test/shell/*.sh)
 if [ "${#shell_tests[@]}" -gt 0 ]; then
 	section "shell tests (each in its own throw-away cluster)"
@@ -117,6 +159,24 @@ for t in "${shell_tests[@]}"; do
 		passed=$((passed + 1))
 	else
 		echo "shell $name ... FAILED"
+		sed 's/^/    /' "$out" | tail -n 60
+		failed=$((failed + 1))
+	fi
+done
+
+# --------------------------------------------------------------- meta checks
+meta_checks=(test/meta/*.sh)
+if [ "${#meta_checks[@]}" -gt 0 ]; then
+	section "meta checks (no cluster)"
+fi
+for t in "${meta_checks[@]}"; do
+	name=$(basename "$t")
+	out="$LOG/meta-$name.out"
+	if ECL_ROOT="$ROOT" bash "$t" >"$out" 2>&1; then
+		echo "meta $name ... ok"
+		passed=$((passed + 1))
+	else
+		echo "meta $name ... FAILED"
 		sed 's/^/    /' "$out" | tail -n 60
 		failed=$((failed + 1))
 	fi

@@ -1,37 +1,36 @@
 #!/bin/bash
-# Run TAP tests (PostgreSQL::Test::Cluster, shipped with the server's PGXS)
-# against the installed extension:
+# Run the TAP tests (PostgreSQL::Test::Cluster, shipped with the server's
+# PGXS) against the installed extension through PGXS's prove_installcheck:
 #   test/tap.sh                 every test/t/*.pl
 #   test/tap.sh test/t/010_stats_restart.pl
 # initdb refuses to run as root, so as root the tests run as the postgres
-# user (via runuser).  Each test makes its own clusters under a temporary
-# TESTDIR; logs stay there when a test fails (the path is printed).
+# user (via runuser).  Each test makes its own clusters under tmp_check;
+# logs stay there when a test fails (the path is printed).
 #
-# The tests run from a copy in that directory, not from the checkout: the
+# make runs in a copy (the Makefile and the tests), not in the checkout: the
 # postgres user may not be able to read the checkout at all (a clone in
-# root's home directory, mode 0700).  They read nothing else from it.
+# root's home directory, mode 0700).  The tests read nothing else from it.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-pg_config}
-PGXS_SRC=$(dirname "$(dirname "$($PG_CONFIG --pgxs)")")	# .../lib/pgxs/src
-BINDIR=$($PG_CONFIG --bindir)
 
 cd "$ROOT" || exit 2
 if [ $# -gt 0 ]; then tests=("$@"); else tests=(test/t/*.pl); fi
 
 WORK=$(mktemp -d /tmp/ecl-tap.XXXXXX)
 chmod 755 "$WORK"
-mkdir "$WORK/t"
+mkdir -p "$WORK/test/t"
+cp Makefile "$WORK/" || exit 2
 copies=()
 for t in "${tests[@]}"; do
-	cp "$t" "$WORK/t/" || exit 2
-	copies+=("t/$(basename "$t")")
+	cp "$t" "$WORK/test/t/" || exit 2
+	copies+=("test/t/$(basename "$t")")
 done
 
-cmd="cd '$WORK' && TESTDIR='$WORK' PATH='$BINDIR':\"\$PATH\" \
-PG_REGRESS='$PGXS_SRC/test/regress/pg_regress' ECL_TEST_EXTENSION='${ECL_TEST_EXTENSION:-ecl}' \
-prove -I '$PGXS_SRC/test/perl' ${PROVE_FLAGS:-} ${copies[*]}"
+cmd="cd '$WORK' && ECL_TEST_EXTENSION='${ECL_TEST_EXTENSION:-ecl}' \
+make -s prove_installcheck PG_CONFIG='$PG_CONFIG' PROVE_TESTS='${copies[*]}' \
+PROVE_FLAGS='${PROVE_FLAGS:-}'"
 
 # leave the checkout: a process of the postgres user must not start in it
 cd "$WORK" || exit 2

@@ -189,7 +189,7 @@ fi
 # --------------------------------------------------------------- report
 "${PSQL[@]}" -f "$SQL/90_report.sql"
 {
-	echo "# ecl benchmarks (SPEC §12)"
+	echo "# ecl benchmarks (docs/performance.md)"
 	echo
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), PostgreSQL $(psql -XAtc 'SHOW server_version'), $(nproc) cores," \
 		"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), repetitions: $BENCH_REPS (median), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

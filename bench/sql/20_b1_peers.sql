@@ -1,7 +1,7 @@
 -- 20_b1_peers.sql — B1: trust.r >= 0.5 && has_credential(caller, "kyc"),
 -- once per row, written idiomatically in each peer.
 --
--- Validity rule everywhere (SPEC §4): a kyc credential that is not revoked
+-- Validity rule everywhere (docs/sql-api.md, "The table host"): a kyc credential that is not revoked
 -- and not expired at transaction time, and whose issuer is registered and
 -- not revoked when it carries a signature.  ECL also verifies the Ed25519
 -- signature; the SQL peers do NOT (no Ed25519 in SQL, PL/pgSQL or PL/Lua

@@ -62,7 +62,7 @@ rows AS (
 	  LEFT JOIN bench.peer_labels l ON l.bench = m.bench AND l.peer = m.peer
 	  LEFT JOIN bench.targets t ON t.bench = m.bench AND t.peer = m.peer),
 lines AS (
-	SELECT 0 AS ord, '| workload | peer | median | ratio vs ECL | SPEC §12 target | met | notes |' AS line
+	SELECT 0 AS ord, '| workload | peer | median | ratio vs ECL | target | met | notes |' AS line
 	UNION ALL
 	SELECT 1, '|---|---|---:|---:|---|---|---|'
 	UNION ALL

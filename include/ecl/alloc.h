@@ -69,7 +69,7 @@ extern const ecl_alloc ecl_std_alloc;
 /*
  * A budgeted allocator over a parent: refuses any allocation that would take
  * the bytes it has handed out and not yet freed beyond limit.  The core's own
- * counterpart of the backend's per-run budget (src/pg/pg_alloc.c), for tools
+ * counterpart of the backend's per-run budget (src/pg/exec/pg_alloc.c), for tools
  * and tests.  Each allocation carries a small header with its size.
  */
 typedef struct ecl_budget

@@ -1,6 +1,6 @@
 /*
  * bytecode.h — compiled programs: building, the serialised format, loading
- * with verification, and disassembly (SPEC §3).
+ * with verification, and disassembly (docs/sql-api.md, "The language").
  *
  * Serialised format (all integers little-endian):
  *

@@ -1,5 +1,5 @@
 /*
- * compiler.h — ECL source to bytecode (SPEC §2, §3).
+ * compiler.h — ECL source to bytecode (docs/language.md; docs/sql-api.md, "The language").
  *
  * Lexer -> parser (AST in an arena from the allocator) -> compiler with
  * constant folding and dead-code removal -> ecl_chunk -> serialised bytes.

@@ -3,7 +3,7 @@
  *
  * Every fallible core function returns ecl_status and fills an ecl_error.
  * There is no longjmp in the core: src/pg maps ecl_error_code to a SQLSTATE
- * (SPEC §10) and raises it with ereport.
+ * (docs/sql-api.md, "Errors") and raises it with ereport.
  */
 #ifndef ECL_ERROR_H
 #define ECL_ERROR_H
@@ -19,7 +19,7 @@ typedef enum ecl_status
 
 /*
  * Error kinds.  The comment names the SQLSTATE src/pg raises for each
- * (SPEC §10).  Keep ecl_error_code_name() in error.c in step.
+ * (docs/sql-api.md, "Errors").  Keep ecl_error_code_name() in error.c in step.
  */
 typedef enum ecl_error_code
 {

@@ -1,9 +1,9 @@
 /*
- * host.h — the host interface: what a policy may ask of the world (SPEC §4).
+ * host.h — the host interface: what a policy may ask of the world (docs/sql-api.md, "The table host").
  *
  * The VM calls the host through this vtable only; it does not know whether it
- * runs on the table host (src/pg/host_tables.c, SPI), the state-only host
- * (snapshot JSON, SPEC §9) or the unit-test fixture host.  A NULL entry means
+ * runs on the table host (src/pg/host/host_tables.c, SPI), the state-only host
+ * (snapshot JSON, docs/host-and-state.md) or the unit-test fixture host.  A NULL entry means
  * "not available here": the VM then fails the instruction with ECL_ERR_HOST
  * "no host data available for <function>".
  *

@@ -1,5 +1,5 @@
 /*
- * lexer.h — ECL source text to tokens (SPEC §2.1, §2.3).
+ * lexer.h — ECL source text to tokens (docs/language.md §1, §4).
  *
  * The lexer is pull-based: the parser asks for one token at a time, so a
  * megabyte of source never becomes a megabyte of token structs.  It checks

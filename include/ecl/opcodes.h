@@ -6,7 +6,7 @@
  *
  *   name     opcode name (ECL_OP_<name>, disassembled as upper-case name)
  *   operand  operand kind (ECL_OPK_*), see below
- *   gas      gas charged each time the instruction executes (SPEC §2.7)
+ *   gas      gas charged each time the instruction executes (docs/language.md §8)
  *   layer    gas layer: COMPUTE, NETWORK, STORAGE or REALM; mana is 10 per
  *            run plus the gas of every executed NETWORK/STORAGE instruction
  *   pop      values popped (-1: given by the operand, see MAKE_ARRAY/OBJECT)
@@ -137,7 +137,7 @@ typedef enum ecl_layer
 	X(KEYS,            NONE,   5, COMPUTE, 1, 1, 0, 0, "obj -> array of its keys") \
 	X(HAS,             NONE,   3, COMPUTE, 2, 1, 0, 0, "obj key -> obj has key") \
 	X(TIME_SINCE,      NONE,   5, COMPUTE, 1, 1, 0, ECL_F_HOST, "ts -> get_timestamp() - ts, 0 when ts is in the future") \
-	/* host built-ins (SPEC §4) */ \
+	/* host built-ins (docs/sql-api.md, "The table host") */ \
 	X(LOAD_TRUST,      NONE, 100, NETWORK, 1, 1, 0, ECL_F_HOST, "did -> trust vector in the run's realm (global, else zero)") \
 	X(HAS_CREDENTIAL,  NONE,  50, NETWORK, 2, 1, 0, ECL_F_HOST, "did schema -> holds a valid credential") \
 	X(RESOLVE_DID,     NONE,  50, NETWORK, 1, 1, 0, ECL_F_HOST, "did -> registered and not revoked") \
@@ -199,7 +199,7 @@ typedef uint32_t ecl_instr;
 #define ECL_NO_ARG			0xFFFFFFu	/* ECL_OPK_MSG without a message */
 
 /*
- * Built-in functions as the language names them (SPEC §2.5), mapped to the
+ * Built-in functions as the language names them (docs/language.md §6), mapped to the
  * instruction that implements them.  X(name, opcode, min_args, max_args).
  * The compiler pushes null for omitted optional arguments, so each
  * instruction has a fixed arity equal to max_args.

@@ -1,5 +1,5 @@
 /*
- * parser.h — tokens to syntax tree (SPEC §2.1, §2.3).
+ * parser.h — tokens to syntax tree (docs/language.md §1, §4).
  *
  * Recursive descent with one token of lookahead.  Recursion is bounded by
  * ECL_MAX_SYNTAX_DEPTH (nested parentheses, brackets, unary operators,

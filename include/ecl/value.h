@@ -1,5 +1,5 @@
 /*
- * value.h — ECL runtime values (SPEC §2.2).
+ * value.h — ECL runtime values (docs/language.md §3).
  *
  * A value is 16 bytes: a type tag and an unboxed payload.  null, bool and
  * number live entirely inside the value, so arithmetic and comparisons never
@@ -142,7 +142,7 @@ ecl_status	ecl_object_set(const ecl_alloc *a, ecl_value *obj,
 /* Lookup; returns NULL when absent. */
 const ecl_value *ecl_object_get(const ecl_object *obj, const char *key, size_t keylen);
 
-/* Truthiness (SPEC §2.2): null, false, 0, "" and [] are false. */
+/* Truthiness (docs/language.md §3): null, false, 0, "" and [] are false. */
 bool		ecl_truthy(ecl_value v);
 
 /*
@@ -192,7 +192,7 @@ ecl_status	ecl_value_copy(const ecl_alloc *a, ecl_value v, ecl_value *out, ecl_e
 int			ecl_format_number(double d, char *buf);
 
 /*
- * JSON text bridge (value.c).  Mapping (SPEC §2.2): null, true/false, numbers
+ * JSON text bridge (value.c).  Mapping (docs/language.md §3): null, true/false, numbers
  * (doubles), strings, arrays, objects.  A did serialises as a JSON string, a
  * trust vector as {"r":..,"i":..,"c":..,"p":..,"v":..,"omega":..}.
  * ecl_json_parse rejects invalid UTF-8, nesting deeper than ECL_MAX_NESTING,
@@ -220,7 +220,7 @@ ecl_status	ecl_json_write(const ecl_alloc *a, ecl_value v,
 bool		ecl_json_size(ecl_value v, size_t cap, size_t *out);
 
 /*
- * Writes pay mana by size (SPEC §14, docs/language.md "Gas and mana"): a
+ * Writes pay mana by size (docs/security.md, "Fails closed", docs/language.md "Gas and mana"): a
  * written value (store_put, store_put_nested and store_append_list: the
  * entry as written; emit: the payload) costs one extra mana for every
  * started ECL_WRITE_MANA_BYTES of its JSON text beyond the first.  The VM

@@ -1,5 +1,5 @@
 /*
- * vm.h — the ECLVM: runs one verified program once (SPEC §2.6, §2.7, §5).
+ * vm.h — the ECLVM: runs one verified program once (docs/language.md §7, §8; docs/sql-api.md, "Registered policies").
  *
  * The VM is a loop over instruction words with a value stack of
  * program->max_stack entries and program->nlocals locals, kept in the VM's

@@ -36,7 +36,7 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ecl.eval(text, jsonb, text, text) IS
 'Compile (cached by source) and run ECL code with no host data; returns its value (false when denied)';
 
--- SPEC §11: the pure language functions are open to everyone.
+-- docs/security.md: the pure language functions are open to everyone.
 GRANT EXECUTE ON FUNCTION ecl.compile(text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION ecl.disassemble(bytea) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION ecl.eval(text, jsonb, text, text) TO PUBLIC;

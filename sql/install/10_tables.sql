@@ -1,4 +1,4 @@
--- 10_tables.sql — the data model (SPEC §4) and the roles (SPEC §11).
+-- 10_tables.sql — the data model (docs/sql-api.md, "The table host") and the roles (docs/security.md).
 --
 -- Every table is part of the extension; pg_extension_config_dump marks the
 -- ones holding user data so that pg_dump keeps their rows.
@@ -94,7 +94,7 @@ CREATE TABLE ecl.realms (
 	required_credentials text[] NOT NULL DEFAULT '{}',
 	required_rules text[] NOT NULL DEFAULT '{}',
 	entry_policy text,
-	-- per-dimension factors R, I, C, P, V, Omega; NULL = the defaults of SPEC §7
+	-- per-dimension factors R, I, C, P, V, Omega; NULL = the defaults of docs/sql-api.md, "The crossing gateway"
 	dampening	float8[] CHECK (dampening IS NULL OR (
 		array_ndims(dampening) = 1
 		AND array_lower(dampening, 1) = 1
@@ -383,7 +383,7 @@ SELECT pg_catalog.pg_extension_config_dump(
 	pg_catalog.pg_get_serial_sequence('ecl.events', 'id')::regclass, '');
 
 -- ---------------------------------------------------------------------
--- Privileges (SPEC §11).  Tables start with no grants; PUBLIC may use the
+-- Privileges (docs/security.md).  Tables start with no grants; PUBLIC may use the
 -- schema, and the functions decide what each caller may do.  Nobody writes
 -- ecl.store or ecl.events directly: only ECL runs do.
 -- ---------------------------------------------------------------------

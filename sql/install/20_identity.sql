@@ -1,5 +1,6 @@
 -- 20_identity.sql — Ed25519 identities, did:key, credentials and the
--- caller's DID (SPEC §4, §11).  C code: src/pg/identity.c, credential.c.
+-- caller's DID (docs/sql-api.md, "Identities and credentials";
+-- docs/security.md).  C code: src/pg/identity/identity.c, credential.c.
 
 -- ---------------------------------------------------------------------
 -- did:key helpers (pure; anyone may use them)
@@ -69,7 +70,7 @@ CREATE FUNCTION ecl.has_credential(did text, schema text) RETURNS boolean
 AS 'MODULE_PATHNAME', 'ecl_has_credential_sql'
 LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ecl.has_credential(text, text) IS
-	'True if did holds a valid credential of that schema (SPEC §4 rule, as in ECL)';
+	'True if did holds a valid credential of that schema (the rule of ECL''s has_credential)';
 
 REVOKE ALL ON FUNCTION ecl.generate_identity() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ecl.issue_credential(text, text, text, bytea, timestamptz) FROM PUBLIC;

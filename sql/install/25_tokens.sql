@@ -1,5 +1,5 @@
 -- 25_tokens.sql — the caller's identity per request: signed tokens and
--- trusted claims.  C code: src/pg/token.c.
+-- trusted claims.  C code: src/pg/identity/token.c.
 
 -- Not SECURITY DEFINER: it reads ecl.identities as the schema owner itself
 -- and sets this transaction's caller, which no other function can do.

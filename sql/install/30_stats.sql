@@ -1,7 +1,7 @@
--- 30_stats.sql — ECLVM statistics views (SPEC §8) and the rate limiter's
--- admin functions (SPEC §5).  Needs shared_preload_libraries = 'ecl';
+-- 30_stats.sql — ECLVM statistics views (docs/sql-api.md, "Statistics") and the rate limiter's
+-- admin functions (docs/sql-api.md, "Registered policies").  Needs shared_preload_libraries = 'ecl';
 -- without it the views raise "ecl statistics are not available".
--- Readable by ecl_admin and pg_read_all_stats; reset by ecl_admin (SPEC §11).
+-- Readable by ecl_admin and pg_read_all_stats; reset by ecl_admin (docs/security.md).
 --
 -- Statistics are per database, as pg_stat_statements keys by dbid: each
 -- function returns the database's oid first and the views join pg_database
@@ -10,7 +10,7 @@
 -- reader the current database's only (decided in the library).
 
 -- Per database: the global counters (in the library's order: see
--- src/pg/stats_internal.h), then the derived rates and the reset time.
+-- src/pg/stats/stats_internal.h), then the derived rates and the reset time.
 CREATE FUNCTION ecl.stat_eclvm_counters(
     OUT dbid oid,
     OUT policies_compiled bigint,
@@ -148,7 +148,7 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ecl.rate_limit_reset(text) IS
     'forget the mana account of one DID (or of all DIDs for NULL): it starts full again';
 
--- Privileges (SPEC §11).  Functions called by a view are checked against
+-- Privileges (docs/security.md).  Functions called by a view are checked against
 -- the querying role, so the functions are restricted as well as the views.
 REVOKE ALL ON FUNCTION ecl.stat_eclvm_counters(), ecl.stat_eclvm_kind_counters(),
     ecl.stat_eclvm_realm_counters(), ecl.stat_eclvm_policy_counters(),

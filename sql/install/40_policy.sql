@@ -1,6 +1,6 @@
--- 40_policy.sql — registered policies and running them (SPEC §5).
+-- 40_policy.sql — registered policies and running them (docs/sql-api.md, "Registered policies").
 --
--- Privileges (SPEC §11):
+-- Privileges (docs/security.md):
 --   register_policy, drop_policy   ecl_admin (they write ecl.policies as the
 --                                  owner of schema ecl; EXECUTE is the gate)
 --   run_policy, enforce, check     ecl_executor and ecl_admin

@@ -1,6 +1,6 @@
--- 50_gateway.sql — the unified crossing gateway (SPEC §7).
+-- 50_gateway.sql — the unified crossing gateway (docs/sql-api.md, "The crossing gateway").
 --
--- Privileges (SPEC §11): validate_crossing, allow_crossing and join_realm
+-- Privileges (docs/security.md): validate_crossing, allow_crossing and join_realm
 -- are for ecl_executor and ecl_admin (application servers decide crossings
 -- for any DID).  They are C functions, not SECURITY DEFINER: the lookups
 -- and the membership write are made as the owner of schema ecl inside the

@@ -1,4 +1,4 @@
--- 60_engines.sql — the engine entry points (SPEC §6): handlers for the API,
+-- 60_engines.sql — the engine entry points (docs/engines.md): handlers for the API,
 -- UI, DataLogic, Governance and Controller engines.  docs/engines.md shows
 -- one example per engine.
 --
@@ -6,7 +6,7 @@
 -- plus its row in ecl.handlers.  Because it is a policy, ecl.check,
 -- ecl.allowed and ecl.run_policy accept its name too.
 --
--- Privileges (SPEC §11):
+-- Privileges (docs/security.md):
 --   register_handler, drop_handler   ecl_admin
 --   run_api, run_ui, run_datalogic,
 --   run_governance, run_controller   ecl_executor and ecl_admin

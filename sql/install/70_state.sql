@@ -1,7 +1,7 @@
--- 70_state.sql — state-only execution (SPEC §9): snapshots of what a policy
+-- 70_state.sql — state-only execution (docs/host-and-state.md): snapshots of what a policy
 -- could read, and simulated runs on the state-only host.
 --
--- Privileges (SPEC §11):
+-- Privileges (docs/security.md):
 --   snapshot                 ecl_admin and ecl_executor (it reads every
 --                            table a policy reads, as the owner of schema ecl)
 --   simulate, test_policy    ecl_executor and ecl_admin

@@ -1,6 +1,6 @@
 /*
  * alloc_std.c — the malloc-backed allocator for tests, fuzzers and tools.
- * The backend never uses it (src/pg/pg_alloc.c wraps palloc).
+ * The backend never uses it (src/pg/exec/pg_alloc.c wraps palloc).
  */
 #include <stdlib.h>
 

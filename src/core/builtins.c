@@ -1,6 +1,6 @@
 /*
- * builtins.c — the built-in functions of SPEC §2.5 and the host calls of
- * SPEC §4 as the VM executes them.  The dispatch loop (vm.c) charges gas and
+ * builtins.c — the built-in functions of docs/language.md §6 and the host calls of
+ * docs/sql-api.md, "The table host" as the VM executes them.  The dispatch loop (vm.c) charges gas and
  * mana and refuses writes in read-only runs; everything here checks argument
  * types, applies the null-did rules and calls the host vtable.
  */
@@ -173,7 +173,7 @@ host_number(builtin_call *c, const char *entry, double d)
 }
 
 /*
- * Mana meters I/O (SPEC §2.7): a network or storage instruction costs its gas
+ * Mana meters I/O (docs/language.md §8): a network or storage instruction costs its gas
  * in mana when it actually calls the host, once however many host calls it
  * needs (store_put_nested reads and writes).  `trust` served from the run's
  * cache and a null did answered without the host cost no mana.

@@ -1,5 +1,5 @@
 /*
- * compiler.c — syntax tree to bytecode (SPEC §2.4, §3).
+ * compiler.c — syntax tree to bytecode (docs/language.md §5; docs/sql-api.md, "The language").
  *
  * One pass over the tree per statement: first fold() annotates every
  * expression node with its constant value when it has one (using the same
@@ -56,7 +56,7 @@ typedef struct compiler
 	ecl_diagnostics *diags;		/* collecting every error; NULL otherwise */
 } compiler;
 
-/* Names the run context provides (SPEC §2.4). */
+/* Names the run context provides (docs/language.md §5). */
 typedef struct context_name
 {
 	const char *name;

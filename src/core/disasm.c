@@ -1,5 +1,5 @@
 /*
- * disasm.c — operand text for ecl.disassemble (SPEC §3).  The opcode name
+ * disasm.c — operand text for ecl.disassemble (docs/sql-api.md, "The language").  The opcode name
  * and gas come straight from ecl_opcode_table; only the operand needs
  * rendering.
  */

@@ -1,7 +1,7 @@
 /*
  * value.c — constructing, comparing, copying and formatting ECL values, and
  * the operators shared by the VM's slow paths and the compiler's constant
- * folding (SPEC §2.2, §2.3).
+ * folding (docs/language.md §3, §4).
  */
 #include <float.h>
 #include <math.h>

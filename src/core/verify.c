@@ -1,6 +1,6 @@
 /*
  * verify.c — decoding serialised bytecode and verifying it before it runs
- * (SPEC §3).  Any byte string may arrive here (a tampered bytea column, a
+ * (docs/sql-api.md, "The language").  Any byte string may arrive here (a tampered bytea column, a
  * fuzzer): every read is bounds-checked against the buffer, every count is
  * checked against the bytes that remain before anything is allocated, and
  * every failure is a clear ECL_ERR_BYTECODE.

@@ -1,5 +1,5 @@
 /*
- * vm.c — the ECLVM dispatch loop (SPEC §2.6, §2.7).
+ * vm.c — the ECLVM dispatch loop (docs/language.md §7, §8).
  *
  * One loop over verified instruction words, dispatched either by computed
  * goto through a label table generated from ECL_OPCODES or by a switch whose
@@ -77,7 +77,7 @@ static const uint16_t op_gas[ECL_OP_COUNT] = {
 /* ECL_INTERRUPT_INTERVAL steps must fit below COUNT_SHIFT */
 typedef char ecl_vm_interval_fits[(ECL_INTERRUPT_INTERVAL < (1 << COUNT_SHIFT)) ? 1 : -1];
 
-/* Index of a trust dimension named k, or -1 (SPEC §2.4). */
+/* Index of a trust dimension named k, or -1 (docs/language.md §5). */
 static int
 trust_dim_index(const ecl_string *k)
 {

@@ -1,7 +1,7 @@
 /*
  * ecl.c — module entry point: PG_MODULE_MAGIC, _PG_init and the GUCs.
  *
- * The budgets (SPEC §5) are user-settable so a session or a function's SET
+ * The budgets (docs/sql-api.md, "Registered policies") are user-settable so a session or a function's SET
  * clause can adjust them; switches that protect other users (rate limiting,
  * statistics tracking) are superuser-only; ecl.max_tracked sizes shared
  * memory and can only be set at server start.
@@ -15,6 +15,7 @@
 #include "utils/guc.h"
 
 #include "ecl_pg.h"
+#include "rate_limit.h"
 #include "stats.h"
 #include "token.h"
 
@@ -241,10 +242,12 @@ _PG_init(void)
 	MarkGUCPrefixReserved("ecl");
 
 	/*
-	 * Shared memory for the statistics and the rate limiter; does nothing
-	 * unless we are being loaded through shared_preload_libraries.
+	 * Shared memory for the statistics and for the rate limiter's accounts;
+	 * each does nothing unless we are being loaded through
+	 * shared_preload_libraries.
 	 */
 	ecl_stats_init();
+	ecl_rate_limit_init();
 
 	/* transaction callbacks; the jti replay table when preloaded */
 	ecl_token_init();

@@ -29,7 +29,7 @@
 #define pg_noreturn _Noreturn
 #endif
 
-/* The extension's own SQLSTATEs (SPEC §10), class EC. */
+/* The extension's own SQLSTATEs (docs/sql-api.md, "Errors"), class EC. */
 #define ERRCODE_ECL_DENIED			MAKE_SQLSTATE('E','C','0','0','1')
 #define ERRCODE_ECL_OUT_OF_GAS		MAKE_SQLSTATE('E','C','0','0','2')
 #define ERRCODE_ECL_MANA			MAKE_SQLSTATE('E','C','0','0','3')
@@ -39,7 +39,7 @@
 #define ERRCODE_ECL_BYTECODE		MAKE_SQLSTATE('E','C','0','0','7')
 #define ERRCODE_ECL_MEMORY			MAKE_SQLSTATE('E','C','0','0','8')
 
-/* GUCs, defined in ecl.c (SPEC §5, §8) */
+/* GUCs, defined in ecl.c (docs/sql-api.md, "Registered policies"; docs/sql-api.md, "Statistics") */
 extern int	ecl_gas_limit;			/* ecl.gas_limit, default 50000 */
 extern int	ecl_mana_limit;			/* ecl.mana_limit, default 10000 */
 extern int	ecl_timeout_ms;			/* ecl.timeout_ms, default 5000 */
@@ -88,7 +88,7 @@ ecl_status	ecl_run_memory_check(ecl_error *err, const char *what);
 
 /*
  * error_map.c: raise a core error as an SQL error with the SQLSTATE of
- * SPEC §10.  policy_name overrides err->policy when not NULL.  The message
+ * docs/sql-api.md, "Errors".  policy_name overrides err->policy when not NULL.  The message
  * names the policy and line:column when known, e.g.
  *   policy "transfer_guard", line 4:13: type error: cannot compare string and number
  */
@@ -98,7 +98,7 @@ pg_noreturn void ecl_raise(const ecl_error *err, const char *policy_name);
 char	   *ecl_error_text(const ecl_error *err, const char *policy_name);
 
 /*
- * jsonb_bridge.c: conversions between jsonb and ECL values (SPEC §2.2).
+ * jsonb_bridge.c: conversions between jsonb and ECL values (docs/language.md §3).
  * ecl_value_from_jsonb converts a whole document into values allocated from a.
  * ecl_input_from_jsonb makes a lazy input source: single fields are looked up
  * in the jsonb and converted on demand (jsonb_bridge.c); state
@@ -138,7 +138,7 @@ ecl_unix_seconds(TimestampTz ts)
 
 /*
  * The backend's local transaction id: what the per-statement and
- * per-transaction caches (host_memo.c, policy_catalog.c, jsonb_bridge.c)
+ * per-transaction caches (statement_memo.c, policy_catalog.c, jsonb_bridge.c)
  * compare to know they are still in the transaction that filled them.
  */
 static inline LocalTransactionId

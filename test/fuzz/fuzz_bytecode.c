@@ -1,6 +1,6 @@
 /*
  * fuzz_bytecode.c — libFuzzer harness 2: arbitrary bytes as serialised
- * bytecode (SPEC §3 "a hand-crafted bytea must never crash the backend").
+ * bytecode (docs/sql-api.md, "The language" "a hand-crafted bytea must never crash the backend").
  *
  * ecl_program_load must either reject the bytes with ECL_ERR_BYTECODE (or
  * ECL_ERR_STACK for a program above the stack limit, ECL_ERR_RESOURCE for

@@ -5,7 +5,7 @@
 
 writes
     OUTDIR/source/   ECL sources: every ECL snippet in the pg_regress suites
-                     (sql/*.sql string literals passed to ecl.eval,
+                     (test/sql/*.sql string literals passed to ecl.eval,
                      ecl.compile, ecl.register_policy, ...), in the demo
                      (test/demo/*.sql) and in the docs (docs/*.md code blocks
                      and the SQL literals inside ```sql blocks)
@@ -136,7 +136,7 @@ def dictionary(path):
     opcodes = open(os.path.join(ROOT, "include/ecl/opcodes.h")).read()
     for m in re.finditer(r'X\("(\w+)",\s*\w+,\s*\d+,\s*\d+\)', opcodes):
         words.add(m.group(1))
-    # context names and trust dimensions (SPEC §2.4)
+    # context names and trust dimensions (docs/language.md §5)
     words.update(["caller", "sender", "requester", "realm", "input", "trust",
                   ".r", ".i", ".c", ".p", ".v", ".omega", "/*", "*/", "//",
                   "\\u00e9", "did:key:z6Mk"])
@@ -151,11 +151,11 @@ def main():
     sources = Corpus(outdir, "source")
     jsons = Corpus(outdir, "json")
     sqlfiles = []
-    for d in ("sql", "test/demo"):
+    for d in ("test/sql", "test/demo"):
         full = os.path.join(ROOT, d)
         if os.path.isdir(full):
             sqlfiles += [os.path.join(full, f) for f in sorted(os.listdir(full))
-                         if f.endswith(".sql") and not f.startswith("ecl--")]
+                         if f.endswith(".sql")]
     for path in sqlfiles:
         for lit in sql_literals(open(path, encoding="utf-8", errors="replace").read()):
             classify(lit, sources, jsons)

@@ -4,7 +4,7 @@
 #   test/fuzz/run.sh              every harness for FUZZ_SECONDS (default 600) each
 #   test/fuzz/run.sh --smoke      replay the regression inputs and the seed
 #                                 corpora, then FUZZ_SMOKE_SECONDS (default 3)
-#                                 of fuzzing per harness (test/shell/fuzz_smoke.sh)
+#                                 of fuzzing per harness (test/meta/fuzz_smoke.sh)
 #   FUZZ_HARNESSES="fuzz_json fuzz_compile" test/fuzz/run.sh   a subset
 #
 # Harnesses (clang -fsanitize=fuzzer,address,undefined):
@@ -14,7 +14,7 @@
 #   fuzz_program   compiled programs mutated as programs (custom mutator)
 #   fuzz_json      JSON text -> ecl_json_parse / ecl_json_write round trip
 #
-# Seeds come from the project (gen_seeds.py: sql/*.sql, docs/*.md, the demo);
+# Seeds come from the project (gen_seeds.py: test/sql/*.sql, docs/*.md, the demo);
 # the bytecode seeds are those sources compiled.  The growing corpus lives in
 # test/fuzz/build/corpus/<harness> and is reused by the next run.  Inputs that
 # once crashed are kept in test/fuzz/regressions/<harness>/ and replayed by

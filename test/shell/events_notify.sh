@@ -1,5 +1,5 @@
 #!/bin/bash
-# emit sends pg_notify('ecl_events', json) (SPEC §4): a listener receives one
+# emit sends pg_notify('ecl_events', json) (docs/sql-api.md, "The table host"): a listener receives one
 # notification per event of a run that passed and committed, none for a
 # denied run or a rolled-back transaction; a payload too large for NOTIFY is
 # left out of the notification (it is in ecl.events).  psql prints the

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Cross-session invalidation of the per-backend handler cache (engines.c,
-# SPEC §6): session A keeps a connection open with a cached handler while
+# docs/engines.md): session A keeps a connection open with a cached handler while
 # session B re-registers, drops, truncates or registers it inside an open
 # transaction.  A must see each committed change from its next statement
 # and never B's uncommitted ones; cached lookups must not read ecl.handlers.

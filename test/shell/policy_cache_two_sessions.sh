@@ -1,5 +1,5 @@
 #!/bin/bash
-# Cross-session invalidation of the per-backend policy cache (SPEC §5):
+# Cross-session invalidation of the per-backend policy cache (docs/sql-api.md, "Registered policies"):
 # session A keeps a connection open with a cached policy while session B
 # re-registers, drops or tampers with it; A must see each committed change
 # from its next statement, must not see B's uncommitted changes, and keeps

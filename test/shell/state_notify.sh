@@ -1,5 +1,5 @@
 #!/bin/bash
-# ecl.simulate sends no notification (SPEC §9): a session listening on
+# ecl.simulate sends no notification (docs/host-and-state.md): a session listening on
 # ecl_events receives nothing from simulated runs that emit — on a snapshot,
 # on a hand-written state, committed or not — and, as the control that the
 # listener works, one notification per event from the same policy run with

@@ -1,4 +1,4 @@
-# ECLVM statistics across restarts (SPEC §8): counters survive a clean
+# ECLVM statistics across restarts (docs/sql-api.md, "Statistics"): counters survive a clean
 # restart, each database's rows apart, a crash never leaves a file that
 # stops the server from starting, a damaged statistics file or one of the
 # old version 2 is ignored, ecl.max_tracked bounds the tables, and without
@@ -20,13 +20,13 @@ my $ext = $ENV{ECL_TEST_EXTENSION} // 'ecl';
 my $hooks = qq{
 CREATE SCHEMA ecl_test;
 CREATE FUNCTION ecl_test.record_run(text, text, text, text, int8, int8, int8, int8)
-  RETURNS void AS '\$libdir/$ext', 'ecl_test_stats_record_run' LANGUAGE C;
+  RETURNS void AS '\$libdir/ecl_test_hooks', 'ecl_test_stats_record_run' LANGUAGE C;
 CREATE FUNCTION ecl_test.record_crossing(text, boolean)
-  RETURNS void AS '\$libdir/$ext', 'ecl_test_stats_record_crossing' LANGUAGE C;
+  RETURNS void AS '\$libdir/ecl_test_hooks', 'ecl_test_stats_record_crossing' LANGUAGE C;
 CREATE FUNCTION ecl_test.record_compile(boolean)
-  RETURNS void AS '\$libdir/$ext', 'ecl_test_stats_record_compile' LANGUAGE C;
+  RETURNS void AS '\$libdir/ecl_test_hooks', 'ecl_test_stats_record_compile' LANGUAGE C;
 CREATE FUNCTION ecl_test.metric(text, text)
-  RETURNS float8 AS '\$libdir/$ext', 'ecl_test_stats_metric' LANGUAGE C;
+  RETURNS float8 AS '\$libdir/ecl_test_hooks', 'ecl_test_stats_metric' LANGUAGE C;
 };
 
 my $node = PostgreSQL::Test::Cluster->new('stats');

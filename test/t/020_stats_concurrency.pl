@@ -1,5 +1,5 @@
-# Statistics and mana accounts under concurrency (SPEC §8 "counters are
-# exact under concurrency", SPEC §12 B3): pgbench with several clients, all
+# Statistics and mana accounts under concurrency (docs/sql-api.md, "Statistics" "counters are
+# exact under concurrency", docs/performance.md B3): pgbench with several clients, all
 # starting on rows that do not exist yet, then exact totals.
 #
 # Run as a non-root user (initdb refuses root): see test/tap.sh.
@@ -26,11 +26,11 @@ $node->safe_psql('postgres', qq{
 CREATE EXTENSION $ext;
 CREATE SCHEMA ecl_test;
 CREATE FUNCTION ecl_test.record_run(text, text, text, text, int8, int8, int8, int8)
-  RETURNS void AS '\$libdir/$ext', 'ecl_test_stats_record_run' LANGUAGE C;
+  RETURNS void AS '\$libdir/ecl_test_hooks', 'ecl_test_stats_record_run' LANGUAGE C;
 CREATE FUNCTION ecl_test.record_crossing(text, boolean)
-  RETURNS void AS '\$libdir/$ext', 'ecl_test_stats_record_crossing' LANGUAGE C;
+  RETURNS void AS '\$libdir/ecl_test_hooks', 'ecl_test_stats_record_crossing' LANGUAGE C;
 CREATE FUNCTION ecl_test.charge(text, float8, int8, OUT paid boolean, OUT retry_after float8)
-  AS '\$libdir/$ext', 'ecl_test_rate_limit_charge' LANGUAGE C;
+  AS '\$libdir/ecl_test_hooks', 'ecl_test_rate_limit_charge' LANGUAGE C;
 CREATE TABLE ecl_test.paid (n int);
 SELECT ecl.stat_reset();
 });

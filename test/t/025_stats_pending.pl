@@ -1,4 +1,4 @@
-# When a run's counts reach shared memory (SPEC §8): recording adds to
+# When a run's counts reach shared memory (docs/sql-api.md, "Statistics"): recording adds to
 # backend-local pending counters, flushed at transaction end (commit and
 # rollback alike: statistics are not transactional), every 1000 events,
 # at backend exit, and before the session reads its own statistics.
@@ -23,7 +23,7 @@ $node->safe_psql('postgres', qq{
 CREATE EXTENSION $ext;
 CREATE SCHEMA ecl_test;
 CREATE FUNCTION ecl_test.record_run(text, text, text, text, int8, int8, int8, int8)
-  RETURNS void AS '\$libdir/$ext', 'ecl_test_stats_record_run' LANGUAGE C;
+  RETURNS void AS '\$libdir/ecl_test_hooks', 'ecl_test_stats_record_run' LANGUAGE C;
 SELECT ecl.register_policy('t0', 'policy t0 { return true }');
 SELECT ecl.stat_reset();
 });

@@ -1,4 +1,4 @@
-# Load and faults (SPEC §4, §5, §8, §10): the extension under many clients,
+# Load and faults (docs/sql-api.md, "The table host"; docs/sql-api.md, "Registered policies"; docs/sql-api.md, "Statistics"; docs/sql-api.md, "Errors"): the extension under many clients,
 # a backend stopped mid-run, and an immediate shutdown under load.
 #
 #   1. pgbench, 8 clients, mixing ecl.run_policy (store writes and events),

@@ -1,7 +1,7 @@
 /*
  * test_bytecode.c — chunk building, serialisation, loading with
  * verification (every failure message), disassembly, and a robustness loop
- * over truncated and mutated programs (SPEC §3).
+ * over truncated and mutated programs (docs/sql-api.md, "The language").
  */
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
  * test_value.c — values: truthiness, equality, formatting, operators, copy,
- * objects (SPEC §2.2, §2.3).
+ * objects (docs/language.md §3, §4).
  */
 #include <math.h>
 

@@ -2,7 +2,7 @@
  * test_vm.c — the ECLVM on hand-assembled programs: every instruction's
  * semantics, every error path (code, message, line/column), gas and mana
  * accounting, limits, the interrupt hook, read-only runs, the null-did rules
- * and the nested store functions on the fixture host (SPEC §2.4–§2.7, §4).
+ * and the nested store functions on the fixture host (docs/language.md §5–§8, §4).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -882,7 +882,7 @@ static const char *transfer_guard =
 
 UNIT_TEST(vm_source_transfer_guard)
 {
-	/* the example of SPEC 2.1 on the fixture host */
+	/* the example of docs/language.md §1 on the fixture host */
 	fresh("{\"amount\": 500}");
 	test_host_add_trust(&T.host, "did:test:alice", "", 0.9, 0.5, 0.5, 0.5, 0.5, 0.5);
 	UNIT_ASSERT_MSG(run_source(transfer_guard) == ECL_OK, "%s", T.res.error.message);

@@ -1,0 +1,506 @@
+/*
+ * sql_policy.c — registered policies from SQL (docs/sql-api.md, "Registered policies"):
+ *
+ *   ecl.register_policy(name, source, kind, realm) -> hash
+ *   ecl.drop_policy(name) -> true
+ *   ecl.run_policy(policy, caller, realm, input, gas_limit, mana_limit)
+ *   ecl.check(policy, caller, realm, input)       read-only, -> boolean
+ *   ecl.allowed(policy, realm, input)             caller = ecl.current_did();
+ *                                                 none: denied (unless
+ *                                                 ecl.allow_anonymous)
+ *   ecl.enforce(policy, caller, realm, input)     denial -> EC001
+ *
+ * Every run goes through the runner (runner.h) on the table host.
+ *
+ * Privileges: register_policy and drop_policy write ecl.policies as the
+ * owner of schema ecl (the same switch a SECURITY DEFINER function makes),
+ * so ecl_admin needs no write grant on the table and nobody can put a row
+ * there that was not compiled here: EXECUTE on these two functions (granted
+ * to ecl_admin only) is the permission to register.  The statements are
+ * schema-qualified and use OPERATOR(pg_catalog.=) like every other lookup.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "ecl/compiler.h"
+
+#include "ecl_pg.h"
+#include "statement_memo.h"
+#include "identity.h"
+#include "owner_spi.h"
+#include "policy_catalog.h"
+#include "runner.h"
+#include "sql_policy.h"
+#include "stats.h"
+
+PG_FUNCTION_INFO_V1(ecl_register_policy);
+PG_FUNCTION_INFO_V1(ecl_drop_policy);
+PG_FUNCTION_INFO_V1(ecl_run_policy);
+PG_FUNCTION_INFO_V1(ecl_check);
+PG_FUNCTION_INFO_V1(ecl_allowed);
+PG_FUNCTION_INFO_V1(ecl_enforce);
+
+static const char *const policy_kinds[] = {
+	"crossing", "membership", "transaction", "governance", "privacy",
+	"api", "ui", "datalogic", "controller", "custom", NULL
+};
+
+static char *
+required_text(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+static char *
+optional_text(FunctionCallInfo fcinfo, int argno)
+{
+	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/*
+ * Registering writes ecl.policies: refuse it up front in a read-only
+ * transaction — every transaction on a hot standby — before compiling
+ * (which would count in the standby's statistics) and with a message that
+ * names the function rather than the INSERT inside it.
+ */
+static void
+refuse_if_read_only(const char *function)
+{
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot execute %s in a read-only transaction", function),
+				 RecoveryInProgress() ?
+				 errhint("This server is a hot standby: register and drop policies on the primary; the change reaches the standby by replication.") : 0));
+}
+
+/* ------------------------------------------------------ register / drop */
+
+typedef struct RegisterArgs
+{
+	const char *name;
+	const char *kind;
+	const char *realm;
+	text	   *source;
+	bytea	   *bytecode;
+	bytea	   *hash;
+	bool		realm_exists;
+} RegisterArgs;
+
+static SPIPlanPtr realm_plan = NULL;
+static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr delete_plan = NULL;
+
+static void
+work_realm_exists(void *p)
+{
+	RegisterArgs *a = (RegisterArgs *) p;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	int			rc;
+
+	values[0] = CStringGetTextDatum(a->realm);
+	rc = SPI_execute_plan(ecl_keep_plan(&realm_plan,
+									   "SELECT FROM ecl.realms r"
+									   " WHERE r.realm_id OPERATOR(pg_catalog.=) $1",
+									   1, argtypes),
+						  values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "realm lookup failed: %s", SPI_result_code_string(rc));
+	a->realm_exists = SPI_processed > 0;
+}
+
+static void
+work_upsert(void *p)
+{
+	RegisterArgs *a = (RegisterArgs *) p;
+	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, BYTEAOID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int			rc;
+
+	values[0] = CStringGetTextDatum(a->name);
+	values[1] = CStringGetTextDatum(a->kind);
+	if (a->realm != NULL)
+		values[2] = CStringGetTextDatum(a->realm);
+	else
+		nulls[2] = 'n';
+	values[3] = PointerGetDatum(a->source);
+	values[4] = PointerGetDatum(a->bytecode);
+	values[5] = PointerGetDatum(a->hash);
+
+	rc = SPI_execute_plan(ecl_keep_plan(&upsert_plan,
+									   "INSERT INTO ecl.policies AS p"
+									   "       (name, kind, realm_id, source, bytecode, hash)"
+									   " VALUES ($1, $2, $3, $4, $5, $6)"
+									   " ON CONFLICT (name) DO UPDATE"
+									   "   SET kind = EXCLUDED.kind,"
+									   "       realm_id = EXCLUDED.realm_id,"
+									   "       source = EXCLUDED.source,"
+									   "       bytecode = EXCLUDED.bytecode,"
+									   "       hash = EXCLUDED.hash,"
+									   "       version = p.version OPERATOR(pg_catalog.+) 1,"
+									   "       updated_at = pg_catalog.now()",
+									   6, argtypes),
+						  values, nulls, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "policy insert failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * Compile name from source: the policy of that name when the source defines
+ * it, else the source's only policy (or its script-mode body), so a policy
+ * may be registered under a name other than the one it is written with.
+ */
+static uint8_t *
+compile_policy(const char *name, const char *src, size_t len, size_t *out_len)
+{
+	MemoryContext work = AllocSetContextCreate(CurrentMemoryContext,
+											   "ecl register", ALLOCSET_DEFAULT_SIZES);
+	ecl_alloc	alloc;
+	ecl_compile_options opts;
+	ecl_error	err;
+	uint8_t    *bytes;
+	uint8_t    *result;
+	ecl_status	st;
+
+	ecl_pg_alloc_init(&alloc, work);
+	memset(&opts, 0, sizeof(opts));
+	opts.policy_name = name;
+	opts.policy_name_optional = true;
+	ecl_error_clear(&err);
+	st = ecl_compile(&alloc, src, len, &opts, &bytes, out_len, &err);
+	if (st != ECL_OK)
+	{
+		MemoryContextDelete(work);
+		ecl_stats_record_compile(false);
+		ecl_raise(&err, name);
+	}
+	ecl_stats_record_compile(true);
+
+	result = palloc(*out_len);
+	memcpy(result, bytes, *out_len);
+	MemoryContextDelete(work);
+	return result;
+}
+
+static bytea *
+make_bytea(const void *data, size_t len)
+{
+	bytea	   *b = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), data, len);
+	return b;
+}
+
+/*
+ * ecl.register_policy(name text, source text, kind text DEFAULT 'custom',
+ *                     realm text DEFAULT NULL) RETURNS bytea
+ */
+Datum
+ecl_register_policy(PG_FUNCTION_ARGS)
+{
+	RegisterArgs args;
+	text	   *source;
+	uint8_t    *bytes;
+	size_t		nbytes;
+	uint8		hash[ECL_POLICY_HASH_BYTES];
+	const char *const *k;
+
+	refuse_if_read_only("ecl.register_policy()");
+	memset(&args, 0, sizeof(args));
+	args.name = required_text(fcinfo, 0, "policy name");
+	if (args.name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("policy name must not be empty")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("policy source must not be NULL")));
+	source = PG_GETARG_TEXT_P(1);	/* detoasted: stored as is */
+	args.kind = PG_ARGISNULL(2) ? "custom" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	args.realm = optional_text(fcinfo, 3);
+
+	for (k = policy_kinds; *k != NULL; k++)
+		if (strcmp(*k, args.kind) == 0)
+			break;
+	if (*k == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown policy kind \"%s\"", args.kind),
+				 errhint("Kinds are crossing, membership, transaction, governance, privacy, api, ui, datalogic, controller and custom.")));
+
+	if (args.realm != NULL)
+	{
+		ecl_as_owner(work_realm_exists, &args);
+		if (!args.realm_exists)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("realm \"%s\" does not exist", args.realm)));
+	}
+
+	bytes = compile_policy(args.name, VARDATA(source), VARSIZE(source) - VARHDRSZ,
+						   &nbytes);
+	ecl_policy_hash(bytes, nbytes, hash);
+
+	args.source = source;
+	args.bytecode = make_bytea(bytes, nbytes);
+	args.hash = make_bytea(hash, sizeof(hash));
+	ecl_as_owner(work_upsert, &args);
+
+	PG_RETURN_BYTEA_P(args.hash);
+}
+
+typedef struct DropArgs
+{
+	const char *name;
+	bool		found;
+} DropArgs;
+
+static void
+work_delete(void *p)
+{
+	DropArgs   *a = (DropArgs *) p;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	int			rc;
+
+	values[0] = CStringGetTextDatum(a->name);
+	rc = SPI_execute_plan(ecl_keep_plan(&delete_plan,
+									   "DELETE FROM ecl.policies p"
+									   " WHERE p.name OPERATOR(pg_catalog.=) $1",
+									   1, argtypes),
+						  values, NULL, false, 0);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "policy delete failed: %s", SPI_result_code_string(rc));
+	a->found = SPI_processed > 0;
+}
+
+/* ecl.drop_policy(name text) RETURNS boolean */
+Datum
+ecl_drop_policy(PG_FUNCTION_ARGS)
+{
+	DropArgs	args;
+
+	refuse_if_read_only("ecl.drop_policy()");
+	args.name = required_text(fcinfo, 0, "policy name");
+	args.found = false;
+	ecl_as_owner(work_delete, &args);
+	if (!args.found)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("policy \"%s\" does not exist", args.name)));
+	PG_RETURN_BOOL(true);
+}
+
+/* ------------------------------------------------------------------ runs */
+
+/*
+ * The policy named by argument 0, remembered by the call site between rows
+ * (policy_catalog.h).
+ */
+static const EclPolicy *
+policy_of_call(FunctionCallInfo fcinfo)
+{
+	FmgrInfo   *flinfo = fcinfo->flinfo;
+	text	   *name;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("policy name must not be NULL")));
+	name = PG_GETARG_TEXT_PP(0);
+	if (flinfo->fn_extra == NULL)
+		flinfo->fn_extra = MemoryContextAllocZero(flinfo->fn_mcxt,
+												  sizeof(EclPolicyCallCache));
+	return ecl_policy_lookup_cached((EclPolicyCallCache *) flinfo->fn_extra,
+									flinfo->fn_mcxt, VARDATA_ANY(name),
+									VARSIZE_ANY_EXHDR(name));
+}
+
+/*
+ * Fill a request for the registered policy of argument 0 on the table host.
+ * Without a realm argument the run takes the realm the policy was
+ * registered for.
+ */
+static const EclPolicy *
+prepare_run(EclRunRequest *req, FunctionCallInfo fcinfo, const char *caller,
+			const char *realm, Jsonb *input, bool read_only)
+{
+	const EclPolicy *policy = policy_of_call(fcinfo);
+
+	if (read_only && policy->program->writes)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("policy \"%s\" writes to a store or emits events and cannot run read-only",
+						policy->name),
+				 errhint("Use ecl.run_policy or ecl.enforce for policies that write.")));
+
+	ecl_run_request_init(req);
+	req->program = policy->program;
+	req->policy_name = policy->name;
+	req->policy_type = policy->kind;
+	req->caller_did = caller;
+	req->realm_id = realm != NULL ? realm : policy->realm_id;
+	req->input = input;
+	req->read_only = read_only;
+	req->host_kind = ECL_HOST_TABLES;
+	return policy;
+}
+
+/* A gas or mana limit argument: 0 (use the GUC) when absent or NULL. */
+int64
+ecl_optional_limit(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	int64		v;
+
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return 0;
+	v = PG_GETARG_INT64(argno);
+	if (v <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be positive", what)));
+	return v;
+}
+
+/* The ECL_RUN_RESULT_COLUMNS columns of ecl.run_result (sql_policy.h). */
+void
+ecl_run_result_fill(const EclRunOutcome *out, Datum *values, bool *nulls)
+{
+	ListCell   *lc;
+	Datum	   *logs;
+	int			nlogs = 0;
+
+	memset(nulls, 0, sizeof(bool) * ECL_RUN_RESULT_COLUMNS);
+	values[0] = BoolGetDatum(out->passed);
+	if (out->value != NULL)
+		values[1] = JsonbPGetDatum(out->value);
+	else
+		nulls[1] = true;
+	if (out->message != NULL)
+		values[2] = CStringGetTextDatum(out->message);
+	else
+		nulls[2] = true;
+	values[3] = Int64GetDatum(out->gas_used);
+	values[4] = Int64GetDatum(out->mana_used);
+	values[5] = Int64GetDatum(out->duration_us);
+
+	logs = palloc(sizeof(Datum) * (list_length(out->logs) + 1));
+	foreach(lc, out->logs)
+		logs[nlogs++] = CStringGetTextDatum((char *) lfirst(lc));
+	values[6] = PointerGetDatum(construct_array(logs, nlogs, TEXTOID, -1,
+												false, TYPALIGN_INT));
+	values[7] = out->events != NULL ? JsonbPGetDatum(out->events)
+		: DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+}
+
+/* ecl.run_result from an outcome (sql_policy.h) */
+Datum
+ecl_run_result_datum(FunctionCallInfo fcinfo, const EclRunOutcome *out)
+{
+	TupleDesc	desc;
+	Datum		values[ECL_RUN_RESULT_COLUMNS];
+	bool		nulls[ECL_RUN_RESULT_COLUMNS];
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	desc = BlessTupleDesc(desc);
+	ecl_run_result_fill(out, values, nulls);
+	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+/*
+ * ecl.run_policy(policy text, caller text, realm text, input jsonb DEFAULT
+ * '{}', gas_limit bigint DEFAULT NULL, mana_limit bigint DEFAULT NULL)
+ * RETURNS ecl.run_result
+ */
+Datum
+ecl_run_policy(PG_FUNCTION_ARGS)
+{
+	EclRunRequest req;
+	EclRunOutcome out;
+
+	prepare_run(&req, fcinfo,
+				optional_text(fcinfo, 1), optional_text(fcinfo, 2),
+				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), false);
+	req.gas_limit = ecl_optional_limit(fcinfo, 4, "gas_limit");
+	req.mana_limit = ecl_optional_limit(fcinfo, 5, "mana_limit");
+	ecl_run(&req, &out);
+	return ecl_run_result_datum(fcinfo, &out);
+}
+
+/* ecl.check(policy, caller, realm, input) RETURNS boolean — read-only */
+Datum
+ecl_check(PG_FUNCTION_ARGS)
+{
+	EclRunRequest req;
+	EclRunOutcome out;
+
+	prepare_run(&req, fcinfo,
+				optional_text(fcinfo, 1), optional_text(fcinfo, 2),
+				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), true);
+	req.want_detail = false;
+	req.memoize = true;
+	req.charge_per_statement = true;
+	req.deny_on_error = ecl_rls_errors == ECL_RLS_ERRORS_DENY;
+	ecl_run(&req, &out);
+	PG_RETURN_BOOL(out.passed);
+}
+
+/* ecl.allowed(policy, realm, input) RETURNS boolean — caller = own DID */
+Datum
+ecl_allowed(PG_FUNCTION_ARGS)
+{
+	EclRunRequest req;
+	EclRunOutcome out;
+
+	prepare_run(&req, fcinfo,
+				ecl_current_did(), optional_text(fcinfo, 1),
+				PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), true);
+	req.want_detail = false;
+	req.memoize = true;
+	req.needs_caller = !ecl_allow_anonymous;
+	req.charge_per_statement = true;
+	req.deny_on_error = ecl_rls_errors == ECL_RLS_ERRORS_DENY;
+	ecl_run(&req, &out);
+	PG_RETURN_BOOL(out.passed);
+}
+
+/* ecl.enforce(policy, caller, realm, input) RETURNS ecl.run_result */
+Datum
+ecl_enforce(PG_FUNCTION_ARGS)
+{
+	EclRunRequest req;
+	EclRunOutcome out;
+
+	prepare_run(&req, fcinfo,
+				optional_text(fcinfo, 1), optional_text(fcinfo, 2),
+				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), false);
+	ecl_run(&req, &out);
+	if (!out.passed)
+		ereport(ERROR,
+				(errcode(ERRCODE_ECL_DENIED),
+				 errmsg("policy \"%s\" denied: %s", req.policy_name,
+						out.message ? out.message : "the policy returned a false value")));
+	return ecl_run_result_datum(fcinfo, &out);
+}

@@ -1,0 +1,45 @@
+/*
+ * owner_spi.h — running the extension's own queries as the owner of schema
+ * ecl, with plans prepared once per backend.
+ *
+ * Who may decide, register or read is settled by EXECUTE grants on the SQL
+ * functions (docs/security.md); the tables behind them are read and written with the
+ * owner's rights, so that a caller of ecl.check in an RLS policy needs no
+ * table privilege.  Every query text passed here qualifies its names and
+ * operators (OPERATOR(pg_catalog.=)), so the caller's search_path cannot
+ * redirect it.
+ */
+#ifndef ECL_OWNER_SPI_H
+#define ECL_OWNER_SPI_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+
+/*
+ * Switch to the schema owner (restricted, as a SECURITY DEFINER function
+ * would); pair every call with ecl_end_owner_lookup, also on error
+ * (PG_FINALLY): the caller's user id and security context come back from
+ * saved.
+ */
+typedef struct EclSavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} EclSavedUser;
+
+void		ecl_begin_owner_lookup(EclSavedUser *saved);
+void		ecl_end_owner_lookup(const EclSavedUser *saved);
+
+/* Run work(arg) as the schema owner, connected to SPI. */
+typedef void (*EclOwnerWork) (void *arg);
+void		ecl_as_owner(EclOwnerWork work, void *arg);
+
+/*
+ * The plan in *slot, prepared from sql and kept for the backend's lifetime
+ * on first use.  Call while connected to SPI.
+ */
+SPIPlanPtr	ecl_keep_plan(SPIPlanPtr *slot, const char *sql, int nargs,
+						  const Oid *argtypes);
+
+#endif							/* ECL_OWNER_SPI_H */

@@ -1,0 +1,326 @@
+/*
+ * stats_views.c — the SQL functions behind the ecl.stat_* views (docs/sql-api.md, "Statistics")
+ * and ecl.stat_reset().  Each returns a materialized set whose first column
+ * is the database's oid; the views in sql/install/30_stats.sql join
+ * pg_database for its name and pick and name the columns.
+ *
+ * Who sees which databases: members of pg_read_all_stats (and superusers)
+ * see the rows of every database, like pg_stat_statements' figures; any
+ * other reader (ecl_admin) sees the current database's rows only, since
+ * policy and realm names of other databases are not theirs to read.
+ *
+ * Rates and means whose denominator is 0 are NULL here (SQL's "no data");
+ * get_metric returns 0 for them so that policies always get a number.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "catalog/pg_authid_d.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "stats.h"
+#include "stats_internal.h"
+
+PG_FUNCTION_INFO_V1(ecl_stat_eclvm_counters);
+PG_FUNCTION_INFO_V1(ecl_stat_eclvm_kind_counters);
+PG_FUNCTION_INFO_V1(ecl_stat_eclvm_realm_counters);
+PG_FUNCTION_INFO_V1(ecl_stat_eclvm_policy_counters);
+PG_FUNCTION_INFO_V1(ecl_stat_reset);
+
+/* Whether the calling role may see the statistics of other databases. */
+static bool
+sees_all_databases(void)
+{
+	return has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
+}
+
+/* Is a row of database dbid shown to this caller? */
+static inline bool
+visible(Oid dbid, bool all)
+{
+	return all || dbid == MyDatabaseId;
+}
+
+/* Set up a materialized result for a function declared with OUT columns. */
+static Tuplestorestate *
+begin_rows(FunctionCallInfo fcinfo, TupleDesc *tupdesc_out, int natts)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	Tuplestorestate *store;
+	MemoryContext oldcxt;
+
+	ecl_stats_require_available();
+	ecl_stats_flush_pending();	/* this session sees its own runs */
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (tupdesc->natts != natts)
+		elog(ERROR, "ecl statistics function declared with %d columns, expected %d "
+			 "(install script and library do not match)", tupdesc->natts, natts);
+
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	tupdesc = CreateTupleDescCopy(tupdesc);
+	store = tuplestore_begin_heap(true, false, work_mem);
+	MemoryContextSwitchTo(oldcxt);
+
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = store;
+	rsinfo->setDesc = tupdesc;
+	*tupdesc_out = tupdesc;
+	return store;
+}
+
+static void
+set_ratio(Datum *value, bool *isnull, uint64 num, uint64 den)
+{
+	double		r;
+
+	*isnull = !ecl_stats_ratio(num, den, &r);
+	*value = *isnull ? (Datum) 0 : Float8GetDatum(r);
+}
+
+/* NULL for "" (no realm / ad hoc run), else the text */
+static void
+set_name(Datum *value, bool *isnull, const char *name)
+{
+	*isnull = (name[0] == '\0');
+	*value = *isnull ? (Datum) 0 : CStringGetTextDatum(name);
+}
+
+/*
+ * The rows of the databases this caller may see: a copy of each, taken
+ * under the shared lock, so that no datum is built while it is held.  The
+ * current database is given a row first, so that it always shows.
+ */
+static EclDatabaseCounters *
+visible_databases(Oid **dbids_out, int *n_out)
+{
+	bool		all = sees_all_databases();
+	HASH_SEQ_STATUS seq;
+	EclDatabaseEntry *entry;
+	EclDatabaseCounters *rows;
+	Oid		   *dbids;
+	long		max;
+	int			n = 0;
+
+	ecl_stats_ensure_database(MyDatabaseId);
+	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
+	max = Max(hash_get_num_entries(ecl_stats_databases), 1);
+	rows = palloc(max * sizeof(EclDatabaseCounters));
+	dbids = palloc(max * sizeof(Oid));
+	hash_seq_init(&seq, ecl_stats_databases);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		if (n >= max)
+		{
+			hash_seq_term(&seq);
+			break;
+		}
+		if (!visible(entry->dbid, all))
+			continue;
+		dbids[n] = entry->dbid;
+		ecl_stats_copy_database(entry, &rows[n]);
+		n++;
+	}
+	LWLockRelease(ecl_stats_shared->lock);
+	*dbids_out = dbids;
+	*n_out = n;
+	return rows;
+}
+
+/*
+ * One row per database: dbid, every global counter in ECL_GLOBAL_COUNTERS
+ * order, then avg_evaluation_time_us, policy_success_rate,
+ * crossing_allow_rate, stats_reset.
+ */
+Datum
+ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
+{
+#define NCOLS (1 + ECL_GC_COUNT + 4)
+	TupleDesc	tupdesc;
+	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, NCOLS);
+	Oid		   *dbids;
+	int			n;
+	EclDatabaseCounters *rows = visible_databases(&dbids, &n);
+
+	for (int r = 0; r < n; r++)
+	{
+		const EclDatabaseCounters *c = &rows[r];
+		const uint64 *g = c->global;
+		Datum		values[NCOLS];
+		bool		nulls[NCOLS];
+		int			col = 0;
+
+		memset(nulls, 0, sizeof(nulls));
+		values[col++] = ObjectIdGetDatum(dbids[r]);
+		for (int i = 0; i < ECL_GC_COUNT; i++)
+			values[col++] = Int64GetDatum((int64) ecl_stats_shown(c, i));
+		/* from the nanoseconds, so that sub-microsecond runs show */
+		set_ratio(&values[col], &nulls[col], g[ECL_GC_TOTAL_TIME_NS],
+				  g[ECL_GC_POLICIES_EXECUTED] * 1000);
+		col++;
+		set_ratio(&values[col], &nulls[col], g[ECL_GC_POLICIES_PASSED],
+				  g[ECL_GC_POLICIES_EXECUTED]);
+		col++;
+		set_ratio(&values[col], &nulls[col], g[ECL_GC_CROSSINGS_ALLOWED],
+				  g[ECL_GC_CROSSING_EVALUATIONS]);
+		col++;
+		values[col++] = TimestampTzGetDatum(c->stats_reset);
+		Assert(col == NCOLS);
+		tuplestore_putvalues(store, tupdesc, values, nulls);
+	}
+	return (Datum) 0;
+#undef NCOLS
+}
+
+/* Per database, one row per policy kind of docs/sql-api.md, "Registered policies", zeros included. */
+Datum
+ecl_stat_eclvm_kind_counters(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 2 + ECL_KC_COUNT);
+	Oid		   *dbids;
+	int			n;
+	EclDatabaseCounters *rows = visible_databases(&dbids, &n);
+
+	for (int r = 0; r < n; r++)
+	{
+		for (int k = 0; k < ECL_KIND_COUNT; k++)
+		{
+			Datum		values[2 + ECL_KC_COUNT];
+			bool		nulls[2 + ECL_KC_COUNT] = {false};
+
+			values[0] = ObjectIdGetDatum(dbids[r]);
+			values[1] = CStringGetTextDatum(ecl_stats_kind_name(k));
+			for (int c = 0; c < ECL_KC_COUNT; c++)
+				values[2 + c] = Int64GetDatum((int64) rows[r].by_kind[k][c]);
+			tuplestore_putvalues(store, tupdesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
+
+/*
+ * dbid, realm_id, policies_executed, passed, denied, success_rate, gas,
+ * mana, crossing_policies
+ */
+Datum
+ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 9);
+	bool		all = sees_all_databases();
+	HASH_SEQ_STATUS seq;
+	EclRealmEntry *entry;
+
+	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
+	hash_seq_init(&seq, ecl_stats_realms);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		Datum		values[9];
+		bool		nulls[9] = {false};
+		EclRealmCounters c;
+
+		if (!visible(entry->key.dbid, all))
+			continue;
+		SpinLockAcquire(&entry->mutex);
+		c = entry->counters;
+		SpinLockRelease(&entry->mutex);
+
+		values[0] = ObjectIdGetDatum(entry->key.dbid);
+		set_name(&values[1], &nulls[1], entry->key.realm);
+		values[2] = Int64GetDatum(c.executed);
+		values[3] = Int64GetDatum(c.passed);
+		values[4] = Int64GetDatum(c.denied);
+		set_ratio(&values[5], &nulls[5], c.passed, c.executed);
+		values[6] = Int64GetDatum(c.gas);
+		values[7] = Int64GetDatum(c.mana);
+		values[8] = Int64GetDatum(c.crossing_policies);
+		tuplestore_putvalues(store, tupdesc, values, nulls);
+	}
+	LWLockRelease(ecl_stats_shared->lock);
+	return (Datum) 0;
+}
+
+/*
+ * dbid, policy, kind, realm_id, calls, passed, denied, errors, total_gas,
+ * total_mana, total_time_us, mean_time_us, min_time_us, max_time_us
+ */
+Datum
+ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 14);
+	bool		all = sees_all_databases();
+	HASH_SEQ_STATUS seq;
+	EclPolicyEntry *entry;
+
+	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
+	hash_seq_init(&seq, ecl_stats_policies);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		Datum		values[14];
+		bool		nulls[14] = {false};
+		EclPolicyCounters c;
+
+		if (!visible(entry->key.dbid, all))
+			continue;
+		SpinLockAcquire(&entry->mutex);
+		c = entry->counters;
+		SpinLockRelease(&entry->mutex);
+
+		values[0] = ObjectIdGetDatum(entry->key.dbid);
+		set_name(&values[1], &nulls[1], entry->key.name);
+		values[2] = CStringGetTextDatum(ecl_stats_kind_name(entry->key.kind));
+		set_name(&values[3], &nulls[3], entry->key.realm);
+		values[4] = Int64GetDatum(c.calls);
+		values[5] = Int64GetDatum(c.passed);
+		values[6] = Int64GetDatum(c.denied);
+		values[7] = Int64GetDatum(c.errors);
+		values[8] = Int64GetDatum(c.total_gas);
+		values[9] = Int64GetDatum(c.total_mana);
+		/* kept in nanoseconds, shown in microseconds */
+		values[10] = Int64GetDatum(c.total_time_ns / 1000);
+		if (c.calls > 0)
+			values[11] = Float8GetDatum((double) c.total_time_ns / 1000.0 / (double) c.calls);
+		else
+			nulls[11] = true;
+		values[12] = Int64GetDatum(c.min_time_ns / 1000);
+		values[13] = Int64GetDatum(c.max_time_ns / 1000);
+		nulls[12] = nulls[13] = (c.calls == 0);
+		tuplestore_putvalues(store, tupdesc, values, nulls);
+	}
+	LWLockRelease(ecl_stats_shared->lock);
+	return (Datum) 0;
+}
+
+/*
+ * ecl.stat_reset(all_databases boolean DEFAULT false): zero the current
+ * database's statistics, or every database's (superusers only: the
+ * statistics of databases the caller may not even connect to).
+ */
+Datum
+ecl_stat_reset(PG_FUNCTION_ARGS)
+{
+	bool		all_databases = !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
+
+	ecl_stats_require_available();
+	if (all_databases && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to reset the ecl statistics of all databases"),
+				 errdetail("Only superusers may reset the statistics of other databases."),
+				 errhint("Call ecl.stat_reset() to reset the current database's statistics.")));
+	ecl_stats_reset(all_databases);
+	PG_RETURN_VOID();
+}
