@@ -8,7 +8,7 @@
 #      through test/tap.sh (as the postgres user when run as root)
 #   5. each test/shell/*.sh (several sessions or servers) in its own
 #      throw-away cluster
-#   6. meta checks, test/meta/*.sh (docs table, fuzz smoke, sanitizers): no
+#   6. meta checks, test/meta/*.sh (docs table, fuzz smoke, sanitizers, editor grammar): no
 #      cluster
 #
 # Counting: every unit test, every pg_regress test, every TAP file, every
