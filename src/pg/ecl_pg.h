@@ -10,6 +10,7 @@
 
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "datatype/timestamp.h"
 #include "storage/proc.h"
 #include "utils/jsonb.h"
@@ -149,6 +150,39 @@ ecl_current_lxid(void)
 #else
 	return MyProc->lxid;
 #endif
+}
+
+/*
+ * "The same statement", as every per-statement cache (the host memo, a call
+ * site's policy) decides it: the same transaction, statement start and
+ * command.  The statement start alone repeats across transactions that
+ * start in one clock tick, the command id alone across statements; an own
+ * change in the middle of a statement (a trigger, a volatile function)
+ * moves the command id.  Statements of one simple-query message share a
+ * start and, while they change nothing, a command id: they count as one.
+ */
+typedef struct EclStatementStamp
+{
+	LocalTransactionId lxid;
+	TimestampTz stmt_start;
+	CommandId	cid;
+} EclStatementStamp;
+
+static inline void
+ecl_statement_stamp(EclStatementStamp *stamp)
+{
+	stamp->lxid = ecl_current_lxid();
+	stamp->stmt_start = GetCurrentStatementStartTimestamp();
+	stamp->cid = GetCurrentCommandId(false);
+}
+
+/* Is stamp the current statement's?  (A zeroed stamp never is.) */
+static inline bool
+ecl_statement_stamp_current(const EclStatementStamp *stamp)
+{
+	return stamp->lxid == ecl_current_lxid() &&
+		stamp->stmt_start == GetCurrentStatementStartTimestamp() &&
+		stamp->cid == GetCurrentCommandId(false);
 }
 
 #endif							/* ECL_PG_H */

@@ -376,7 +376,7 @@ call_cache_holds(const EclPolicyCallCache *cache, const char *name,
 {
 	return cache->policy != NULL &&
 		cache->inval_count == inval_count &&
-		cache->lxid == ecl_current_lxid() &&
+		cache->stamp.lxid == ecl_current_lxid() &&
 		cache->stack_limit == (uint32) ecl_max_stack_depth &&
 		cache->name_len == name_len &&
 		memcmp(cache->name, name, name_len) == 0;
@@ -393,9 +393,8 @@ ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 	 * the own transaction arrive at the command boundary anyway (and move
 	 * inval_count).
 	 */
-	if (call_cache_holds(cache, name, name_len) &&
-		cache->statement_start == GetCurrentStatementStartTimestamp() &&
-		cache->command_id == GetCurrentCommandId(false))
+	if (ecl_statement_stamp_current(&cache->stamp) &&
+		call_cache_holds(cache, name, name_len))
 		return cache->policy;
 
 	catalog_init();
@@ -414,10 +413,9 @@ ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 		cache->name_len = name_len;
 		cache->policy = policy;
 		cache->inval_count = inval_count;
-		cache->lxid = ecl_current_lxid();
 		cache->stack_limit = (uint32) ecl_max_stack_depth;
 	}
-	cache->statement_start = GetCurrentStatementStartTimestamp();
-	cache->command_id = GetCurrentCommandId(false);
+	/* a policy kept over a transaction boundary was confirmed just now */
+	ecl_statement_stamp(&cache->stamp);
 	return cache->policy;
 }
