@@ -483,6 +483,52 @@ section_metrics(JsonbParseState **ps, const Gathered *g, const char *realm)
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
+/*
+ * Everything ecl.snapshot reads with SPI, as the owner.  The parse state
+ * lives in cxt; SPI switches to its own context, so every push switches
+ * back to cxt first.
+ */
+typedef struct SnapshotWork
+{
+	MemoryContext cxt;
+	const char *realm;
+	Datum		dids;
+	bool		dids_null;
+	JsonbParseState **ps;
+	Gathered   *g;
+	Jsonb	   *shared;
+	Jsonb	   *personal;
+} SnapshotWork;
+
+static void
+work_read_sections(void *arg)
+{
+	SnapshotWork *w = (SnapshotWork *) arg;
+
+	snap_exec(Q_IDENTITIES, w->dids, w->dids_null, w->realm);
+	MemoryContextSwitchTo(w->cxt);
+	section_identities(w->ps);
+
+	snap_exec(Q_TRUST, w->dids, w->dids_null, w->realm);
+	MemoryContextSwitchTo(w->cxt);
+	section_trust(w->ps);
+
+	snap_exec(Q_BALANCES, w->dids, w->dids_null, w->realm);
+	MemoryContextSwitchTo(w->cxt);
+	section_balances(w->ps);
+
+	snap_exec(Q_CREDENTIALS, w->dids, w->dids_null, w->realm);
+	gather_credentials(w->g, w->cxt);
+
+	snap_exec(Q_SHARED, w->dids, w->dids_null, w->realm);
+	w->shared = single_jsonb(w->cxt);
+	snap_exec(Q_PERSONAL, w->dids, w->dids_null, w->realm);
+	w->personal = single_jsonb(w->cxt);
+
+	snap_exec(Q_METRIC_NAMES, w->dids, w->dids_null, w->realm);
+	gather_metric_names(w->g, w->cxt);
+}
+
 /* ---------------------------------------------------------------- the SQL */
 
 /* ecl.snapshot(realm text, dids text[] DEFAULT NULL) RETURNS jsonb */
@@ -496,9 +542,7 @@ ecl_snapshot(PG_FUNCTION_ARGS)
 	JsonbParseState *ps = NULL;
 	JsonbValue *root;
 	Gathered	g;
-	Jsonb	   *volatile shared = NULL;
-	Jsonb	   *volatile personal = NULL;
-	EclSavedUser saved;
+	SnapshotWork w;
 
 	memset(&g, 0, sizeof(g));
 
@@ -515,47 +559,14 @@ ecl_snapshot(PG_FUNCTION_ARGS)
 	push_key(&ps, "timestamp");
 	push_number(&ps, WJB_VALUE, ecl_unix_seconds(GetCurrentTransactionStartTimestamp()));
 
-	/*
-	 * The parse state lives in cxt; SPI switches to its own context, so
-	 * every push below switches back to cxt first.
-	 */
-	ecl_begin_owner_lookup(&saved);
-	PG_TRY();
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "ecl.snapshot: SPI_connect failed");
-
-		snap_exec(Q_IDENTITIES, dids, dids_null, realm);
-		MemoryContextSwitchTo(cxt);
-		section_identities(&ps);
-
-		snap_exec(Q_TRUST, dids, dids_null, realm);
-		MemoryContextSwitchTo(cxt);
-		section_trust(&ps);
-
-		snap_exec(Q_BALANCES, dids, dids_null, realm);
-		MemoryContextSwitchTo(cxt);
-		section_balances(&ps);
-
-		snap_exec(Q_CREDENTIALS, dids, dids_null, realm);
-		gather_credentials(&g, cxt);
-
-		snap_exec(Q_SHARED, dids, dids_null, realm);
-		shared = single_jsonb(cxt);
-		snap_exec(Q_PERSONAL, dids, dids_null, realm);
-		personal = single_jsonb(cxt);
-
-		snap_exec(Q_METRIC_NAMES, dids, dids_null, realm);
-		gather_metric_names(&g, cxt);
-
-		SPI_finish();
-	}
-	PG_FINALLY();
-	{
-		ecl_end_owner_lookup(&saved);
-		MemoryContextSwitchTo(cxt);
-	}
-	PG_END_TRY();
+	memset(&w, 0, sizeof(w));
+	w.cxt = cxt;
+	w.realm = realm;
+	w.dids = dids;
+	w.dids_null = dids_null;
+	w.ps = &ps;
+	w.g = &g;
+	ecl_as_owner(work_read_sections, &w);
 
 	/* identity.c connects to SPI itself for each validity decision */
 	section_credentials(&ps, &g);
@@ -563,9 +574,9 @@ ecl_snapshot(PG_FUNCTION_ARGS)
 	push_key(&ps, "store");
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	push_key(&ps, "shared");
-	push_document(&ps, shared);
+	push_document(&ps, w.shared);
 	push_key(&ps, "personal");
-	push_document(&ps, personal);
+	push_document(&ps, w.personal);
 	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
 
 	section_metrics(&ps, &g, realm);
