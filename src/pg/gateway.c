@@ -379,17 +379,11 @@ run_gateway_policy(const char *name, const char *policy_type,
 	const EclPolicy *policy = ecl_policy_lookup(name);
 	EclRunRequest req;
 
-	ecl_run_request_init(&req);
-	req.program = policy->program;
-	req.policy_name = policy->name;
-	req.policy_type = policy_type != NULL ? policy_type : policy->kind;
-	req.caller_did = did;
-	req.realm_id = to_realm;
-	req.input = input;
+	ecl_run_request_for_policy(&req, policy, did, to_realm, input, 0);
+	if (policy_type != NULL)
+		req.policy_type = policy_type;
 	req.gas_limit = gas_limit;
 	req.mana_limit = mana_limit;
-	req.read_only = false;
-	req.host_kind = ECL_HOST_TABLES;
 	ecl_run(&req, run);
 
 	out->gas_used += run->gas_used;

@@ -30,6 +30,7 @@
 #include "host_memo.h"
 #include "host_state.h"
 #include "host_tables.h"
+#include "policy_catalog.h"
 #include "rate_limit.h"
 #include "run_clock.h"
 #include "runner.h"
@@ -196,17 +197,48 @@ report_run(const EclRunRequest *req, EclRunStatus status, int64 gas_used,
 
 /* ------------------------------------------------------------ preparing a run */
 
-static const EclRunRequest default_request = {
-	.host_kind = ECL_HOST_NONE,
-	.policy_type = "custom",
-	.track = true,
-	.want_detail = true,
-};
+void
+ecl_run_request_for_program(EclRunRequest *req, const ecl_program *program,
+							const char *name, const char *kind,
+							const char *caller, const char *realm,
+							Jsonb *input, int flags)
+{
+	bool		per_row = (flags & ECL_RUN_PER_ROW) != 0;
+
+	memset(req, 0, sizeof(*req));
+	req->program = program;
+	req->policy_name = name;
+	req->policy_type = kind != NULL ? kind : "custom";
+	req->caller_did = caller;
+	req->realm_id = realm;
+	req->input = input;
+	req->read_only = (flags & ECL_RUN_READ_ONLY) != 0;
+	req->needs_caller = (flags & ECL_RUN_NEEDS_CALLER) != 0;
+	req->host_kind = (flags & ECL_RUN_SIMULATED) ? ECL_HOST_STATE
+		: ECL_HOST_TABLES;
+	req->track = (flags & ECL_RUN_SIMULATED) == 0;
+	req->want_detail = !per_row;
+	req->memoize = per_row;
+	req->charge_per_statement = per_row;
+	req->deny_on_error = per_row && ecl_rls_errors == ECL_RLS_ERRORS_DENY;
+
+	if (req->read_only && program->writes)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("policy \"%s\" writes to a store or emits events and cannot run read-only",
+						name ? name : "(ad hoc)"),
+				 errhint("Use ecl.run_policy or ecl.enforce for policies that write.")));
+}
 
 void
-ecl_run_request_init(EclRunRequest *req)
+ecl_run_request_for_policy(EclRunRequest *req, const EclPolicy *policy,
+						   const char *caller, const char *realm,
+						   Jsonb *input, int flags)
 {
-	*req = default_request;
+	ecl_run_request_for_program(req, policy->program, policy->name,
+								policy->kind, caller,
+								realm != NULL ? realm : policy->realm_id,
+								input, flags);
 }
 
 static Jsonb *
