@@ -35,8 +35,7 @@
 
 typedef enum EclHostKind
 {
-	ECL_HOST_NONE = 0,			/* pure computation, plus log and get_timestamp */
-	ECL_HOST_TABLES,			/* the production host on ecl.* tables (SPI) */
+	ECL_HOST_TABLES = 0,		/* the production host on ecl.* tables (SPI) */
 	ECL_HOST_STATE				/* the state-only host over a JSON snapshot */
 } EclHostKind;
 
