@@ -318,15 +318,10 @@ static void
 work_any_valid_credential(void *arg)
 {
 	ValidCredentialQuery *q = (ValidCredentialQuery *) arg;
-	int			rc;
-	uint64		i;
+	uint64		n = ecl_owner_select(q->plan, q->query, q->nargs, q->argtypes,
+									 q->args, 0, false, "credential lookup");
 
-	ecl_keep_plan(q->plan, q->query, q->nargs, q->argtypes);
-	rc = SPI_execute_plan(*q->plan, q->args, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "credential lookup failed: %s",
-			 SPI_result_code_string(rc));
-	for (i = 0; i < SPI_processed && !q->found; i++)
+	for (uint64 i = 0; i < n && !q->found; i++)
 	{
 		CredentialFacts c;
 

@@ -10,11 +10,14 @@
 
 #include "postgres.h"
 
+#include "access/tupdesc.h"
 #include "access/xact.h"
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "storage/proc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/tuplestore.h"
 
 #include "ecl/alloc.h"
 #include "ecl/error.h"
@@ -150,6 +153,34 @@ ecl_current_lxid(void)
 #else
 	return MyProc->lxid;
 #endif
+}
+
+/*
+ * A set-returning SQL function's result: check that the caller accepts a
+ * materialised set, and return the tuple store (and row type) it reads.
+ */
+Tuplestorestate *ecl_begin_materialized_srf(FunctionCallInfo fcinfo,
+											 TupleDesc *tupdesc);
+
+/*
+ * Does the transaction callback's event end the top-level transaction
+ * (commit, abort or prepare, also of a parallel one)?  Per-transaction
+ * state (token.c's identity, policy_catalog.c's retired entries) goes then.
+ */
+static inline bool
+ecl_xact_event_ends(XactEvent event)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			return true;
+		default:
+			return false;
+	}
 }
 
 /*

@@ -426,34 +426,16 @@ work_read_handler(void *arg)
 	HandlerQuery *q = (HandlerQuery *) arg;
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		args[2];
-	bool		isnull;
-	int			rc;
 
-	ecl_keep_plan(&handler_plan, "SELECT h.policy_name FROM ecl.handlers h"
-				  " WHERE h.engine OPERATOR(pg_catalog.=) $1"
-				  "   AND h.key OPERATOR(pg_catalog.=) $2",
-				  2, argtypes);
 	args[0] = CStringGetTextDatum(q->engine);
 	args[1] = CStringGetTextDatum(q->key);
-
 	/* the newest snapshot, like the policy catalog (policy_catalog.c) */
-	rc = SPI_execute_snapshot(handler_plan, args, NULL, GetLatestSnapshot(),
-							  InvalidSnapshot, true, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "handler lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed > 0)
-	{
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
-									  SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-		{
-			MemoryContext spicxt = MemoryContextSwitchTo(q->result_cxt);
-
-			q->policy_name = TextDatumGetCString(d);
-			MemoryContextSwitchTo(spicxt);
-		}
-	}
+	ecl_owner_select(&handler_plan,
+					 "SELECT h.policy_name FROM ecl.handlers h"
+					 " WHERE h.engine OPERATOR(pg_catalog.=) $1"
+					 "   AND h.key OPERATOR(pg_catalog.=) $2",
+					 2, argtypes, args, 1, true, "handler lookup");
+	q->policy_name = ecl_spi_first_text(q->result_cxt);
 }
 
 /*

@@ -58,6 +58,17 @@ ecl_host_get_timestamp(void *hctx, double *out, ecl_error *err)
 	return ECL_OK;
 }
 
+void
+ecl_jsonb_push_key(JsonbParseState **ps, const char *key)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	pushJsonbValue(ps, WJB_KEY, &k);
+}
+
 Jsonb *
 ecl_jsonb_array_of(List *items)
 {

@@ -59,6 +59,9 @@ Jsonb	   *ecl_host_events(const EclHostBase *base, bool kept);
 /* A jsonb array of the Jsonb * in items (in CurrentMemoryContext). */
 Jsonb	   *ecl_jsonb_array_of(List *items);
 
+/* Push an object key (NUL-terminated) while building a jsonb. */
+void		ecl_jsonb_push_key(JsonbParseState **ps, const char *key);
+
 /* ------------------------------------------------------------ host kinds */
 
 struct EclRunRequest;

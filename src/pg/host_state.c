@@ -723,22 +723,11 @@ state_get_metric(void *hctx, const ecl_alloc *a, const ecl_string *name,
 /* ----------------------------------------------------------- change records */
 
 static void
-push_key(JsonbParseState **ps, const char *key)
-{
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	pushJsonbValue(ps, WJB_KEY, &k);
-}
-
-static void
 push_text(JsonbParseState **ps, const char *key, const char *val, size_t len)
 {
 	JsonbValue	v;
 
-	push_key(ps, key);
+	ecl_jsonb_push_key(ps, key);
 	if (val == NULL)
 		v.type = jbvNull;
 	else
@@ -755,7 +744,7 @@ push_bool(JsonbParseState **ps, const char *key, bool val)
 {
 	JsonbValue	v;
 
-	push_key(ps, key);
+	ecl_jsonb_push_key(ps, key);
 	v.type = jbvBool;
 	v.val.boolean = val;
 	pushJsonbValue(ps, WJB_VALUE, &v);
@@ -766,7 +755,7 @@ push_jsonb(JsonbParseState **ps, const char *key, Jsonb *jb)
 {
 	JsonbValue	v;
 
-	push_key(ps, key);
+	ecl_jsonb_push_key(ps, key);
 	v.type = jbvBinary;
 	v.val.binary.data = &jb->root;
 	v.val.binary.len = VARSIZE(jb) - VARHDRSZ;

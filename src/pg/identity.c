@@ -31,6 +31,7 @@
 #include "utils/tuplestore.h"
 
 #include "did_key.h"
+#include "ecl_pg.h"
 #include "direct_lookup.h"
 #include "host_memo.h"
 #include "identity.h"
@@ -76,29 +77,12 @@ work_did_for_role(void *arg)
 {
 	RoleDidQuery *q = (RoleDidQuery *) arg;
 	Oid			argtypes[1] = {NAMEOID};
-	int			rc;
 
-	ecl_keep_plan(&role_did_plan, "SELECT did FROM ecl.role_dids"
-				  " WHERE role_name OPERATOR(pg_catalog.=) $1",
-				  1, argtypes);
-	rc = SPI_execute_plan(role_did_plan, &q->role_name, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "role binding lookup failed: %s",
-			 SPI_result_code_string(rc));
-	if (SPI_processed > 0)
-	{
-		bool		isnull;
-		Datum		did = SPI_getbinval(SPI_tuptable->vals[0],
-										SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-		{
-			MemoryContext spicxt = MemoryContextSwitchTo(q->result_cxt);
-
-			q->did = TextDatumGetCString(did);
-			MemoryContextSwitchTo(spicxt);
-		}
-	}
+	ecl_owner_select(&role_did_plan, "SELECT did FROM ecl.role_dids"
+					 " WHERE role_name OPERATOR(pg_catalog.=) $1",
+					 1, argtypes, &q->role_name, 1, false,
+					 "role binding lookup");
+	q->did = ecl_spi_first_text(q->result_cxt);
 }
 
 char *
@@ -159,17 +143,12 @@ work_identity_facts(void *arg)
 {
 	IdentityQuery *q = (IdentityQuery *) arg;
 	Oid			argtypes[1] = {TEXTOID};
-	int			rc;
 
-	ecl_keep_plan(&identity_plan, "SELECT i.revoked, i.public_key"
-				  "  FROM ecl.identities i"
-				  " WHERE i.did OPERATOR(pg_catalog.=) $1",
-				  1, argtypes);
-	rc = SPI_execute_plan(identity_plan, &q->did, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "identity lookup failed: %s",
-			 SPI_result_code_string(rc));
-	if (SPI_processed > 0)
+	if (ecl_owner_select(&identity_plan, "SELECT i.revoked, i.public_key"
+						 "  FROM ecl.identities i"
+						 " WHERE i.did OPERATOR(pg_catalog.=) $1",
+						 1, argtypes, &q->did, 1, false,
+						 "identity lookup") > 0)
 	{
 		Datum		values[2];
 		bool		isnull[2];
@@ -392,10 +371,8 @@ register_identity(const char *did, bytea *public_key)
 Datum
 ecl_generate_identity(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore;
-	MemoryContext oldcxt;
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	unsigned char sk[crypto_sign_SECRETKEYBYTES];
 	char		did[ECL_DID_KEY_BUFSIZE];
@@ -404,14 +381,7 @@ ecl_generate_identity(PG_FUNCTION_ARGS)
 	bytea	   *public_key;
 	bytea	   *secret_key;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
+	tupstore = ecl_begin_materialized_srf(fcinfo, &tupdesc);
 	ecl_sodium_init();
 	StaticAssertStmt(crypto_sign_PUBLICKEYBYTES == ECL_ED25519_PUBLIC_KEY_BYTES,
 					 "libsodium and did:key agree on the key size");
@@ -428,11 +398,6 @@ ecl_generate_identity(PG_FUNCTION_ARGS)
 
 	register_identity(did, public_key);
 
-	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	tupdesc = CreateTupleDescCopy(tupdesc);
-	tupstore = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(oldcxt);
-
 	values[0] = CStringGetTextDatum(did);
 	values[1] = PointerGetDatum(public_key);
 	values[2] = PointerGetDatum(secret_key);
@@ -440,9 +405,5 @@ ecl_generate_identity(PG_FUNCTION_ARGS)
 
 	/* the tuple store holds its own copy */
 	sodium_memzero(VARDATA(secret_key), crypto_sign_SECRETKEYBYTES);
-
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tupstore;
-	rsinfo->setDesc = tupdesc;
 	return (Datum) 0;
 }

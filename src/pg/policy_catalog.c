@@ -102,23 +102,14 @@ policies_relcache_callback(Datum arg, Oid relid)
 static void
 policies_xact_callback(XactEvent event, void *arg)
 {
-	switch (event)
+	if (!ecl_xact_event_ends(event))
+		return;
+	while (graveyard != NULL)
 	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			while (graveyard != NULL)
-			{
-				PolicyEntry *e = graveyard;
+		PolicyEntry *e = graveyard;
 
-				graveyard = e->next;
-				MemoryContextDelete(e->cxt);
-			}
-			break;
-		default:
-			break;
+		graveyard = e->next;
+		MemoryContextDelete(e->cxt);
 	}
 }
 
@@ -211,8 +202,8 @@ work_load_entry(void *arg)
 	LoadArgs   *a = (LoadArgs *) arg;
 	const char *name = a->name;
 	MemoryContext cxt = a->cxt;
+	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
-	int			rc;
 	bool		isnull;
 	bytea	   *code;
 	bytea	   *stored_hash;
@@ -225,27 +216,13 @@ work_load_entry(void *arg)
 	HeapTuple	tup;
 	TupleDesc	desc;
 
-	{
-		Oid			argtypes[1] = {TEXTOID};
-
-		ecl_keep_plan(&read_plan, "SELECT p.bytecode, p.hash, p.kind, p.realm_id,"
-					  "       p.version::pg_catalog.int8"
-					  "  FROM ecl.policies p"
-					  " WHERE p.name OPERATOR(pg_catalog.=) $1",
-					  1, argtypes);
-	}
 	args[0] = CStringGetTextDatum(name);
-
-	/*
-	 * The newest snapshot, like a catalog lookup: a cached entry must
-	 * not be older than the invalidations already processed, which a
-	 * transaction snapshot (REPEATABLE READ) could be.
-	 */
-	rc = SPI_execute_snapshot(read_plan, args, NULL, GetLatestSnapshot(),
-							  InvalidSnapshot, true, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "policy lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
+	if (ecl_owner_select(&read_plan,
+						 "SELECT p.bytecode, p.hash, p.kind, p.realm_id,"
+						 "       p.version::pg_catalog.int8"
+						 "  FROM ecl.policies p"
+						 " WHERE p.name OPERATOR(pg_catalog.=) $1",
+						 1, argtypes, args, 1, true, "policy lookup") == 0)
 		raise_undefined(name);
 
 	tup = SPI_tuptable->vals[0];

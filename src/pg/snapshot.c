@@ -171,17 +171,6 @@ snap_exec(SnapQuery q, Datum dids, bool dids_null, const char *realm)
 /* ------------------------------------------------------------ JSON output */
 
 static void
-push_key(JsonbParseState **ps, const char *key)
-{
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	pushJsonbValue(ps, WJB_KEY, &k);
-}
-
-static void
 push_scalar(JsonbParseState **ps, JsonbIteratorToken tok, JsonbValue *v)
 {
 	pushJsonbValue(ps, tok, v);
@@ -307,18 +296,18 @@ single_jsonb(MemoryContext cxt)
 static void
 section_identities(JsonbParseState **ps)
 {
-	push_key(ps, "identities");
+	ecl_jsonb_push_key(ps, "identities");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 
-		push_key(ps, col_text(tup, desc, 1));
+		ecl_jsonb_push_key(ps, col_text(tup, desc, 1));
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		push_key(ps, "registered");
+		ecl_jsonb_push_key(ps, "registered");
 		push_bool(ps, true);
-		push_key(ps, "revoked");
+		ecl_jsonb_push_key(ps, "revoked");
 		push_bool(ps, col_bool(tup, desc, 2));
 		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 	}
@@ -341,7 +330,7 @@ section_trust(JsonbParseState **ps)
 	TupleDesc	desc = SPI_tuptable->tupdesc;
 	uint64		i = 0;
 
-	push_key(ps, "trust");
+	ecl_jsonb_push_key(ps, "trust");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	while (i < SPI_processed)
 	{
@@ -361,14 +350,14 @@ section_trust(JsonbParseState **ps)
 			else
 				realm_row = tup;
 		}
-		push_key(ps, did);
+		ecl_jsonb_push_key(ps, did);
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		push_key(ps, "realm");
+		ecl_jsonb_push_key(ps, "realm");
 		if (realm_row != NULL)
 			push_vector(ps, realm_row, desc);
 		else
 			push_null(ps);
-		push_key(ps, "global");
+		ecl_jsonb_push_key(ps, "global");
 		if (global_row != NULL)
 			push_vector(ps, global_row, desc);
 		else
@@ -381,13 +370,13 @@ section_trust(JsonbParseState **ps)
 static void
 section_balances(JsonbParseState **ps)
 {
-	push_key(ps, "balances");
+	ecl_jsonb_push_key(ps, "balances");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 
-		push_key(ps, col_text(tup, SPI_tuptable->tupdesc, 1));
+		ecl_jsonb_push_key(ps, col_text(tup, SPI_tuptable->tupdesc, 1));
 		push_number(ps, WJB_VALUE, col_float8(tup, SPI_tuptable->tupdesc, 2));
 	}
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
@@ -446,17 +435,17 @@ section_credentials(JsonbParseState **ps, const Gathered *g)
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	int			i = 0;
 
-	push_key(ps, "credentials");
+	ecl_jsonb_push_key(ps, "credentials");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	while (i < g->ncreds)
 	{
 		const char *subject = g->cred_subject[i];
 
-		push_key(ps, subject);
+		ecl_jsonb_push_key(ps, subject);
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 		for (; i < g->ncreds && strcmp(g->cred_subject[i], subject) == 0; i++)
 		{
-			push_key(ps, g->cred_schema[i]);
+			ecl_jsonb_push_key(ps, g->cred_schema[i]);
 			push_bool(ps, ecl_credential_valid_for(subject, g->cred_schema[i], now));
 		}
 		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
@@ -468,7 +457,7 @@ section_credentials(JsonbParseState **ps, const Gathered *g)
 static void
 section_metrics(JsonbParseState **ps, const Gathered *g, const char *realm)
 {
-	push_key(ps, "metrics");
+	ecl_jsonb_push_key(ps, "metrics");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < g->nmetric_names; i++)
 	{
@@ -476,7 +465,7 @@ section_metrics(JsonbParseState **ps, const Gathered *g, const char *realm)
 
 		if (ecl_stats_metric(g->metric_names[i], realm[0] ? realm : NULL, &d))
 		{
-			push_key(ps, g->metric_names[i]);
+			ecl_jsonb_push_key(ps, g->metric_names[i]);
 			push_number(ps, WJB_VALUE, d);
 		}
 	}
@@ -547,16 +536,16 @@ ecl_snapshot(PG_FUNCTION_ARGS)
 	memset(&g, 0, sizeof(g));
 
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	push_key(&ps, "version");
+	ecl_jsonb_push_key(&ps, "version");
 	push_number(&ps, WJB_VALUE, ECL_SNAPSHOT_VERSION);
-	push_key(&ps, "realm");
+	ecl_jsonb_push_key(&ps, "realm");
 	if (realm[0])
 		push_string(&ps, realm);
 	else
 		push_null(&ps);
-	push_key(&ps, "taken_at");
+	ecl_jsonb_push_key(&ps, "taken_at");
 	push_number(&ps, WJB_VALUE, ecl_unix_seconds(GetCurrentStatementStartTimestamp()));
-	push_key(&ps, "timestamp");
+	ecl_jsonb_push_key(&ps, "timestamp");
 	push_number(&ps, WJB_VALUE, ecl_unix_seconds(GetCurrentTransactionStartTimestamp()));
 
 	memset(&w, 0, sizeof(w));
@@ -571,11 +560,11 @@ ecl_snapshot(PG_FUNCTION_ARGS)
 	/* identity.c connects to SPI itself for each validity decision */
 	section_credentials(&ps, &g);
 
-	push_key(&ps, "store");
+	ecl_jsonb_push_key(&ps, "store");
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	push_key(&ps, "shared");
+	ecl_jsonb_push_key(&ps, "shared");
 	push_document(&ps, w.shared);
-	push_key(&ps, "personal");
+	ecl_jsonb_push_key(&ps, "personal");
 	push_document(&ps, w.personal);
 	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
 

@@ -44,8 +44,8 @@ ecl_sql_compile(PG_FUNCTION_ARGS)
  * Set up a materialised result set (written out here rather than using
  * InitMaterializedSRF, which only exists from PostgreSQL 15 on).
  */
-static Tuplestorestate *
-begin_materialized_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc)
+Tuplestorestate *
+ecl_begin_materialized_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext oldcxt;
@@ -78,7 +78,7 @@ ecl_sql_disassemble(PG_FUNCTION_ARGS)
 {
 	bytea	   *bc = PG_GETARG_BYTEA_PP(0);
 	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_materialized_srf(fcinfo, &tupdesc);
+	Tuplestorestate *store = ecl_begin_materialized_srf(fcinfo, &tupdesc);
 	MemoryContext work = AllocSetContextCreate(CurrentMemoryContext,
 											   "ecl disassemble",
 											   ALLOCSET_DEFAULT_SIZES);

@@ -58,8 +58,9 @@ static const char *const policy_kinds[] = {
 	"api", "ui", "datalogic", "controller", "custom", NULL
 };
 
-static char *
-required_text(FunctionCallInfo fcinfo, int argno, const char *what)
+/* A text argument that must not be NULL (22004 naming what), as a C string. */
+char *
+ecl_required_text(FunctionCallInfo fcinfo, int argno, const char *what)
 {
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
@@ -190,7 +191,7 @@ ecl_register_policy(PG_FUNCTION_ARGS)
 
 	refuse_if_read_only("ecl.register_policy()");
 	memset(&args, 0, sizeof(args));
-	args.name = required_text(fcinfo, 0, "policy name");
+	args.name = ecl_required_text(fcinfo, 0, "policy name");
 	if (args.name[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -270,7 +271,7 @@ ecl_drop_policy(PG_FUNCTION_ARGS)
 	DropArgs	args;
 
 	refuse_if_read_only("ecl.drop_policy()");
-	args.name = required_text(fcinfo, 0, "policy name");
+	args.name = ecl_required_text(fcinfo, 0, "policy name");
 	args.found = false;
 	ecl_as_owner(work_delete, &args);
 	if (!args.found)
