@@ -10,16 +10,6 @@
 #include "ecl_pg.h"
 #include "host_base.h"
 
-void
-ecl_host_base_begin(EclHostBase *base, const char *caller, const char *realm,
-					const char *policy)
-{
-	base->caller = caller;
-	base->realm = realm ? realm : "";
-	base->policy = policy;
-	base->cxt = CurrentMemoryContext;
-}
-
 ecl_status
 ecl_host_log(void *hctx, const ecl_string *msg, ecl_error *err)
 {

@@ -25,6 +25,7 @@
 
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
+#include "utils/palloc.h"
 
 #include "ecl/host.h"
 
@@ -45,9 +46,19 @@ typedef struct EclHostBase
 	int64		events_emitted; /* events written to ecl.events */
 } EclHostBase;
 
-/* Bind the base to one run; strings must live as long as the run. */
-void		ecl_host_base_begin(EclHostBase *base, const char *caller,
-								const char *realm, const char *policy);
+/*
+ * Bind a zeroed base to one run; strings must live as long as the run.
+ * (Inline: every row of ecl.check or ecl.allowed binds a host.)
+ */
+static inline void
+ecl_host_base_begin(EclHostBase *base, const char *caller, const char *realm,
+					const char *policy)
+{
+	base->caller = caller;
+	base->realm = realm ? realm : "";
+	base->policy = policy;
+	base->cxt = CurrentMemoryContext;
+}
 
 /* The vtable entries every host shares (hctx is the host, so its base). */
 ecl_status	ecl_host_log(void *hctx, const ecl_string *msg, ecl_error *err);
