@@ -213,6 +213,45 @@ charge_write_mana(builtin_call *c, ecl_value written)
 	return ECL_OK;
 }
 
+/*
+ * The host rules that do not depend on where the data lives, applied here
+ * before a host is asked, so that every host (the table host, the state
+ * host, a test host) answers them alike by construction.  No stored DID,
+ * schema, metric name, store name, key or event name contains NUL: a DID
+ * or schema with NUL has nothing (zero trust, no credential, unresolved,
+ * balance 0) and a metric name with NUL is unknown (null), after the mana
+ * of the call is paid as for any other miss; a store name, key or event
+ * name with NUL is an error.  A personal store needs a caller, and a realm
+ * metric ("realm.*") is null in a run without a realm.
+ */
+static bool
+has_nul(const ecl_string *s)
+{
+	return memchr(s->data, '\0', s->len) != NULL;
+}
+
+static ecl_status
+store_args(builtin_call *c, const ecl_string *store, const ecl_string *key,
+		   bool personal)
+{
+	if (personal && c->vm->ctx->caller.type == ECL_T_NULL)
+		return ecl_error_set(c->err, ECL_ERR_HOST, 0, 0,
+							 "personal store \"%s\" needs a caller", store->data);
+	if (has_nul(store) || (key != NULL && has_nul(key)))
+		return ecl_error_set(c->err, ECL_ERR_INVALID_ARG, 0, 0,
+							 "store names and keys must not contain NUL");
+	return ECL_OK;
+}
+
+static bool
+realm_metric_without_realm(builtin_call *c, const ecl_string *name)
+{
+	ecl_value	realm = c->vm->ctx->realm;
+
+	return name->len >= 6 && memcmp(name->data, "realm.", 6) == 0 &&
+		(!ecl_is_stringish(realm) || realm.u.str->len == 0);
+}
+
 /* ------------------------------------------------------------------ trust */
 
 static ecl_status
@@ -228,7 +267,8 @@ load_trust(builtin_call *c, const ecl_string *did, ecl_value *out)
 			return no_host(c, "load_trust");
 		if (charge_mana(c) != ECL_OK)
 			return ECL_FAIL;
-		if (vm->ctx->host->load_trust(vm->ctx->host_ctx, did, &t, c->err) != ECL_OK)
+		if (!has_nul(did) &&
+			vm->ctx->host->load_trust(vm->ctx->host_ctx, did, &t, c->err) != ECL_OK)
 			return host_failed(c, "load_trust");
 		for (int i = 0; i < ECL_TRUST_DIMS; i++)
 			if (host_number(c, "load_trust", t.dim[i]) != ECL_OK)
@@ -731,7 +771,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 					return no_host(c, "has_credential");
 				if (charge_mana(c) != ECL_OK)
 					return ECL_FAIL;
-				if (h->has_credential(hctx, did, s1, &b, c->err) != ECL_OK)
+				if (!has_nul(did) && !has_nul(s1) &&
+					h->has_credential(hctx, did, s1, &b, c->err) != ECL_OK)
 					return host_failed(c, "has_credential");
 			}
 			*out = ecl_bool(b);
@@ -746,7 +787,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 					return no_host(c, "resolve_did");
 				if (charge_mana(c) != ECL_OK)
 					return ECL_FAIL;
-				if (h->resolve_did(hctx, did, &b, c->err) != ECL_OK)
+				if (!has_nul(did) &&
+					h->resolve_did(hctx, did, &b, c->err) != ECL_OK)
 					return host_failed(c, "resolve_did");
 			}
 			*out = ecl_bool(b);
@@ -761,7 +803,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 					return no_host(c, "get_balance");
 				if (charge_mana(c) != ECL_OK)
 					return ECL_FAIL;
-				if (h->get_balance(hctx, did, &d, c->err) != ECL_OK)
+				if (!has_nul(did) &&
+					h->get_balance(hctx, did, &d, c->err) != ECL_OK)
 					return host_failed(c, "get_balance");
 				if (host_number(c, "get_balance", d) != ECL_OK)
 					return ECL_FAIL;
@@ -792,6 +835,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 			if (h->get_metric == NULL)
 				return no_host(c, "get_metric");
 			*out = ecl_null();
+			if (has_nul(s1) || realm_metric_without_realm(c, s1))
+				return ECL_OK;
 			if (h->get_metric(hctx, a, s1, out, c->err) != ECL_OK)
 				return host_failed(c, "get_metric");
 			return ECL_OK;
@@ -809,6 +854,9 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 			if (charge_mana(c) != ECL_OK ||
 				charge_write_mana(c, c->args[0]) != ECL_OK)
 				return ECL_FAIL;
+			if (has_nul(vm->program->consts[arg].u.str))
+				return ecl_error_set(c->err, ECL_ERR_INVALID_ARG, 0, 0,
+									 "event name must not contain NUL");
 			if (h->emit(hctx, vm->program->consts[arg].u.str, c->args[0], c->err) != ECL_OK)
 				return host_failed(c, "emit");
 			return ECL_OK;
@@ -821,6 +869,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 			*out = ecl_null();
 			if (charge_mana(c) != ECL_OK)
 				return ECL_FAIL;
+			if (store_args(c, s1, s2, personal) != ECL_OK)
+				return ECL_FAIL;
 			if (h->store_get(hctx, a, s1, s2, personal, out, c->err) != ECL_OK)
 				return host_failed(c, "store_get");
 			return ECL_OK;
@@ -832,6 +882,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 				return no_host(c, "store_put");
 			if (charge_mana(c) != ECL_OK ||
 				charge_write_mana(c, c->args[2]) != ECL_OK)
+				return ECL_FAIL;
+			if (store_args(c, s1, s2, personal) != ECL_OK)
 				return ECL_FAIL;
 			if (h->store_put(hctx, s1, s2, c->args[2], personal, c->err) != ECL_OK)
 				return host_failed(c, "store_put");
@@ -846,6 +898,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 			b = false;
 			if (charge_mana(c) != ECL_OK)
 				return ECL_FAIL;
+			if (store_args(c, s1, s2, personal) != ECL_OK)
+				return ECL_FAIL;
 			if (h->store_delete(hctx, s1, s2, personal, &b, c->err) != ECL_OK)
 				return host_failed(c, "store_delete");
 			*out = ecl_bool(b);
@@ -858,6 +912,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 			b = false;
 			if (charge_mana(c) != ECL_OK)
 				return ECL_FAIL;
+			if (store_args(c, s1, NULL, personal) != ECL_OK)
+				return ECL_FAIL;
 			if (h->store_exists(hctx, s1, personal, &b, c->err) != ECL_OK)
 				return host_failed(c, "store_exists");
 			*out = ecl_bool(b);
@@ -869,6 +925,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 				return no_host(c, "store_count");
 			d = 0;
 			if (charge_mana(c) != ECL_OK)
+				return ECL_FAIL;
+			if (store_args(c, s1, NULL, personal) != ECL_OK)
 				return ECL_FAIL;
 			if (h->store_count(hctx, s1, personal, &d, c->err) != ECL_OK)
 				return host_failed(c, "store_count");
@@ -895,6 +953,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 					return no_host(c, "store_list_keys");
 				if (charge_mana(c) != ECL_OK)
 					return ECL_FAIL;
+				if (store_args(c, s1, s2, false) != ECL_OK)
+					return ECL_FAIL;
 				if (h->store_list_keys(hctx, a, s1, s2, limit, out, c->err) != ECL_OK)
 					return host_failed(c, "store_list_keys");
 				return ECL_OK;
@@ -914,6 +974,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 				if (c->op == ECL_OP_STORE_PUT_NESTED && h->store_put == NULL)
 					return no_host(c, "store_put");
 				if (charge_mana(c) != ECL_OK)
+					return ECL_FAIL;
+				if (store_args(c, s1, s2, false) != ECL_OK)
 					return ECL_FAIL;
 				if (h->store_get(hctx, a, s1, s2, false, &entry, c->err) != ECL_OK)
 					return host_failed(c, "store_get");
@@ -949,6 +1011,8 @@ host_call(builtin_call *c, uint32_t arg, ecl_value *out)
 				if (h->store_put == NULL)
 					return no_host(c, "store_put");
 				if (charge_mana(c) != ECL_OK)
+					return ECL_FAIL;
+				if (store_args(c, s1, s2, false) != ECL_OK)
 					return ECL_FAIL;
 				if (h->store_get(hctx, a, s1, s2, false, &entry, c->err) != ECL_OK)
 					return host_failed(c, "store_get");

@@ -10,10 +10,14 @@
 
 #include "postgres.h"
 
+#include "access/tupdesc.h"
+#include "access/xact.h"
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "storage/proc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/tuplestore.h"
 
 #include "ecl/alloc.h"
 #include "ecl/error.h"
@@ -149,6 +153,67 @@ ecl_current_lxid(void)
 #else
 	return MyProc->lxid;
 #endif
+}
+
+/*
+ * A set-returning SQL function's result: check that the caller accepts a
+ * materialised set, and return the tuple store (and row type) it reads.
+ */
+Tuplestorestate *ecl_begin_materialized_srf(FunctionCallInfo fcinfo,
+											 TupleDesc *tupdesc);
+
+/*
+ * Does the transaction callback's event end the top-level transaction
+ * (commit, abort or prepare, also of a parallel one)?  Per-transaction
+ * state (token.c's identity, policy_catalog.c's retired entries) goes then.
+ */
+static inline bool
+ecl_xact_event_ends(XactEvent event)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * "The same statement", as every per-statement cache (the host memo, a call
+ * site's policy) decides it: the same transaction, statement start and
+ * command.  The statement start alone repeats across transactions that
+ * start in one clock tick, the command id alone across statements; an own
+ * change in the middle of a statement (a trigger, a volatile function)
+ * moves the command id.  Statements of one simple-query message share a
+ * start and, while they change nothing, a command id: they count as one.
+ */
+typedef struct EclStatementStamp
+{
+	LocalTransactionId lxid;
+	TimestampTz stmt_start;
+	CommandId	cid;
+} EclStatementStamp;
+
+static inline void
+ecl_statement_stamp(EclStatementStamp *stamp)
+{
+	stamp->lxid = ecl_current_lxid();
+	stamp->stmt_start = GetCurrentStatementStartTimestamp();
+	stamp->cid = GetCurrentCommandId(false);
+}
+
+/* Is stamp the current statement's?  (A zeroed stamp never is.) */
+static inline bool
+ecl_statement_stamp_current(const EclStatementStamp *stamp)
+{
+	return stamp->lxid == ecl_current_lxid() &&
+		stamp->stmt_start == GetCurrentStatementStartTimestamp() &&
+		stamp->cid == GetCurrentCommandId(false);
 }
 
 #endif							/* ECL_PG_H */

@@ -22,3 +22,14 @@ SELECT ecl.eval('return x + 1', '{"x": 1}') AS a, ecl.eval('return  x + 1', '{"x
 -- a source that failed to compile is not cached: it fails every time
 SELECT ecl.eval('return (');
 SELECT ecl.eval('return (');
+
+-- a cache miss is a compile and counts in ecl.stat_eclvm as a registration
+-- does; a hit does not; a failed compile counts as an error; ecl.compile
+-- (IMMUTABLE, no side effects) counts nothing
+SELECT policies_compiled AS compiled0, policy_compile_errors AS errors0 FROM ecl.stat_eclvm \gset
+SELECT ecl.eval('return 7 * 6 + 0 * 424242') AS miss;
+SELECT ecl.eval('return 7 * 6 + 0 * 424242') AS hit;
+SELECT ecl.eval('return 7 * 6 + 0 *');
+SELECT octet_length(ecl.compile('return 7 * 6 + 0 * 434343')) > 0 AS compiled;
+SELECT policies_compiled - :compiled0 AS compiled, policy_compile_errors - :errors0 AS compile_errors
+  FROM ecl.stat_eclvm;

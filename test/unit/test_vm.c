@@ -433,6 +433,51 @@ UNIT_TEST(vm_null_did_rules_make_no_host_call)
 	test_run_free(&T);
 }
 
+UNIT_TEST(vm_host_rules_apply_before_any_host)
+{
+	/*
+	 * The rules the table host and the state host once each copied: the VM
+	 * applies them, so no host can answer them differently.
+	 */
+	fresh(NULL);
+	/* a DID or schema with NUL names nobody: nothing, and no host call */
+	ASSERT_VALUE("[\"did:a\\u0000b\", \"kyc\", \"did:ok\", \"k\\u0000yc\"]",
+				 "PUSH_CONST 0; LOAD_TRUST; TRUST_NORM; PUSH_CONST 0; PUSH_CONST 1; HAS_CREDENTIAL;"
+				 "PUSH_CONST 0; RESOLVE_DID; PUSH_CONST 0; GET_BALANCE;"
+				 "PUSH_CONST 2; PUSH_CONST 3; HAS_CREDENTIAL; MAKE_ARRAY 5; RETURN",
+				 0, "[0,false,false,0,false]");
+	UNIT_ASSERT_EQ_INT(T.host.calls_load_trust, 0);
+	UNIT_ASSERT_EQ_INT(T.host.calls_has_credential, 0);
+	UNIT_ASSERT_EQ_INT(T.host.calls_resolve_did, 0);
+	UNIT_ASSERT_EQ_INT(T.host.calls_get_balance, 0);
+	/* a metric name with NUL is unknown; a realm metric needs a realm */
+	test_host_set_metric(&T.host, "realm.passed", 3);
+	ASSERT_VALUE("[\"realm.passed\", \"realm.passed\\u0000\"]",
+				 "PUSH_CONST 0; GET_METRIC; PUSH_CONST 1; GET_METRIC; MAKE_ARRAY 2; RETURN", 0, "[3,null]");
+	T.ctx.realm = ecl_null();
+	ASSERT_VALUE("[\"realm.passed\"]", "PUSH_CONST 0; GET_METRIC; RETURN", 0, "null");
+	/* store names and keys with NUL, event names with NUL: errors */
+	ASSERT_ERROR("[\"s\\u0000\", \"k\"]", "PUSH_CONST 0; PUSH_CONST 1; PUSH_NULL; STORE_GET; RETURN", 0,
+				 ECL_ERR_INVALID_ARG, "store names and keys must not contain NUL");
+	ASSERT_ERROR("[\"s\", \"k\\u0000\", 1]", "PUSH_CONST 0; PUSH_CONST 1; PUSH_CONST 2; PUSH_NULL; STORE_PUT; RETURN",
+				 0, ECL_ERR_INVALID_ARG, "store names and keys must not contain NUL");
+	ASSERT_ERROR("[\"s\", \"k\\u0000\", \"a\"]", "PUSH_CONST 0; PUSH_CONST 1; PUSH_CONST 2; STORE_GET_NESTED; RETURN",
+				 0, ECL_ERR_INVALID_ARG, "store names and keys must not contain NUL");
+	UNIT_ASSERT_EQ_INT(T.host.calls_store_get, 0);
+	UNIT_ASSERT_EQ_INT(T.host.calls_store_put, 0);
+	ASSERT_ERROR("[\"e\\u0000\"]", "PUSH_NULL; EMIT 0; PUSH_TRUE; RETURN", 0, ECL_ERR_INVALID_ARG,
+				 "event name must not contain NUL");
+	UNIT_ASSERT_EQ_INT(T.host.nevents, 0);
+	/* a personal store needs a caller */
+	T.ctx.caller = ecl_null();
+	ASSERT_ERROR("[\"s\", \"k\"]", "PUSH_CONST 0; PUSH_CONST 1; PUSH_TRUE; STORE_GET; RETURN", 0, ECL_ERR_HOST,
+				 "personal store \"s\" needs a caller");
+	ASSERT_ERROR("[\"s\"]", "PUSH_CONST 0; PUSH_TRUE; STORE_COUNT; RETURN", 0, ECL_ERR_HOST,
+				 "personal store \"s\" needs a caller");
+	UNIT_ASSERT_EQ_INT(T.host.calls_store_get, 0);
+	test_run_free(&T);
+}
+
 UNIT_TEST(vm_missing_host_and_host_failure)
 {
 	fresh(NULL);

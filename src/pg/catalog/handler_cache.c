@@ -60,6 +60,32 @@ handler_hash(const char *engine, const char *key)
 	return hash_combine(string_hash(engine, 0), string_hash(key, 0));
 }
 
+typedef struct HandlerQuery
+{
+	const char *engine;
+	const char *key;
+	MemoryContext result_cxt;
+	char	   *policy_name;
+} HandlerQuery;
+
+static void
+work_read_handler(void *arg)
+{
+	HandlerQuery *q = (HandlerQuery *) arg;
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+
+	args[0] = CStringGetTextDatum(q->engine);
+	args[1] = CStringGetTextDatum(q->key);
+	/* the newest snapshot, like the policy catalog (policy_catalog.c) */
+	ecl_owner_select(&handler_plan,
+					 "SELECT h.policy_name FROM ecl.handlers h"
+					 " WHERE h.engine OPERATOR(pg_catalog.=) $1"
+					 "   AND h.key OPERATOR(pg_catalog.=) $2",
+					 2, argtypes, args, 1, true, "handler lookup");
+	q->policy_name = ecl_spi_first_text(q->result_cxt);
+}
+
 /*
  * The policy name of handler (engine, key), palloc'd in the current memory
  * context, or NULL when there is none.
@@ -67,56 +93,14 @@ handler_hash(const char *engine, const char *key)
 static char *
 read_handler(const char *engine, const char *key)
 {
-	MemoryContext callercxt = CurrentMemoryContext;
-	char	   *volatile policy_name = NULL;
-	EclSavedUser saved;
+	HandlerQuery q;
 
-	ecl_begin_owner_lookup(&saved);
-	PG_TRY();
-	{
-		Datum		args[2];
-		bool		isnull;
-		int			rc;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		{
-			Oid			argtypes[2] = {TEXTOID, TEXTOID};
-
-			ecl_keep_plan(&handler_plan, "SELECT h.policy_name FROM ecl.handlers h"
-						  " WHERE h.engine OPERATOR(pg_catalog.=) $1"
-						  "   AND h.key OPERATOR(pg_catalog.=) $2",
-						  2, argtypes);
-		}
-		args[0] = CStringGetTextDatum(engine);
-		args[1] = CStringGetTextDatum(key);
-
-		/* the newest snapshot, like the policy catalog (policy_catalog.c) */
-		rc = SPI_execute_snapshot(handler_plan, args, NULL, GetLatestSnapshot(),
-								  InvalidSnapshot, true, false, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "handler lookup failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed > 0)
-		{
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 1, &isnull);
-
-			if (!isnull)
-			{
-				MemoryContextSwitchTo(callercxt);
-				policy_name = TextDatumGetCString(d);
-			}
-		}
-		SPI_finish();
-	}
-	PG_FINALLY();
-	{
-		ecl_end_owner_lookup(&saved);
-		MemoryContextSwitchTo(callercxt);
-	}
-	PG_END_TRY();
-
-	return policy_name;
+	q.engine = engine;
+	q.key = key;
+	q.result_cxt = CurrentMemoryContext;
+	q.policy_name = NULL;
+	ecl_as_owner(work_read_handler, &q);
+	return q.policy_name;
 }
 
 /* The policy name of handler (engine, key); 42704 when there is none. */

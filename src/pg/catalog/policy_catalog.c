@@ -102,23 +102,14 @@ policies_relcache_callback(Datum arg, Oid relid)
 static void
 policies_xact_callback(XactEvent event, void *arg)
 {
-	switch (event)
+	if (!ecl_xact_event_ends(event))
+		return;
+	while (graveyard != NULL)
 	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			while (graveyard != NULL)
-			{
-				PolicyEntry *e = graveyard;
+		PolicyEntry *e = graveyard;
 
-				graveyard = e->next;
-				MemoryContextDelete(e->cxt);
-			}
-			break;
-		default:
-			break;
+		graveyard = e->next;
+		MemoryContextDelete(e->cxt);
 	}
 }
 
@@ -198,6 +189,98 @@ raise_undefined(const char *name)
 			 errmsg("policy \"%s\" does not exist", name)));
 }
 
+typedef struct LoadArgs
+{
+	const char *name;
+	MemoryContext cxt;			/* the entry's */
+	PolicyEntry *entry;
+} LoadArgs;
+
+static void
+work_load_entry(void *arg)
+{
+	LoadArgs   *a = (LoadArgs *) arg;
+	const char *name = a->name;
+	MemoryContext cxt = a->cxt;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		isnull;
+	bytea	   *code;
+	bytea	   *stored_hash;
+	Datum		d;
+	uint8		hash[ECL_POLICY_HASH_BYTES];
+	ecl_alloc	alloc;
+	ecl_program *program;
+	ecl_error	err;
+	PolicyEntry *e;
+	HeapTuple	tup;
+	TupleDesc	desc;
+
+	args[0] = CStringGetTextDatum(name);
+	if (ecl_owner_select(&read_plan,
+						 "SELECT p.bytecode, p.hash, p.kind, p.realm_id,"
+						 "       p.version::pg_catalog.int8"
+						 "  FROM ecl.policies p"
+						 " WHERE p.name OPERATOR(pg_catalog.=) $1",
+						 1, argtypes, args, 1, true, "policy lookup") == 0)
+		raise_undefined(name);
+
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	MemoryContextSwitchTo(cxt);
+
+	d = SPI_getbinval(tup, desc, 1, &isnull);
+	code = isnull ? NULL : DatumGetByteaPP(d);
+	d = SPI_getbinval(tup, desc, 2, &isnull);
+	stored_hash = isnull ? NULL : DatumGetByteaPP(d);
+	if (code == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_ECL_BYTECODE),
+				 errmsg("policy \"%s\": no bytecode stored", name)));
+
+	ecl_policy_hash((const uint8 *) VARDATA_ANY(code),
+					VARSIZE_ANY_EXHDR(code), hash);
+	if (stored_hash == NULL ||
+		VARSIZE_ANY_EXHDR(stored_hash) != ECL_POLICY_HASH_BYTES ||
+		memcmp(VARDATA_ANY(stored_hash), hash, ECL_POLICY_HASH_BYTES) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ECL_BYTECODE),
+				 errmsg("policy \"%s\": stored bytecode does not match its hash",
+						name),
+				 errhint("Register the policy again with ecl.register_policy.")));
+
+	ecl_pg_alloc_init(&alloc, cxt);
+	ecl_error_clear(&err);
+	if (ecl_program_load(&alloc, (const uint8 *) VARDATA_ANY(code),
+						 VARSIZE_ANY_EXHDR(code),
+						 (uint32_t) ecl_max_stack_depth,
+						 &program, &err) != ECL_OK)
+		ecl_raise(&err, name);
+
+	e = palloc0(sizeof(PolicyEntry));
+	e->cxt = cxt;
+	e->hash = name_hash(name);
+	e->stack_limit = (uint32) ecl_max_stack_depth;
+	e->policy.name = pstrdup(name);
+	e->policy.program = program;
+	memcpy(e->policy.hash, hash, ECL_POLICY_HASH_BYTES);
+	d = SPI_getbinval(tup, desc, 3, &isnull);
+	e->policy.kind = isnull ? "custom" : TextDatumGetCString(d);
+	d = SPI_getbinval(tup, desc, 4, &isnull);
+	e->policy.realm_id = NULL;
+	if (!isnull)
+	{
+		char	   *realm = TextDatumGetCString(d);
+
+		if (realm[0] != '\0')
+			e->policy.realm_id = realm;
+	}
+	d = SPI_getbinval(tup, desc, 5, &isnull);
+	e->policy.version = isnull ? 0 : DatumGetInt64(d);
+
+	a->entry = e;
+}
+
 /*
  * Read, verify and load the row of name into a new entry context (a child
  * of CurrentMemoryContext, so an error frees it).
@@ -205,120 +288,15 @@ raise_undefined(const char *name)
 static PolicyEntry *
 load_entry(const char *name)
 {
-	MemoryContext callercxt = CurrentMemoryContext;
-	MemoryContext cxt;
-	PolicyEntry *volatile entry = NULL;
-	EclSavedUser saved;
+	LoadArgs	a;
 
-	cxt = AllocSetContextCreate(callercxt, "ecl policy", ALLOCSET_SMALL_SIZES);
-	MemoryContextSetIdentifier(cxt, MemoryContextStrdup(cxt, name));
-
-	ecl_begin_owner_lookup(&saved);
-	PG_TRY();
-	{
-		Datum		args[1];
-		int			rc;
-		bool		isnull;
-		bytea	   *code;
-		bytea	   *stored_hash;
-		Datum		d;
-		uint8		hash[ECL_POLICY_HASH_BYTES];
-		ecl_alloc	alloc;
-		ecl_program *program;
-		ecl_error	err;
-		PolicyEntry *e;
-		HeapTuple	tup;
-		TupleDesc	desc;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		{
-			Oid			argtypes[1] = {TEXTOID};
-
-			ecl_keep_plan(&read_plan, "SELECT p.bytecode, p.hash, p.kind, p.realm_id,"
-						  "       p.version::pg_catalog.int8"
-						  "  FROM ecl.policies p"
-						  " WHERE p.name OPERATOR(pg_catalog.=) $1",
-						  1, argtypes);
-		}
-		args[0] = CStringGetTextDatum(name);
-
-		/*
-		 * The newest snapshot, like a catalog lookup: a cached entry must
-		 * not be older than the invalidations already processed, which a
-		 * transaction snapshot (REPEATABLE READ) could be.
-		 */
-		rc = SPI_execute_snapshot(read_plan, args, NULL, GetLatestSnapshot(),
-								  InvalidSnapshot, true, false, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "policy lookup failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 0)
-			raise_undefined(name);
-
-		tup = SPI_tuptable->vals[0];
-		desc = SPI_tuptable->tupdesc;
-		MemoryContextSwitchTo(cxt);
-
-		d = SPI_getbinval(tup, desc, 1, &isnull);
-		code = isnull ? NULL : DatumGetByteaPP(d);
-		d = SPI_getbinval(tup, desc, 2, &isnull);
-		stored_hash = isnull ? NULL : DatumGetByteaPP(d);
-		if (code == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_ECL_BYTECODE),
-					 errmsg("policy \"%s\": no bytecode stored", name)));
-
-		ecl_policy_hash((const uint8 *) VARDATA_ANY(code),
-						VARSIZE_ANY_EXHDR(code), hash);
-		if (stored_hash == NULL ||
-			VARSIZE_ANY_EXHDR(stored_hash) != ECL_POLICY_HASH_BYTES ||
-			memcmp(VARDATA_ANY(stored_hash), hash, ECL_POLICY_HASH_BYTES) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_ECL_BYTECODE),
-					 errmsg("policy \"%s\": stored bytecode does not match its hash",
-							name),
-					 errhint("Register the policy again with ecl.register_policy.")));
-
-		ecl_pg_alloc_init(&alloc, cxt);
-		ecl_error_clear(&err);
-		if (ecl_program_load(&alloc, (const uint8 *) VARDATA_ANY(code),
-							 VARSIZE_ANY_EXHDR(code),
-							 (uint32_t) ecl_max_stack_depth,
-							 &program, &err) != ECL_OK)
-			ecl_raise(&err, name);
-
-		e = palloc0(sizeof(PolicyEntry));
-		e->cxt = cxt;
-		e->hash = name_hash(name);
-		e->stack_limit = (uint32) ecl_max_stack_depth;
-		e->policy.name = pstrdup(name);
-		e->policy.program = program;
-		memcpy(e->policy.hash, hash, ECL_POLICY_HASH_BYTES);
-		d = SPI_getbinval(tup, desc, 3, &isnull);
-		e->policy.kind = isnull ? "custom" : TextDatumGetCString(d);
-		d = SPI_getbinval(tup, desc, 4, &isnull);
-		e->policy.realm_id = NULL;
-		if (!isnull)
-		{
-			char	   *realm = TextDatumGetCString(d);
-
-			if (realm[0] != '\0')
-				e->policy.realm_id = realm;
-		}
-		d = SPI_getbinval(tup, desc, 5, &isnull);
-		e->policy.version = isnull ? 0 : DatumGetInt64(d);
-
-		SPI_finish();
-		entry = e;
-	}
-	PG_FINALLY();
-	{
-		ecl_end_owner_lookup(&saved);
-		MemoryContextSwitchTo(callercxt);
-	}
-	PG_END_TRY();
-
-	return entry;
+	a.name = name;
+	a.cxt = AllocSetContextCreate(CurrentMemoryContext, "ecl policy",
+								  ALLOCSET_SMALL_SIZES);
+	MemoryContextSetIdentifier(a.cxt, MemoryContextStrdup(a.cxt, name));
+	a.entry = NULL;
+	ecl_as_owner(work_load_entry, &a);
+	return a.entry;
 }
 
 static Oid
@@ -376,7 +354,7 @@ call_cache_holds(const EclPolicyCallCache *cache, const char *name,
 {
 	return cache->policy != NULL &&
 		cache->inval_count == inval_count &&
-		cache->lxid == ecl_current_lxid() &&
+		cache->stamp.lxid == ecl_current_lxid() &&
 		cache->stack_limit == (uint32) ecl_max_stack_depth &&
 		cache->name_len == name_len &&
 		memcmp(cache->name, name, name_len) == 0;
@@ -393,9 +371,8 @@ ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 	 * the own transaction arrive at the command boundary anyway (and move
 	 * inval_count).
 	 */
-	if (call_cache_holds(cache, name, name_len) &&
-		cache->statement_start == GetCurrentStatementStartTimestamp() &&
-		cache->command_id == GetCurrentCommandId(false))
+	if (ecl_statement_stamp_current(&cache->stamp) &&
+		call_cache_holds(cache, name, name_len))
 		return cache->policy;
 
 	catalog_init();
@@ -414,10 +391,9 @@ ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 		cache->name_len = name_len;
 		cache->policy = policy;
 		cache->inval_count = inval_count;
-		cache->lxid = ecl_current_lxid();
 		cache->stack_limit = (uint32) ecl_max_stack_depth;
 	}
-	cache->statement_start = GetCurrentStatementStartTimestamp();
-	cache->command_id = GetCurrentCommandId(false);
+	/* a policy kept over a transaction boundary was confirmed just now */
+	ecl_statement_stamp(&cache->stamp);
 	return cache->policy;
 }

@@ -23,6 +23,8 @@
 
 #include "ecl/bytecode.h"
 
+#include "ecl_pg.h"
+
 #define ECL_POLICY_HASH_BYTES 32	/* crypto_generichash, BLAKE2b-256 */
 
 typedef struct EclPolicy
@@ -55,9 +57,7 @@ typedef struct EclPolicyCallCache
 	int			name_len;
 	const EclPolicy *policy;
 	uint64		inval_count;	/* the catalog's invalidations at the time */
-	LocalTransactionId lxid;	/* the transaction of the lookup */
-	TimestampTz statement_start;	/* and its statement */
-	CommandId	command_id;		/* and command */
+	EclStatementStamp stamp;	/* the statement of the last call */
 	uint32		stack_limit;	/* ecl.max_stack_depth at the time */
 } EclPolicyCallCache;
 

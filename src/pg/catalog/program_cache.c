@@ -12,12 +12,13 @@
 
 #include "ecl_pg.h"
 #include "program_cache.h"
+#include "stats.h"
 
 /* ------------------------------------------------------- compile and load */
 
 uint8 *
 ecl_pg_compile(const char *src, size_t len, const char *policy_name,
-			   size_t *out_len)
+			   bool track, size_t *out_len)
 {
 	MemoryContext work = AllocSetContextCreate(CurrentMemoryContext,
 											   "ecl compile",
@@ -33,13 +34,18 @@ ecl_pg_compile(const char *src, size_t len, const char *policy_name,
 	ecl_error_clear(&err);
 	memset(&opts, 0, sizeof(opts));
 	opts.policy_name = policy_name;
+	opts.policy_name_optional = true;
 
 	if (ecl_compile(&alloc, src, len, &opts, &bytes, &nbytes, &err) != ECL_OK)
 	{
 		/* err is a local copy: the work context can go before raising */
 		MemoryContextDelete(work);
-		ecl_raise(&err, NULL);
+		if (track)
+			ecl_stats_record_compile(false);
+		ecl_raise(&err, policy_name);
 	}
+	if (track)
+		ecl_stats_record_compile(true);
 
 	result = palloc(nbytes);
 	memcpy(result, bytes, nbytes);
@@ -159,7 +165,7 @@ ecl_program_cache_source(const char *src, size_t len)
 	 * nothing has touched the cache, and the memory goes with the statement.
 	 * Only a fully loaded program is moved into the cache.
 	 */
-	bytes = ecl_pg_compile(src, len, NULL, &nbytes);
+	bytes = ecl_pg_compile(src, len, NULL, true, &nbytes);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "ecl cached program",
 								ALLOCSET_SMALL_SIZES);
 	program = ecl_pg_load_program(cxt, bytes, nbytes);

@@ -19,12 +19,17 @@
 #define ECL_PROGRAM_CACHE_SIZE 256
 
 /*
- * Compile src; on success return the serialised bytecode (palloc'd in
- * CurrentMemoryContext) and its length.  Errors are raised (42601, ...).
- * policy_name selects one policy of a multi-policy source (NULL: the only one).
+ * The one compile path of the backend.  Compile src; on success return the
+ * serialised bytecode (palloc'd in CurrentMemoryContext) and its length.
+ * Errors are raised (42601, ...), naming policy_name.  policy_name is
+ * registration's name for the program (a preference when the source has
+ * one policy, a choice among several: compiler.h), or NULL.  track counts
+ * the compile, or its failure, in ecl.stat_eclvm (policies_compiled,
+ * policy_compile_errors): ecl.register_policy and ecl.eval's cache misses
+ * do; ecl.compile, IMMUTABLE and PARALLEL SAFE, has no side effects.
  */
 uint8	   *ecl_pg_compile(const char *src, size_t len, const char *policy_name,
-						   size_t *out_len);
+						   bool track, size_t *out_len);
 
 /*
  * Load and verify bytecode into memory context cxt with the stack limit

@@ -30,22 +30,26 @@
 #include "statement_memo.h"
 #include "host_state.h"
 #include "host_tables.h"
+#include "policy_catalog.h"
 #include "rate_limit.h"
 #include "run_clock.h"
 #include "runner.h"
 #include "stats.h"
 
-/* ------------------------------------------------------------------ host NONE */
+/* -------------------------------------------------------------- the host */
 
 /*
- * State shared by the hosts of one run, in run_fully's stack frame.
+ * The host of a run, in run_fully's stack frame: room for any host kind's
+ * context (each begins with its EclHostBase).
  */
 typedef struct RunHostState
 {
-	const EclRunRequest *req;
-	List	   *logs;			/* host NONE: char *, in the run's context */
-	EclTableHost table;			/* host TABLES */
-	EclStateHost state;			/* host STATE */
+	union
+	{
+		EclHostBase base;
+		EclTableHost table;
+		EclStateHost state;
+	}			host;
 
 	/*
 	 * The lazy jsonb input's state, here rather than palloc'd: a short run
@@ -60,68 +64,21 @@ typedef struct RunHostState
 	}			input_state;
 } RunHostState;
 
-static ecl_status
-host_log(void *hctx, const ecl_string *msg, ecl_error *err)
-{
-	RunHostState *hs = (RunHostState *) hctx;
-	char	   *copy;
-
-	/* the message is kept for the result: it counts against the budget */
-	if (ecl_run_memory_exceeded((Size) msg->len + 1))
-		return ecl_run_memory_error(err, "keeping a log() message");
-	copy = pnstrdup(msg->data, msg->len);
-
-	hs->logs = lappend(hs->logs, copy);
-	if (hs->req->policy_name)
-		elog(DEBUG1, "ecl policy \"%s\" log: %s", hs->req->policy_name, copy);
-	else
-		elog(DEBUG1, "ecl log: %s", copy);
-	return ECL_OK;
-}
-
-/* Transaction start time in Unix seconds: one transaction sees one time. */
-static ecl_status
-host_get_timestamp(void *hctx, double *out, ecl_error *err)
-{
-	*out = ecl_unix_seconds(GetCurrentTransactionStartTimestamp());
-	return ECL_OK;
-}
-
 /*
- * Pure computation plus log and get_timestamp: every other entry is NULL, so
- * the VM fails those instructions with "no host data available".
+ * The one place that picks the host kind of a run.  Everything after reads
+ * the record: the runner has no other branch on the kind.
  */
-static const ecl_host none_host = {
-	.log = host_log,
-	.get_timestamp = host_get_timestamp,
-};
-
-/* The one place that picks the host for a run. */
-static const ecl_host *
-bind_host(const EclRunRequest *req, RunHostState *hs, void **hctx)
+static const EclHostOps *
+host_ops_for(const EclRunRequest *req)
 {
 	switch (req->host_kind)
 	{
-		case ECL_HOST_NONE:
-			*hctx = hs;
-			return &none_host;
 		case ECL_HOST_TABLES:
-			ecl_table_host_begin(&hs->table, req->caller_did,
-								 req->realm_id ? req->realm_id : "",
-								 req->policy_name, req->read_only);
-			*hctx = &hs->table;
-			return &ecl_table_host;
+			return &ecl_table_host_ops;
 		case ECL_HOST_STATE:
-			ecl_state_host_begin(&hs->state, req->state, req->caller_did,
-								 req->realm_id ? req->realm_id : "",
-								 req->policy_name);
-			*hctx = &hs->state;
-			return &ecl_state_host;
+			return &ecl_state_host_ops;
 	}
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("ECL host kind %d is not available in this build",
-					(int) req->host_kind)));
+	elog(ERROR, "ECL host kind %d does not exist", (int) req->host_kind);
 	return NULL;				/* keep the compiler quiet */
 }
 
@@ -196,17 +153,48 @@ report_run(const EclRunRequest *req, EclRunStatus status, int64 gas_used,
 
 /* ------------------------------------------------------------ preparing a run */
 
-static const EclRunRequest default_request = {
-	.host_kind = ECL_HOST_NONE,
-	.policy_type = "custom",
-	.track = true,
-	.want_detail = true,
-};
+void
+ecl_run_request_for_program(EclRunRequest *req, const ecl_program *program,
+							const char *name, const char *kind,
+							const char *caller, const char *realm,
+							Jsonb *input, int flags)
+{
+	bool		per_row = (flags & ECL_RUN_PER_ROW) != 0;
+
+	memset(req, 0, sizeof(*req));
+	req->program = program;
+	req->policy_name = name;
+	req->policy_type = kind != NULL ? kind : "custom";
+	req->caller_did = caller;
+	req->realm_id = realm;
+	req->input = input;
+	req->read_only = (flags & ECL_RUN_READ_ONLY) != 0;
+	req->needs_caller = (flags & ECL_RUN_NEEDS_CALLER) != 0;
+	req->host_kind = (flags & ECL_RUN_SIMULATED) ? ECL_HOST_STATE
+		: ECL_HOST_TABLES;
+	req->track = (flags & ECL_RUN_SIMULATED) == 0;
+	req->want_detail = !per_row;
+	req->memoize = per_row;
+	req->charge_per_statement = per_row;
+	req->deny_on_error = per_row && ecl_rls_errors == ECL_RLS_ERRORS_DENY;
+
+	if (req->read_only && program->writes)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("policy \"%s\" writes to a store or emits events and cannot run read-only",
+						name ? name : "(ad hoc)"),
+				 errhint("Use ecl.run_policy or ecl.enforce for policies that write.")));
+}
 
 void
-ecl_run_request_init(EclRunRequest *req)
+ecl_run_request_for_policy(EclRunRequest *req, const EclPolicy *policy,
+						   const char *caller, const char *realm,
+						   Jsonb *input, int flags)
 {
-	*req = default_request;
+	ecl_run_request_for_program(req, policy->program, policy->name,
+								policy->kind, caller,
+								realm != NULL ? realm : policy->realm_id,
+								input, flags);
 }
 
 static Jsonb *
@@ -247,15 +235,18 @@ check_input_shape(const EclRunRequest *req)
 
 /* Build the VM's view of the run: allocator, context values, input, limits. */
 static void
-prepare_context(const EclRunRequest *req, ecl_run_ctx *ctx,
-				const ecl_alloc *alloc, RunHostState *hs, RunClock *clock)
+prepare_context(const EclRunRequest *req, const EclHostOps *ops,
+				ecl_run_ctx *ctx, const ecl_alloc *alloc, RunHostState *hs,
+				RunClock *clock)
 {
 	ecl_error	err;
 
 	ecl_error_clear(&err);
 	/* every field is set below (no memset: this runs once per row) */
 	ctx->alloc = alloc;
-	ctx->host = bind_host(req, hs, &ctx->host_ctx);
+	ops->begin(&hs->host, req);
+	ctx->host = ops->vtable;
+	ctx->host_ctx = &hs->host;
 
 	/*
 	 * A read-only transaction (every transaction on a hot standby, or
@@ -264,8 +255,7 @@ prepare_context(const EclRunRequest *req, ecl_run_ctx *ctx,
 	 * policy's line, rather than deep in SPI.  Runs that do not write are
 	 * unaffected; the state host writes only to its change list.
 	 */
-	ctx->read_only = req->read_only ||
-		(req->host_kind == ECL_HOST_TABLES && XactReadOnly);
+	ctx->read_only = req->read_only || (ops->live && XactReadOnly);
 
 	ctx->caller = ecl_null();
 	if (req->caller_did != NULL &&
@@ -304,6 +294,7 @@ prepare_context(const EclRunRequest *req, ecl_run_ctx *ctx,
 typedef struct VmCall
 {
 	const EclRunRequest *req;
+	const EclHostOps *ops;
 	const ecl_run_ctx *ctx;
 	ecl_run_result *res;
 	RunHostState *hs;
@@ -342,8 +333,8 @@ charge_rate_limit(VmCall *call)
 	const char *policy = req->policy_name ? req->policy_name : "";
 	int64		cost = res->mana_used;
 
-	if (!ecl_rate_limit || req->caller_did == NULL ||
-		req->host_kind != ECL_HOST_TABLES || !ecl_rate_limit_available())
+	if (!ecl_rate_limit || req->caller_did == NULL || !call->ops->live ||
+		!ecl_rate_limit_available())
 		return;
 
 	if (req->charge_per_statement)
@@ -359,8 +350,10 @@ charge_rate_limit(VmCall *call)
 		}
 	}
 
+	/* the caller's reliability as the run's host sees it (memoized) */
 	did = call->ctx->caller.u.str;
-	if (ecl_table_host.load_trust(&call->hs->table, did, &trust, &err) == ECL_OK)
+	if (call->ctx->host->load_trust(call->ctx->host_ctx, did, &trust,
+									&err) == ECL_OK)
 		reliability = trust.dim[0];
 
 	if (ecl_rate_limit_charge(req->caller_did, reliability, cost,
@@ -523,9 +516,9 @@ typedef struct RunMemoHeader
 } RunMemoHeader;
 
 static bool
-run_memo_usable(const EclRunRequest *req)
+run_memo_usable(const EclRunRequest *req, const EclHostOps *ops)
 {
-	if (!req->memoize || !req->read_only || req->host_kind != ECL_HOST_TABLES ||
+	if (!req->memoize || !req->read_only || !ops->live ||
 		!req->program->uses_host || req->program->reads_metrics ||
 		(ecl_rate_limit && !req->charge_per_statement))
 		return false;
@@ -606,7 +599,7 @@ run_memo_store(const RunMemoKey *key, const EclRunOutcome *out)
 /* ------------------------------------------------------------------- the run */
 
 static void
-run_fully(const EclRunRequest *req, EclRunOutcome *out)
+run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
 {
 	MemoryContext caller_cxt = CurrentMemoryContext;
 	MemoryContext run_cxt;
@@ -628,9 +621,7 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 	res.error.code = ECL_ERR_NONE;
 	res.error.message[0] = '\0';
 	res.error.policy[0] = '\0';
-	/* each host's part is set up by bind_host */
-	hs.req = req;
-	hs.logs = NIL;
+	/* the host is set up by prepare_context */
 
 	run_cxt = take_run_context(caller_cxt);
 	/* ecl.memory_limit: everything in run_cxt counts (pg_alloc.c) */
@@ -642,30 +633,25 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 
 	PG_TRY();
 	{
-		bool		tables = req->host_kind == ECL_HOST_TABLES;
-		bool		state = req->host_kind == ECL_HOST_STATE;
 		int64		duration_ns;
 		int64		events_emitted;
 		List	   *logs;
 
 		MemoryContextSwitchTo(run_cxt);
-		prepare_context(req, &ctx, &alloc, &hs, &clock);
+		prepare_context(req, ops, &ctx, &alloc, &hs, &clock);
 
 		memset(&call, 0, sizeof(call));
 		call.req = req;
+		call.ops = ops;
 		call.ctx = &ctx;
 		call.res = &res;
 		call.hs = &hs;
-		if (tables)
-			ecl_table_host_execute(&hs.table,
-								   req->program->writes && !ctx.read_only,
-								   run_vm, &call);
-		else
-			(void) run_vm(&call);
+		ops->execute(&hs.host, req->program->writes && !ctx.read_only,
+					 run_vm, &call);
 
 		duration_ns = elapsed_ns(&clock);
-		logs = tables ? hs.table.logs : state ? hs.state.logs : hs.logs;
-		events_emitted = tables ? hs.table.events_emitted : 0;
+		logs = hs.host.base.logs;
+		events_emitted = hs.host.base.events_emitted;
 		MemoryContextSwitchTo(caller_cxt);
 
 		if (call.status != ECL_OK)
@@ -712,13 +698,12 @@ run_fully(const EclRunRequest *req, EclRunOutcome *out)
 			out->message = res.message ? pstrdup(res.message) : NULL;
 			foreach(lc, logs)
 				out->logs = lappend(out->logs, pstrdup((char *) lfirst(lc)));
-			out->events = tables && hs.table.events != NIL
-				? ecl_table_host_events(&hs.table)
-				: state ? ecl_state_host_events(&hs.state, out->passed)
+			/* a run that did not pass keeps no events and no writes */
+			out->events = hs.host.base.events != NIL
+				? ecl_host_events(&hs.host.base, out->passed)
 				: empty_json_array();
-			/* the state host keeps writes only for a passing run, like tables */
-			out->writes = state ? ecl_state_host_writes(&hs.state, out->passed)
-				: NULL;
+			out->writes = ops->writes != NULL
+				? ops->writes(&hs.host, out->passed) : NULL;
 		}
 
 		if (!reported)
@@ -774,6 +759,7 @@ deny_without_caller(const EclRunRequest *req, EclRunOutcome *out)
 void
 ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 {
+	const EclHostOps *ops = host_ops_for(req);
 	RunMemoKey	key;
 	bool		memo;
 
@@ -783,14 +769,14 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 		return;
 	}
 
-	memo = run_memo_usable(req);
+	memo = run_memo_usable(req, ops);
 	if (memo)
 	{
 		run_memo_key(req, &key);
 		if (run_memo_answer(req, &key, out))
 			return;
 	}
-	run_fully(req, out);
+	run_fully(req, ops, out);
 	/* a hidden error is not a denial: its repeats run, and count, again */
 	if (memo && !out->error_denied)
 		run_memo_store(&key, out);

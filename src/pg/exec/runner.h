@@ -35,8 +35,7 @@
 
 typedef enum EclHostKind
 {
-	ECL_HOST_NONE = 0,			/* pure computation, plus log and get_timestamp */
-	ECL_HOST_TABLES,			/* the production host on ecl.* tables (SPI) */
+	ECL_HOST_TABLES = 0,		/* the production host on ecl.* tables (SPI) */
 	ECL_HOST_STATE				/* the state-only host over a JSON snapshot */
 } EclHostKind;
 
@@ -112,7 +111,37 @@ typedef struct EclRunOutcome
 
 void		ecl_run(const EclRunRequest *req, EclRunOutcome *out);
 
-/* Fill a request with defaults (everything NULL/0, host NONE, track on). */
-void		ecl_run_request_init(EclRunRequest *req);
+/*
+ * The one request builder: every entry point fills its request here and
+ * then sets only what is its own (budgets, the snapshot of a simulation).
+ * Flags say how the run is used:
+ */
+#define ECL_RUN_READ_ONLY	0x01	/* refuse a policy that writes (25006);
+									 * writes and emits raise 25006 */
+#define ECL_RUN_PER_ROW		0x02	/* ecl.check, ecl.allowed: only passed is
+									 * read; memo of runs, rate limit charged
+									 * per statement, ecl.rls_errors */
+#define ECL_RUN_NEEDS_CALLER 0x04	/* no caller: denied without running */
+#define ECL_RUN_SIMULATED	0x08	/* the state host, untracked */
+
+/*
+ * A run of program on the table host (the state host with
+ * ECL_RUN_SIMULATED); name NULL = ad hoc.
+ */
+void		ecl_run_request_for_program(EclRunRequest *req,
+										const ecl_program *program,
+										const char *name, const char *kind,
+										const char *caller, const char *realm,
+										Jsonb *input, int flags);
+
+/*
+ * A run of a registered policy: its program, name and kind; realm NULL is
+ * the realm the policy was registered for.
+ */
+struct EclPolicy;
+void		ecl_run_request_for_policy(EclRunRequest *req,
+									   const struct EclPolicy *policy,
+									   const char *caller, const char *realm,
+									   Jsonb *input, int flags);
 
 #endif							/* ECL_RUNNER_H */

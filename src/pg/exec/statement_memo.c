@@ -25,13 +25,6 @@ typedef struct MemoEntry
 	char		key[FLEXIBLE_ARRAY_MEMBER];	/* a bytes, then b bytes */
 } MemoEntry;
 
-typedef struct MemoStamp
-{
-	LocalTransactionId lxid;
-	TimestampTz stmt_start;
-	CommandId	cid;
-} MemoStamp;
-
 /*
  * Two tables with one stamp: the host's lookups, and the whole runs of the
  * runner (ECL_MEMO_RUN).  A run is looked up on every row while the lookups
@@ -48,7 +41,7 @@ typedef struct MemoTable
 
 static MemoTable lookup_memo;
 static MemoTable run_memo;
-static MemoStamp stamp;
+static EclStatementStamp stamp;
 
 #define MEMO_INITIAL_BUCKETS 256
 
@@ -72,20 +65,13 @@ memo_clear(MemoTable *t)
 static void
 memo_check_stamp(void)
 {
-	MemoStamp	now;
-
-	now.lxid = ecl_current_lxid();
-	now.stmt_start = GetCurrentStatementStartTimestamp();
-	now.cid = GetCurrentCommandId(false);
-
-	if (now.lxid != stamp.lxid || now.stmt_start != stamp.stmt_start ||
-		now.cid != stamp.cid)
+	if (!ecl_statement_stamp_current(&stamp))
 	{
 		if (lookup_memo.nentries > 0)
 			memo_clear(&lookup_memo);
 		if (run_memo.nentries > 0)
 			memo_clear(&run_memo);
-		stamp = now;
+		ecl_statement_stamp(&stamp);
 	}
 }
 

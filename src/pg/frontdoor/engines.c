@@ -397,15 +397,10 @@ run_engine(FunctionCallInfo fcinfo, const EngineSpec *engine)
 	check_input_shape(engine, input);
 	policy = ecl_policy_lookup(policy_name);
 
-	ecl_run_request_init(&req);
-	req.program = policy->program;
-	req.policy_name = policy->name;
+	/* handlers may write stores and emit */
+	ecl_run_request_for_policy(&req, policy, text_arg(fcinfo, 1), realm,
+							   input, 0);
 	req.policy_type = engine->name;
-	req.caller_did = text_arg(fcinfo, 1);
-	req.realm_id = realm != NULL ? realm : policy->realm_id;
-	req.input = input;
-	req.read_only = false;		/* handlers may write stores and emit */
-	req.host_kind = ECL_HOST_TABLES;
 	ecl_run(&req, &out);
 	return ecl_run_result_datum(fcinfo, &out);
 }

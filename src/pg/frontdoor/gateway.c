@@ -48,6 +48,7 @@
 #include "owner_spi.h"
 #include "policy_catalog.h"
 #include "runner.h"
+#include "sql_policy.h"
 #include "stats.h"
 
 PG_FUNCTION_INFO_V1(ecl_validate_crossing);
@@ -87,18 +88,6 @@ typedef struct CrossingFacts
 
 	IdentityState identity;
 } CrossingFacts;
-
-/* ------------------------------------------------------------ arguments */
-
-static char *
-required_text(FunctionCallInfo fcinfo, int argno, const char *what)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", what)));
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
 
 static SPIPlanPtr realm_plan = NULL;
 static SPIPlanPtr identity_plan = NULL;
@@ -379,17 +368,11 @@ run_gateway_policy(const char *name, const char *policy_type,
 	const EclPolicy *policy = ecl_policy_lookup(name);
 	EclRunRequest req;
 
-	ecl_run_request_init(&req);
-	req.program = policy->program;
-	req.policy_name = policy->name;
-	req.policy_type = policy_type != NULL ? policy_type : policy->kind;
-	req.caller_did = did;
-	req.realm_id = to_realm;
-	req.input = input;
+	ecl_run_request_for_policy(&req, policy, did, to_realm, input, 0);
+	if (policy_type != NULL)
+		req.policy_type = policy_type;
 	req.gas_limit = gas_limit;
 	req.mana_limit = mana_limit;
-	req.read_only = false;
-	req.host_kind = ECL_HOST_TABLES;
 	ecl_run(&req, run);
 
 	out->gas_used += run->gas_used;
@@ -565,9 +548,9 @@ typedef struct CrossingArgs
 static void
 crossing_args(FunctionCallInfo fcinfo, CrossingArgs *a)
 {
-	a->did = required_text(fcinfo, 0, "did");
-	a->from_realm = required_text(fcinfo, 1, "from_realm");
-	a->to_realm = required_text(fcinfo, 2, "to_realm");
+	a->did = ecl_required_text(fcinfo, 0, "did");
+	a->from_realm = ecl_required_text(fcinfo, 1, "from_realm");
+	a->to_realm = ecl_required_text(fcinfo, 2, "to_realm");
 }
 
 /*
@@ -628,6 +611,16 @@ raise_denied(const CrossingArgs *a, const EclCrossing *c)
 						a->from_realm, a->to_realm)));
 }
 
+/* The crossing the arguments ask for, decided; a denial is raised. */
+static void
+decide_crossing(FunctionCallInfo fcinfo, CrossingArgs *a, EclCrossing *c)
+{
+	crossing_args(fcinfo, a);
+	ecl_evaluate_crossing(a->did, a->from_realm, a->to_realm, c);
+	if (!c->allowed)
+		raise_denied(a, c);
+}
+
 /* ecl.allow_crossing(did, from_realm, to_realm) RETURNS float8[] */
 Datum
 ecl_allow_crossing(PG_FUNCTION_ARGS)
@@ -635,10 +628,7 @@ ecl_allow_crossing(PG_FUNCTION_ARGS)
 	CrossingArgs a;
 	EclCrossing c;
 
-	crossing_args(fcinfo, &a);
-	ecl_evaluate_crossing(a.did, a.from_realm, a.to_realm, &c);
-	if (!c.allowed)
-		raise_denied(&a, &c);
+	decide_crossing(fcinfo, &a, &c);
 	PG_RETURN_DATUM(trust_array(&c.dampened));
 }
 
@@ -674,10 +664,7 @@ ecl_join_realm(PG_FUNCTION_ARGS)
 	CrossingArgs a;
 	EclCrossing c;
 
-	crossing_args(fcinfo, &a);
-	ecl_evaluate_crossing(a.did, a.from_realm, a.to_realm, &c);
-	if (!c.allowed)
-		raise_denied(&a, &c);
+	decide_crossing(fcinfo, &a, &c);
 	ecl_as_owner(work_record_member, &a);
 	PG_RETURN_DATUM(trust_array(&c.dampened));
 }

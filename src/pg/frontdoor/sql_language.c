@@ -32,7 +32,7 @@ ecl_sql_compile(PG_FUNCTION_ARGS)
 	text	   *src = PG_GETARG_TEXT_PP(0);
 	size_t		nbytes;
 	uint8	   *bytes = ecl_pg_compile(VARDATA_ANY(src), VARSIZE_ANY_EXHDR(src),
-									   NULL, &nbytes);
+									   NULL, false, &nbytes);
 	bytea	   *result = palloc(VARHDRSZ + nbytes);
 
 	SET_VARSIZE(result, VARHDRSZ + nbytes);
@@ -44,8 +44,8 @@ ecl_sql_compile(PG_FUNCTION_ARGS)
  * Set up a materialised result set (written out here rather than using
  * InitMaterializedSRF, which only exists from PostgreSQL 15 on).
  */
-static Tuplestorestate *
-begin_materialized_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc)
+Tuplestorestate *
+ecl_begin_materialized_srf(FunctionCallInfo fcinfo, TupleDesc *tupdesc)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext oldcxt;
@@ -78,7 +78,7 @@ ecl_sql_disassemble(PG_FUNCTION_ARGS)
 {
 	bytea	   *bc = PG_GETARG_BYTEA_PP(0);
 	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_materialized_srf(fcinfo, &tupdesc);
+	Tuplestorestate *store = ecl_begin_materialized_srf(fcinfo, &tupdesc);
 	MemoryContext work = AllocSetContextCreate(CurrentMemoryContext,
 											   "ecl disassemble",
 											   ALLOCSET_DEFAULT_SIZES);
@@ -164,14 +164,12 @@ ecl_sql_eval(PG_FUNCTION_ARGS)
 	src = PG_GETARG_TEXT_PP(0);
 	program = ecl_program_cache_source(VARDATA_ANY(src), VARSIZE_ANY_EXHDR(src));
 
-	ecl_run_request_init(&req);
-	req.program = program;
-	req.policy_name = program->name[0] != '\0' ? program->name : NULL;
-	req.policy_type = "custom";
-	req.input = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
-	req.caller_did = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	req.realm_id = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
-	req.host_kind = ECL_HOST_TABLES;
+	ecl_run_request_for_program(&req, program,
+								program->name[0] != '\0' ? program->name : NULL,
+								"custom",
+								PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
+								PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)),
+								PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1), 0);
 	if (program_uses_data(program))
 		check_eval_data_access();
 

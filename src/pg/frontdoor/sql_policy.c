@@ -35,13 +35,13 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "ecl/compiler.h"
 
 #include "ecl_pg.h"
 #include "statement_memo.h"
 #include "identity.h"
 #include "owner_spi.h"
 #include "policy_catalog.h"
+#include "program_cache.h"
 #include "runner.h"
 #include "sql_policy.h"
 #include "stats.h"
@@ -58,8 +58,9 @@ static const char *const policy_kinds[] = {
 	"api", "ui", "datalogic", "controller", "custom", NULL
 };
 
-static char *
-required_text(FunctionCallInfo fcinfo, int argno, const char *what)
+/* A text argument that must not be NULL (22004 naming what), as a C string. */
+char *
+ecl_required_text(FunctionCallInfo fcinfo, int argno, const char *what)
 {
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
@@ -164,43 +165,6 @@ work_upsert(void *p)
 		elog(ERROR, "policy insert failed: %s", SPI_result_code_string(rc));
 }
 
-/*
- * Compile name from source: the policy of that name when the source defines
- * it, else the source's only policy (or its script-mode body), so a policy
- * may be registered under a name other than the one it is written with.
- */
-static uint8_t *
-compile_policy(const char *name, const char *src, size_t len, size_t *out_len)
-{
-	MemoryContext work = AllocSetContextCreate(CurrentMemoryContext,
-											   "ecl register", ALLOCSET_DEFAULT_SIZES);
-	ecl_alloc	alloc;
-	ecl_compile_options opts;
-	ecl_error	err;
-	uint8_t    *bytes;
-	uint8_t    *result;
-	ecl_status	st;
-
-	ecl_pg_alloc_init(&alloc, work);
-	memset(&opts, 0, sizeof(opts));
-	opts.policy_name = name;
-	opts.policy_name_optional = true;
-	ecl_error_clear(&err);
-	st = ecl_compile(&alloc, src, len, &opts, &bytes, out_len, &err);
-	if (st != ECL_OK)
-	{
-		MemoryContextDelete(work);
-		ecl_stats_record_compile(false);
-		ecl_raise(&err, name);
-	}
-	ecl_stats_record_compile(true);
-
-	result = palloc(*out_len);
-	memcpy(result, bytes, *out_len);
-	MemoryContextDelete(work);
-	return result;
-}
-
 static bytea *
 make_bytea(const void *data, size_t len)
 {
@@ -227,7 +191,7 @@ ecl_register_policy(PG_FUNCTION_ARGS)
 
 	refuse_if_read_only("ecl.register_policy()");
 	memset(&args, 0, sizeof(args));
-	args.name = required_text(fcinfo, 0, "policy name");
+	args.name = ecl_required_text(fcinfo, 0, "policy name");
 	if (args.name[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -258,8 +222,13 @@ ecl_register_policy(PG_FUNCTION_ARGS)
 					 errmsg("realm \"%s\" does not exist", args.realm)));
 	}
 
-	bytes = compile_policy(args.name, VARDATA(source), VARSIZE(source) - VARHDRSZ,
-						   &nbytes);
+	/*
+	 * The policy called name when the source defines it, else the source's
+	 * only policy (or its script-mode body): a policy may be registered
+	 * under a name other than the one it is written with.
+	 */
+	bytes = ecl_pg_compile(VARDATA(source), VARSIZE(source) - VARHDRSZ,
+						   args.name, true, &nbytes);
 	ecl_policy_hash(bytes, nbytes, hash);
 
 	args.source = source;
@@ -302,7 +271,7 @@ ecl_drop_policy(PG_FUNCTION_ARGS)
 	DropArgs	args;
 
 	refuse_if_read_only("ecl.drop_policy()");
-	args.name = required_text(fcinfo, 0, "policy name");
+	args.name = ecl_required_text(fcinfo, 0, "policy name");
 	args.found = false;
 	ecl_as_owner(work_delete, &args);
 	if (!args.found)
@@ -338,33 +307,15 @@ policy_of_call(FunctionCallInfo fcinfo)
 }
 
 /*
- * Fill a request for the registered policy of argument 0 on the table host.
- * Without a realm argument the run takes the realm the policy was
- * registered for.
+ * Fill a request for the registered policy of argument 0.  Without a realm
+ * argument the run takes the realm the policy was registered for.
  */
-static const EclPolicy *
+static void
 prepare_run(EclRunRequest *req, FunctionCallInfo fcinfo, const char *caller,
-			const char *realm, Jsonb *input, bool read_only)
+			const char *realm, Jsonb *input, int flags)
 {
-	const EclPolicy *policy = policy_of_call(fcinfo);
-
-	if (read_only && policy->program->writes)
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("policy \"%s\" writes to a store or emits events and cannot run read-only",
-						policy->name),
-				 errhint("Use ecl.run_policy or ecl.enforce for policies that write.")));
-
-	ecl_run_request_init(req);
-	req->program = policy->program;
-	req->policy_name = policy->name;
-	req->policy_type = policy->kind;
-	req->caller_did = caller;
-	req->realm_id = realm != NULL ? realm : policy->realm_id;
-	req->input = input;
-	req->read_only = read_only;
-	req->host_kind = ECL_HOST_TABLES;
-	return policy;
+	ecl_run_request_for_policy(req, policy_of_call(fcinfo), caller, realm,
+							   input, flags);
 }
 
 /* A gas or mana limit argument: 0 (use the GUC) when absent or NULL. */
@@ -442,7 +393,7 @@ ecl_run_policy(PG_FUNCTION_ARGS)
 
 	prepare_run(&req, fcinfo,
 				optional_text(fcinfo, 1), optional_text(fcinfo, 2),
-				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), false);
+				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), 0);
 	req.gas_limit = ecl_optional_limit(fcinfo, 4, "gas_limit");
 	req.mana_limit = ecl_optional_limit(fcinfo, 5, "mana_limit");
 	ecl_run(&req, &out);
@@ -458,11 +409,8 @@ ecl_check(PG_FUNCTION_ARGS)
 
 	prepare_run(&req, fcinfo,
 				optional_text(fcinfo, 1), optional_text(fcinfo, 2),
-				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), true);
-	req.want_detail = false;
-	req.memoize = true;
-	req.charge_per_statement = true;
-	req.deny_on_error = ecl_rls_errors == ECL_RLS_ERRORS_DENY;
+				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3),
+				ECL_RUN_READ_ONLY | ECL_RUN_PER_ROW);
 	ecl_run(&req, &out);
 	PG_RETURN_BOOL(out.passed);
 }
@@ -476,12 +424,9 @@ ecl_allowed(PG_FUNCTION_ARGS)
 
 	prepare_run(&req, fcinfo,
 				ecl_current_did(), optional_text(fcinfo, 1),
-				PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), true);
-	req.want_detail = false;
-	req.memoize = true;
-	req.needs_caller = !ecl_allow_anonymous;
-	req.charge_per_statement = true;
-	req.deny_on_error = ecl_rls_errors == ECL_RLS_ERRORS_DENY;
+				PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2),
+				ECL_RUN_READ_ONLY | ECL_RUN_PER_ROW |
+				(ecl_allow_anonymous ? 0 : ECL_RUN_NEEDS_CALLER));
 	ecl_run(&req, &out);
 	PG_RETURN_BOOL(out.passed);
 }
@@ -495,7 +440,7 @@ ecl_enforce(PG_FUNCTION_ARGS)
 
 	prepare_run(&req, fcinfo,
 				optional_text(fcinfo, 1), optional_text(fcinfo, 2),
-				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), false);
+				PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), 0);
 	ecl_run(&req, &out);
 	if (!out.passed)
 		ereport(ERROR,

@@ -26,4 +26,7 @@ void		ecl_run_result_fill(const EclRunOutcome *out, Datum *values, bool *nulls);
 /* A gas_limit / mana_limit argument: 0 (the GUC applies) when absent or NULL. */
 int64		ecl_optional_limit(FunctionCallInfo fcinfo, int argno, const char *what);
 
+/* A text argument that must not be NULL (22004 naming what), as a C string. */
+char	   *ecl_required_text(FunctionCallInfo fcinfo, int argno, const char *what);
+
 #endif							/* ECL_SQL_POLICY_H */

@@ -90,19 +90,14 @@ ecl_simulate(PG_FUNCTION_ARGS)
 	policy = ecl_policy_lookup(name);
 
 	/* the request ecl.run_policy makes, on the other host, untracked */
-	ecl_run_request_init(&req);
-	req.program = policy->program;
-	req.policy_name = policy->name;
-	req.policy_type = policy->kind;
-	req.caller_did = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	req.realm_id = realm != NULL ? realm : policy->realm_id;
-	req.input = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
-	req.read_only = false;
+	ecl_run_request_for_policy(&req, policy,
+							   PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+							   realm,
+							   PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3),
+							   ECL_RUN_SIMULATED);
 	req.gas_limit = ecl_optional_limit(fcinfo, 5, "gas_limit");
 	req.mana_limit = ecl_optional_limit(fcinfo, 6, "mana_limit");
-	req.host_kind = ECL_HOST_STATE;
 	req.state = PG_GETARG_JSONB_P(4);
-	req.track = false;
 
 	ecl_run(&req, &out);
 	return simulation_result_datum(fcinfo, &out);

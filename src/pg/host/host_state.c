@@ -32,6 +32,7 @@
 
 #include "ecl_pg.h"
 #include "host_state.h"
+#include "runner.h"
 
 /* ------------------------------------------------------- numbers and paths */
 
@@ -601,12 +602,6 @@ obj_get_bool(JsonbContainer *c, const char *key, size_t len, bool dflt)
 	return dflt;
 }
 
-static bool
-has_nul(const ecl_string *s)
-{
-	return memchr(s->data, '\0', s->len) != NULL;
-}
-
 /* A snapshot value (scalar or container) as an ECL value. */
 static ecl_status
 jsonb_value_to_ecl(const ecl_alloc *a, JsonbValue *v, ecl_value *out,
@@ -665,7 +660,7 @@ state_load_trust(void *hctx, const ecl_string *did, ecl_trust *out,
 	JsonbContainer *entry = state_revoked(h, did) ? NULL
 		: obj_get_object(h->trust, did->data, did->len);
 
-	if (entry != NULL && h->realm[0] && trust_vector(entry, "realm", out))
+	if (entry != NULL && h->base.realm[0] && trust_vector(entry, "realm", out))
 		return ECL_OK;
 	if (entry != NULL && trust_vector(entry, "global", out))
 		return ECL_OK;
@@ -710,44 +705,7 @@ state_get_balance(void *hctx, const ecl_string *did, double *out,
 	return ECL_OK;
 }
 
-/* ------------------------------------------------------- time, log, metrics */
-
-/*
- * The snapshot's time when it has one (so a stored snapshot replays its
- * transaction's time), else the transaction start, computed as the table
- * host does.
- */
-static ecl_status
-state_get_timestamp(void *hctx, double *out, ecl_error *err)
-{
-	EclStateHost *h = (EclStateHost *) hctx;
-
-	if (h->has_timestamp)
-		*out = h->timestamp;
-	else
-		*out = ecl_unix_seconds(GetCurrentTransactionStartTimestamp());
-	return ECL_OK;
-}
-
-static ecl_status
-state_log(void *hctx, const ecl_string *msg, ecl_error *err)
-{
-	EclStateHost *h = (EclStateHost *) hctx;
-	MemoryContext old;
-	char	   *copy;
-
-	/* the message is kept for the result: it counts against the budget */
-	if (ecl_run_memory_exceeded((Size) msg->len + 1))
-		return ecl_run_memory_error(err, "keeping a log() message");
-	old = MemoryContextSwitchTo(h->cxt);
-	copy = pnstrdup(msg->data, msg->len);
-
-	h->logs = lappend(h->logs, copy);
-	MemoryContextSwitchTo(old);
-	elog(DEBUG1, "ecl policy \"%s\" log (simulated): %s",
-		 h->policy ? h->policy : "(ad hoc)", copy);
-	return ECL_OK;
-}
+/* ---------------------------------------------------------------- metrics */
 
 static ecl_status
 state_get_metric(void *hctx, const ecl_alloc *a, const ecl_string *name,
@@ -757,11 +715,6 @@ state_get_metric(void *hctx, const ecl_alloc *a, const ecl_string *name,
 	double		d;
 
 	*out = ecl_null();
-	if (has_nul(name))
-		return ECL_OK;
-	/* the table host has no realm metrics in a run without a realm */
-	if (name->len >= 6 && memcmp(name->data, "realm.", 6) == 0 && !h->realm[0])
-		return ECL_OK;
 	if (obj_get_number(h->metrics, name->data, name->len, &d))
 		*out = ecl_number(d);
 	return ECL_OK;
@@ -770,22 +723,11 @@ state_get_metric(void *hctx, const ecl_alloc *a, const ecl_string *name,
 /* ----------------------------------------------------------- change records */
 
 static void
-push_key(JsonbParseState **ps, const char *key)
-{
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	pushJsonbValue(ps, WJB_KEY, &k);
-}
-
-static void
 push_text(JsonbParseState **ps, const char *key, const char *val, size_t len)
 {
 	JsonbValue	v;
 
-	push_key(ps, key);
+	ecl_jsonb_push_key(ps, key);
 	if (val == NULL)
 		v.type = jbvNull;
 	else
@@ -802,7 +744,7 @@ push_bool(JsonbParseState **ps, const char *key, bool val)
 {
 	JsonbValue	v;
 
-	push_key(ps, key);
+	ecl_jsonb_push_key(ps, key);
 	v.type = jbvBool;
 	v.val.boolean = val;
 	pushJsonbValue(ps, WJB_VALUE, &v);
@@ -813,7 +755,7 @@ push_jsonb(JsonbParseState **ps, const char *key, Jsonb *jb)
 {
 	JsonbValue	v;
 
-	push_key(ps, key);
+	ecl_jsonb_push_key(ps, key);
 	v.type = jbvBinary;
 	v.val.binary.data = &jb->root;
 	v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
@@ -839,11 +781,7 @@ state_emit(void *hctx, const ecl_string *event, ecl_value payload,
 	Jsonb	   *summary;
 	Jsonb	   *change;
 
-	if (has_nul(event))
-		return ecl_error_set(err, ECL_ERR_INVALID_ARG, 0, 0,
-							 "event name must not contain NUL");
-
-	old = MemoryContextSwitchTo(h->cxt);
+	old = MemoryContextSwitchTo(h->base.cxt);
 	pj = ecl_value_to_jsonb_budget(payload, "writing the payload of emit", err);
 	if (pj == NULL)
 	{
@@ -863,7 +801,7 @@ state_emit(void *hctx, const ecl_string *event, ecl_value payload,
 	push_jsonb(&ps, "payload", pj);
 	change = finish_object(&ps);
 
-	h->events = lappend(h->events, summary);
+	h->base.events = lappend(h->base.events, summary);
 	h->changes = lappend(h->changes, change);
 	MemoryContextSwitchTo(old);
 	/* the event is kept twice (result and change list) */
@@ -917,27 +855,18 @@ typedef struct StoreRef
 	JsonbContainer *snap;		/* the store's entries in the snapshot, or NULL */
 } StoreRef;
 
-/* The same checks, in the same order and words, as the table host. */
+/*
+ * What a store operation addresses (the VM has checked the arguments as it
+ * does for every host: builtins.c).
+ */
 static ecl_status
 store_ref(EclStateHost *h, const ecl_string *store, const ecl_string *key,
 		  bool personal, StoreRef *r, ecl_error *err)
 {
 	memset(r, 0, sizeof(*r));
 	r->store = store;
-	if (personal)
-	{
-		if (h->caller == NULL)
-			return ecl_error_set(err, ECL_ERR_HOST, 0, 0,
-								 "personal store \"%s\" needs a caller",
-								 store->data);
-		r->owner = h->caller;
-	}
-	else
-		r->owner = "";
-	if (has_nul(store) || (key != NULL && has_nul(key)))
-		return ecl_error_set(err, ECL_ERR_INVALID_ARG, 0, 0,
-							 "store names and keys must not contain NUL%s", "");
-
+	Assert(!personal || h->base.caller != NULL);
+	r->owner = personal ? h->base.caller : "";
 	if (personal)
 		r->snap = obj_get_object(obj_get_object(h->personal, r->owner,
 												strlen(r->owner)),
@@ -960,7 +889,7 @@ overlay_key(EclStateHost *h, char tag, const StoreRef *r,
 
 	if (tag == 'k')
 		len += 1 + keylen;
-	b = MemoryContextAlloc(h->cxt, len);
+	b = MemoryContextAlloc(h->base.cxt, len);
 	p = b;
 	*p++ = tag;
 	memcpy(p, r->owner, olen);
@@ -1033,7 +962,7 @@ record_store_change(EclStateHost *h, const char *op, const StoreRef *r,
 {
 	JsonbParseState *ps = NULL;
 	bool		personal = r->owner[0] != '\0';
-	MemoryContext old = MemoryContextSwitchTo(h->cxt);
+	MemoryContext old = MemoryContextSwitchTo(h->base.cxt);
 
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	push_text(&ps, "op", op, strlen(op));
@@ -1083,7 +1012,7 @@ state_store_put(void *hctx, const ecl_string *store, const ecl_string *key,
 	if (store_ref(h, store, key, personal, &r, err) != ECL_OK)
 		return ECL_FAIL;
 	/* what the table host would store: the value as jsonb (same errors) */
-	old = MemoryContextSwitchTo(h->cxt);
+	old = MemoryContextSwitchTo(h->base.cxt);
 	jb = ecl_value_to_jsonb_budget(value, "writing the value of store_put", err);
 	MemoryContextSwitchTo(old);
 	if (jb == NULL)
@@ -1282,8 +1211,8 @@ const ecl_host ecl_state_host = {
 	.has_credential = state_has_credential,
 	.resolve_did = state_resolve_did,
 	.get_balance = state_get_balance,
-	.get_timestamp = state_get_timestamp,
-	.log = state_log,
+	.get_timestamp = ecl_host_get_timestamp,
+	.log = ecl_host_log,
 	.emit = state_emit,
 	.get_metric = state_get_metric,
 	.store_get = state_store_get,
@@ -1312,12 +1241,10 @@ ecl_state_host_begin(EclStateHost *h, Jsonb *state, const char *caller,
 	JsonbContainer *store;
 
 	memset(h, 0, sizeof(*h));
-	h->caller = caller;
-	h->realm = realm ? realm : "";
-	h->policy = policy;
-	h->cxt = CurrentMemoryContext;
+	ecl_host_base_begin(&h->base, caller, realm, policy);
+	h->base.simulated = true;
 
-	ecl_state_validate(state, h->realm);
+	ecl_state_validate(state, h->base.realm);
 
 	h->identities = section(state, "identities");
 	h->trust = section(state, "trust");
@@ -1328,48 +1255,50 @@ ecl_state_host_begin(EclStateHost *h, Jsonb *state, const char *caller,
 	h->shared = obj_get_object(store, "shared", 6);
 	h->personal = obj_get_object(store, "personal", 8);
 	if (state != NULL)
-		h->has_timestamp = obj_get_number(&state->root, "timestamp", 9,
-										  &h->timestamp);
+		h->base.has_timestamp = obj_get_number(&state->root, "timestamp", 9,
+										  &h->base.timestamp);
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(OverlayKey);
 	ctl.entrysize = sizeof(OverlayEntry);
 	ctl.hash = overlay_hash;
 	ctl.match = overlay_match;
-	ctl.hcxt = h->cxt;
+	ctl.hcxt = h->base.cxt;
 	h->overlay = hash_create("ecl state host overlay", 64, &ctl,
 							 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE |
 							 HASH_CONTEXT);
 }
 
-static Jsonb *
-jsonb_array_of(List *items)
-{
-	JsonbParseState *ps = NULL;
-	ListCell   *lc;
-
-	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-	foreach(lc, items)
-	{
-		Jsonb	   *item = (Jsonb *) lfirst(lc);
-		JsonbValue	jv;
-
-		jv.type = jbvBinary;
-		jv.val.binary.data = &item->root;
-		jv.val.binary.len = VARSIZE(item) - VARHDRSZ;
-		pushJsonbValue(&ps, WJB_ELEM, &jv);
-	}
-	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_ARRAY, NULL));
-}
-
-Jsonb *
-ecl_state_host_events(const EclStateHost *h, bool kept)
-{
-	return jsonb_array_of(kept ? h->events : NIL);
-}
-
 Jsonb *
 ecl_state_host_writes(const EclStateHost *h, bool kept)
 {
-	return jsonb_array_of(kept ? h->changes : NIL);
+	return ecl_jsonb_array_of(kept ? h->changes : NIL);
 }
+
+static void
+state_begin(void *hctx, const EclRunRequest *req)
+{
+	ecl_state_host_begin((EclStateHost *) hctx, req->state, req->caller_did,
+						 req->realm_id, req->policy_name);
+}
+
+/* Nothing to set up or undo: writes go to the change list. */
+static void
+state_execute(void *hctx, bool writes, EclHostRunFn fn, void *arg)
+{
+	(void) fn(arg);
+}
+
+static Jsonb *
+state_writes(void *hctx, bool kept)
+{
+	return ecl_state_host_writes((EclStateHost *) hctx, kept);
+}
+
+const EclHostOps ecl_state_host_ops = {
+	.vtable = &ecl_state_host,
+	.begin = state_begin,
+	.execute = state_execute,
+	.writes = state_writes,
+	.live = false,
+};

@@ -35,16 +35,7 @@
  * (getKeyJsonValueFromContainer): nothing is converted up front, a run
  * pays only for what it reads.
  *
- * Use (the runner does this for host_kind ECL_HOST_STATE):
- *
- *     EclStateHost sh;
- *
- *     ecl_state_host_begin(&sh, state, caller, realm, policy);
- *     ctx.host = &ecl_state_host;
- *     ctx.host_ctx = &sh;
- *     ... run the VM ...
- *     sh.logs; ecl_state_host_events(&sh, passed);
- *     ecl_state_host_writes(&sh, passed);
+ * The runner uses it through ecl_state_host_ops (host_base.h).
  *
  * Everything the host keeps lives in the memory context that was current at
  * begin (the run's).
@@ -61,15 +52,15 @@
 
 #include "ecl/host.h"
 
+#include "host_base.h"
+
 /* The snapshot format this build writes and reads (state.version). */
 #define ECL_SNAPSHOT_VERSION 1
 
 typedef struct EclStateHost
 {
-	/* the run */
-	const char *caller;			/* DID or NULL */
-	const char *realm;			/* realm id; "" when the run has none */
-	const char *policy;			/* policy name or NULL (ad hoc) */
+	EclHostBase base;			/* must be first: caller, realm, logs, events,
+								 * and state.timestamp */
 
 	/* the snapshot's sections; NULL when absent (= empty) */
 	JsonbContainer *identities;
@@ -79,20 +70,16 @@ typedef struct EclStateHost
 	JsonbContainer *shared;		/* store.shared */
 	JsonbContainer *personal;	/* store.personal */
 	JsonbContainer *metrics;
-	bool		has_timestamp;
-	double		timestamp;
 
-	/* collected, in cxt */
-	List	   *logs;			/* char * */
-	List	   *events;			/* Jsonb * objects {event, payload} */
+	/* collected, in base.cxt */
 	List	   *changes;		/* Jsonb * objects, in the order made */
 
 	/* private */
-	MemoryContext cxt;
 	HTAB	   *overlay;		/* this run's store writes, by entry and store */
 } EclStateHost;
 
 extern const ecl_host ecl_state_host;
+extern const EclHostOps ecl_state_host_ops;
 
 /*
  * Validate state (ERROR 22023 naming the JSON path of the first bad part)
@@ -111,12 +98,11 @@ void		ecl_state_host_begin(EclStateHost *h, Jsonb *state,
 void		ecl_state_validate(Jsonb *state, const char *realm);
 
 /*
- * The run's events as a jsonb array of {event, payload}, and its writes as a
- * jsonb array of change records (docs/host-and-state.md), in
- * CurrentMemoryContext.  Like the table host, a run that did not pass keeps
- * nothing: kept = false gives [].
+ * The run's writes as a jsonb array of change records
+ * (docs/host-and-state.md), in CurrentMemoryContext.  Like the table host, a
+ * run that did not pass keeps nothing: kept = false gives [].  (Its events:
+ * ecl_host_events, host_base.h.)
  */
-Jsonb	   *ecl_state_host_events(const EclStateHost *h, bool kept);
 Jsonb	   *ecl_state_host_writes(const EclStateHost *h, bool kept);
 
 #endif							/* ECL_HOST_STATE_H */

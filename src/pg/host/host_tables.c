@@ -55,6 +55,7 @@
 #include "host_tables.h"
 #include "identity.h"
 #include "owner_spi.h"
+#include "runner.h"
 #include "stats.h"
 
 /* ------------------------------------------------------------------ plans */
@@ -201,7 +202,7 @@ host_spi_call(EclTableHost *h, ecl_error *err, HostWorker worker, void *args)
 
 	/* created on first use: runs answered from the memo never need it */
 	if (h->call_cxt == NULL)
-		h->call_cxt = AllocSetContextCreate(h->cxt, "ecl host call",
+		h->call_cxt = AllocSetContextCreate(h->base.cxt, "ecl host call",
 											ALLOCSET_SMALL_SIZES);
 	else
 		MemoryContextReset(h->call_cxt);
@@ -259,12 +260,6 @@ text_datum(const char *data, size_t len)
 	return PointerGetDatum(cstring_to_text_with_len(data, (int) len));
 }
 
-static bool
-has_nul(const ecl_string *s)
-{
-	return memchr(s->data, '\0', s->len) != NULL;
-}
-
 /* ---------------------------------------------------------- identity lookups */
 
 typedef struct DidArgs
@@ -288,7 +283,7 @@ work_trust(HostCall *call, void *p)
 	bool		isnull;
 
 	values[0] = text_datum(a->did->data, a->did->len);
-	values[1] = CStringGetTextDatum(call->h->realm);
+	values[1] = CStringGetTextDatum(call->h->base.realm);
 	memset(a->trust, 0, sizeof(ecl_trust));
 	n = host_exec(call, PLAN_TRUST, values, NULL, call->h->read_only, 2,
 				  SPI_OK_SELECT);
@@ -365,8 +360,8 @@ direct_load_trust(EclTableHost *h, const ecl_string *did, ecl_trust *out)
 
 	memset(out, 0, sizeof(*out));
 	memset(&pick, 0, sizeof(pick));
-	pick.realm = h->realm;
-	pick.realm_len = strlen(h->realm);
+	pick.realm = h->base.realm;
+	pick.realm_len = strlen(h->base.realm);
 	pick.out = out;
 	ok = ecl_direct_scan(&trust_table, 1, &key, pick_trust_row, &pick);
 	pfree(DatumGetPointer(key));
@@ -382,15 +377,10 @@ host_load_trust(void *hctx, const ecl_string *did, ecl_trust *out,
 	DidArgs		args;
 
 	if (ecl_memo_get(ECL_MEMO_TRUST, did->data, did->len,
-					 h->realm, strlen(h->realm), &mv))
+					 h->base.realm, strlen(h->base.realm), &mv))
 	{
 		*out = mv.u.trust;
 		return ECL_OK;
-	}
-	if (has_nul(did))
-	{
-		memset(out, 0, sizeof(*out));
-		return ECL_OK;			/* no stored DID contains NUL */
 	}
 	/* a revoked identity has the zero vector, whatever rows it kept */
 	if (ecl_did_revoked(did->data, did->len))
@@ -407,7 +397,7 @@ host_load_trust(void *hctx, const ecl_string *did, ecl_trust *out,
 	memset(&mv, 0, sizeof(mv));
 	mv.u.trust = *out;
 	ecl_memo_put(ECL_MEMO_TRUST, did->data, did->len,
-				 h->realm, strlen(h->realm), &mv);
+				 h->base.realm, strlen(h->base.realm), &mv);
 	return ECL_OK;
 }
 
@@ -420,11 +410,6 @@ host_has_credential(void *hctx, const ecl_string *did,
 					 schema->data, schema->len, &mv))
 	{
 		*out = mv.flag;
-		return ECL_OK;
-	}
-	if (has_nul(did) || has_nul(schema))
-	{
-		*out = false;
 		return ECL_OK;
 	}
 
@@ -449,11 +434,6 @@ host_resolve_did(void *hctx, const ecl_string *did, bool *out, ecl_error *err)
 {
 	EclIdentityFacts f;
 
-	if (has_nul(did))
-	{
-		*out = false;
-		return ECL_OK;
-	}
 	ecl_identity_facts(did->data, did->len, &f);
 	*out = f.registered && !f.revoked;
 	return ECL_OK;
@@ -489,11 +469,6 @@ host_get_balance(void *hctx, const ecl_string *did, double *out,
 		*out = mv.u.number;
 		return ECL_OK;
 	}
-	if (has_nul(did))
-	{
-		*out = 0.0;
-		return ECL_OK;
-	}
 	if (ecl_did_revoked(did->data, did->len))
 		*out = 0.0;				/* a revoked identity has nothing to spend */
 	else
@@ -511,35 +486,7 @@ host_get_balance(void *hctx, const ecl_string *did, double *out,
 	return ECL_OK;
 }
 
-/* ------------------------------------------------------- time, log, metrics */
-
-/* Transaction start in Unix seconds: one transaction sees one time. */
-static ecl_status
-host_get_timestamp(void *hctx, double *out, ecl_error *err)
-{
-	*out = ecl_unix_seconds(GetCurrentTransactionStartTimestamp());
-	return ECL_OK;
-}
-
-static ecl_status
-host_log(void *hctx, const ecl_string *msg, ecl_error *err)
-{
-	EclTableHost *h = (EclTableHost *) hctx;
-	MemoryContext old;
-	char	   *copy;
-
-	/* the message is kept for the result: it counts against the budget */
-	if (ecl_run_memory_exceeded((Size) msg->len + 1))
-		return ecl_run_memory_error(err, "keeping a log() message");
-	old = MemoryContextSwitchTo(h->cxt);
-	copy = pnstrdup(msg->data, msg->len);
-
-	h->logs = lappend(h->logs, copy);
-	MemoryContextSwitchTo(old);
-	elog(DEBUG1, "ecl policy \"%s\" log: %s",
-		 h->policy ? h->policy : "(ad hoc)", copy);
-	return ECL_OK;
-}
+/* ---------------------------------------------------------------- metrics */
 
 static ecl_status
 host_get_metric(void *hctx, const ecl_alloc *a, const ecl_string *name,
@@ -549,9 +496,7 @@ host_get_metric(void *hctx, const ecl_alloc *a, const ecl_string *name,
 	double		d;
 
 	*out = ecl_null();
-	if (has_nul(name))
-		return ECL_OK;
-	if (ecl_stats_metric(name->data, h->realm[0] ? h->realm : NULL, &d))
+	if (ecl_stats_metric(name->data, h->base.realm[0] ? h->base.realm : NULL, &d))
 		*out = ecl_number(d);
 	return ECL_OK;
 }
@@ -592,9 +537,9 @@ notification_text(const EclTableHost *h, const EmitArgs *a, bool with_payload)
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"id\":" INT64_FORMAT, a->id);
-	json_field(&buf, "realm", h->realm[0] ? h->realm : NULL, false);
-	json_field(&buf, "policy", h->policy, false);
-	json_field(&buf, "caller", h->caller, false);
+	json_field(&buf, "realm", h->base.realm[0] ? h->base.realm : NULL, false);
+	json_field(&buf, "policy", h->base.policy, false);
+	json_field(&buf, "caller", h->base.caller, false);
 	json_field(&buf, "event", a->event->data, false);
 	appendStringInfoString(&buf, ",\"payload\":");
 	if (with_payload)
@@ -616,16 +561,16 @@ work_emit(HostCall *call, void *p)
 	bool		isnull;
 	char	   *note;
 
-	if (h->realm[0])
-		values[0] = CStringGetTextDatum(h->realm);
+	if (h->base.realm[0])
+		values[0] = CStringGetTextDatum(h->base.realm);
 	else
 		nulls[0] = 'n';
-	if (h->policy)
-		values[1] = CStringGetTextDatum(h->policy);
+	if (h->base.policy)
+		values[1] = CStringGetTextDatum(h->base.policy);
 	else
 		nulls[1] = 'n';
-	if (h->caller)
-		values[2] = CStringGetTextDatum(h->caller);
+	if (h->base.caller)
+		values[2] = CStringGetTextDatum(h->base.caller);
 	else
 		nulls[2] = 'n';
 	values[3] = text_datum(a->event->data, a->event->len);
@@ -681,15 +626,11 @@ host_emit(void *hctx, const ecl_string *event, ecl_value payload,
 	MemoryContext old;
 	Jsonb	   *summary;
 
-	if (has_nul(event))
-		return ecl_error_set(err, ECL_ERR_INVALID_ARG, 0, 0,
-							 "event name must not contain NUL");
-
 	memset(&args, 0, sizeof(args));
 	args.event = event;
 
 	/* in the host context: host_spi_call resets call_cxt */
-	old = MemoryContextSwitchTo(h->cxt);
+	old = MemoryContextSwitchTo(h->base.cxt);
 	args.payload = ecl_value_to_jsonb_budget(payload,
 											 "writing the payload of emit", err);
 	summary = args.payload ? event_summary(event, payload, err) : NULL;
@@ -700,11 +641,11 @@ host_emit(void *hctx, const ecl_string *event, ecl_value payload,
 	if (host_spi_call(h, err, work_emit, &args) != ECL_OK)
 		return ECL_FAIL;
 
-	old = MemoryContextSwitchTo(h->cxt);
-	h->events = lappend(h->events, summary);
+	old = MemoryContextSwitchTo(h->base.cxt);
+	h->base.events = lappend(h->base.events, summary);
 	MemoryContextSwitchTo(old);
 	pfree(args.payload);
-	h->events_emitted++;
+	h->base.events_emitted++;
 	return ECL_OK;
 }
 
@@ -723,7 +664,7 @@ typedef struct StoreArgs
 	double		number;
 } StoreArgs;
 
-/* Check the arguments common to all store operations; fill the owner. */
+/* Fill the owner (the VM has checked the arguments: builtins.c). */
 static ecl_status
 store_prepare(EclTableHost *h, StoreArgs *a, const ecl_string *store,
 			  const ecl_string *key, bool personal, ecl_error *err)
@@ -731,26 +672,15 @@ store_prepare(EclTableHost *h, StoreArgs *a, const ecl_string *store,
 	memset(a, 0, sizeof(*a));
 	a->store = store;
 	a->key = key;
-	if (personal)
-	{
-		if (h->caller == NULL)
-			return ecl_error_set(err, ECL_ERR_HOST, 0, 0,
-								 "personal store \"%s\" needs a caller",
-								 store->data);
-		a->owner = h->caller;
-	}
-	else
-		a->owner = "";
-	if (has_nul(store) || (key != NULL && has_nul(key)))
-		return ecl_error_set(err, ECL_ERR_INVALID_ARG, 0, 0,
-							 "store names and keys must not contain NUL%s", "");
+	Assert(!personal || h->base.caller != NULL);
+	a->owner = personal ? h->base.caller : "";
 	return ECL_OK;
 }
 
 static void
 store_key_values(const HostCall *call, const StoreArgs *a, Datum *values)
 {
-	values[0] = CStringGetTextDatum(call->h->realm);
+	values[0] = CStringGetTextDatum(call->h->base.realm);
 	values[1] = text_datum(a->store->data, a->store->len);
 	values[2] = CStringGetTextDatum(a->owner);
 	if (a->key != NULL)
@@ -816,7 +746,7 @@ host_store_put(void *hctx, const ecl_string *store, const ecl_string *key,
 	if (store_prepare(h, &a, store, key, personal, err) != ECL_OK)
 		return ECL_FAIL;
 	/* convert in the host context: host_spi_call resets call_cxt */
-	old = MemoryContextSwitchTo(h->cxt);
+	old = MemoryContextSwitchTo(h->base.cxt);
 	jb = ecl_value_to_jsonb_budget(value, "writing the value of store_put", err);
 	MemoryContextSwitchTo(old);
 	if (jb == NULL)
@@ -922,7 +852,7 @@ work_store_list(HostCall *call, void *p)
 	uint64		n;
 	uint64		i;
 
-	values[0] = CStringGetTextDatum(call->h->realm);
+	values[0] = CStringGetTextDatum(call->h->base.realm);
 	values[1] = text_datum(a->store->data, a->store->len);
 	values[2] = CStringGetTextDatum(a->owner);
 	if (a->key != NULL)
@@ -987,8 +917,8 @@ const ecl_host ecl_table_host = {
 	.has_credential = host_has_credential,
 	.resolve_did = host_resolve_did,
 	.get_balance = host_get_balance,
-	.get_timestamp = host_get_timestamp,
-	.log = host_log,
+	.get_timestamp = ecl_host_get_timestamp,
+	.log = ecl_host_log,
 	.emit = host_emit,
 	.get_metric = host_get_metric,
 	.store_get = host_store_get,
@@ -1006,11 +936,8 @@ ecl_table_host_begin(EclTableHost *h, const char *caller, const char *realm,
 					 const char *policy, bool read_only)
 {
 	memset(h, 0, sizeof(*h));
-	h->caller = caller;
-	h->realm = realm ? realm : "";
-	h->policy = policy;
+	ecl_host_base_begin(&h->base, caller, realm, policy);
 	h->read_only = read_only;
-	h->cxt = CurrentMemoryContext;
 	h->call_cxt = NULL;
 }
 
@@ -1038,8 +965,8 @@ ecl_table_host_disconnect(EclTableHost *h)
 static void
 discard_events(EclTableHost *h)
 {
-	h->events = NIL;
-	h->events_emitted = 0;
+	h->base.events = NIL;
+	h->base.events_emitted = 0;
 }
 
 /*
@@ -1069,10 +996,14 @@ rethrow_saved_error(ErrorData *edata)
 	ReThrowError(edata);
 }
 
-void
-ecl_table_host_execute(EclTableHost *h, bool writes, EclHostRunFn fn,
-					   void *arg)
+/*
+ * Call fn(arg) with SPI available to the host and, when the program can
+ * write, inside a subtransaction (see host_tables.h).
+ */
+static void
+table_execute(void *hctx, bool writes, EclHostRunFn fn, void *arg)
 {
+	EclTableHost *h = (EclTableHost *) hctx;
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	volatile bool keep = false;
@@ -1130,24 +1061,17 @@ ecl_table_host_execute(EclTableHost *h, bool writes, EclHostRunFn fn,
 	CurrentResourceOwner = owner;
 }
 
-Jsonb *
-ecl_table_host_events(const EclTableHost *h)
+static void
+table_begin(void *hctx, const EclRunRequest *req)
 {
-	JsonbParseState *ps = NULL;
-	JsonbValue *res;
-	ListCell   *lc;
-
-	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-	foreach(lc, h->events)
-	{
-		Jsonb	   *ev = (Jsonb *) lfirst(lc);
-		JsonbValue	jv;
-
-		jv.type = jbvBinary;
-		jv.val.binary.data = &ev->root;
-		jv.val.binary.len = VARSIZE(ev) - VARHDRSZ;
-		pushJsonbValue(&ps, WJB_ELEM, &jv);
-	}
-	res = pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
-	return JsonbValueToJsonb(res);
+	ecl_table_host_begin((EclTableHost *) hctx, req->caller_did,
+						 req->realm_id, req->policy_name, req->read_only);
 }
+
+const EclHostOps ecl_table_host_ops = {
+	.vtable = &ecl_table_host,
+	.begin = table_begin,
+	.execute = table_execute,
+	.writes = NULL,
+	.live = true,
+};

@@ -9,6 +9,8 @@
 #include "catalog/pg_namespace.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "owner_spi.h"
@@ -97,4 +99,41 @@ ecl_keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes)
 		*slot = plan;
 	}
 	return *slot;
+}
+
+uint64
+ecl_owner_select(SPIPlanPtr *slot, const char *sql, int nargs,
+				 const Oid *argtypes, Datum *args, long tcount,
+				 bool latest_snapshot, const char *what)
+{
+	SPIPlanPtr	plan = ecl_keep_plan(slot, sql, nargs, argtypes);
+	int			rc;
+
+	if (latest_snapshot)
+		rc = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(),
+								  InvalidSnapshot, true, false, tcount);
+	else
+		rc = SPI_execute_plan(plan, args, NULL, true, tcount);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "%s failed: %s", what, SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+char *
+ecl_spi_first_text(MemoryContext cxt)
+{
+	bool		isnull;
+	Datum		d;
+	MemoryContext old;
+	char	   *result;
+
+	if (SPI_processed == 0)
+		return NULL;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return NULL;
+	old = MemoryContextSwitchTo(cxt);
+	result = TextDatumGetCString(d);
+	MemoryContextSwitchTo(old);
+	return result;
 }

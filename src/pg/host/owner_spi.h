@@ -36,6 +36,24 @@ typedef void (*EclOwnerWork) (void *arg);
 void		ecl_as_owner(EclOwnerWork work, void *arg);
 
 /*
+ * Inside work: run the plan kept in *slot (prepared from sql on first use)
+ * read-only and return the number of rows (SPI_tuptable holds them).
+ * latest_snapshot reads with the newest snapshot, as a catalog lookup does:
+ * a cached entry must not be older than the invalidations already
+ * processed, which a transaction snapshot (REPEATABLE READ) could be.  An
+ * error names the lookup ("<what> failed").
+ */
+uint64		ecl_owner_select(SPIPlanPtr *slot, const char *sql, int nargs,
+							 const Oid *argtypes, Datum *args, long tcount,
+							 bool latest_snapshot, const char *what);
+
+/*
+ * The first column of the first row of the last select, as text copied into
+ * cxt; NULL when there is no row or the value is NULL.
+ */
+char	   *ecl_spi_first_text(MemoryContext cxt);
+
+/*
  * The plan in *slot, prepared from sql and kept for the backend's lifetime
  * on first use.  Call while connected to SPI.
  */

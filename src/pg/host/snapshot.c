@@ -171,17 +171,6 @@ snap_exec(SnapQuery q, Datum dids, bool dids_null, const char *realm)
 /* ------------------------------------------------------------ JSON output */
 
 static void
-push_key(JsonbParseState **ps, const char *key)
-{
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	pushJsonbValue(ps, WJB_KEY, &k);
-}
-
-static void
 push_scalar(JsonbParseState **ps, JsonbIteratorToken tok, JsonbValue *v)
 {
 	pushJsonbValue(ps, tok, v);
@@ -307,18 +296,18 @@ single_jsonb(MemoryContext cxt)
 static void
 section_identities(JsonbParseState **ps)
 {
-	push_key(ps, "identities");
+	ecl_jsonb_push_key(ps, "identities");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 
-		push_key(ps, col_text(tup, desc, 1));
+		ecl_jsonb_push_key(ps, col_text(tup, desc, 1));
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		push_key(ps, "registered");
+		ecl_jsonb_push_key(ps, "registered");
 		push_bool(ps, true);
-		push_key(ps, "revoked");
+		ecl_jsonb_push_key(ps, "revoked");
 		push_bool(ps, col_bool(tup, desc, 2));
 		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 	}
@@ -341,7 +330,7 @@ section_trust(JsonbParseState **ps)
 	TupleDesc	desc = SPI_tuptable->tupdesc;
 	uint64		i = 0;
 
-	push_key(ps, "trust");
+	ecl_jsonb_push_key(ps, "trust");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	while (i < SPI_processed)
 	{
@@ -361,14 +350,14 @@ section_trust(JsonbParseState **ps)
 			else
 				realm_row = tup;
 		}
-		push_key(ps, did);
+		ecl_jsonb_push_key(ps, did);
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		push_key(ps, "realm");
+		ecl_jsonb_push_key(ps, "realm");
 		if (realm_row != NULL)
 			push_vector(ps, realm_row, desc);
 		else
 			push_null(ps);
-		push_key(ps, "global");
+		ecl_jsonb_push_key(ps, "global");
 		if (global_row != NULL)
 			push_vector(ps, global_row, desc);
 		else
@@ -381,13 +370,13 @@ section_trust(JsonbParseState **ps)
 static void
 section_balances(JsonbParseState **ps)
 {
-	push_key(ps, "balances");
+	ecl_jsonb_push_key(ps, "balances");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 
-		push_key(ps, col_text(tup, SPI_tuptable->tupdesc, 1));
+		ecl_jsonb_push_key(ps, col_text(tup, SPI_tuptable->tupdesc, 1));
 		push_number(ps, WJB_VALUE, col_float8(tup, SPI_tuptable->tupdesc, 2));
 	}
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
@@ -446,17 +435,17 @@ section_credentials(JsonbParseState **ps, const Gathered *g)
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	int			i = 0;
 
-	push_key(ps, "credentials");
+	ecl_jsonb_push_key(ps, "credentials");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	while (i < g->ncreds)
 	{
 		const char *subject = g->cred_subject[i];
 
-		push_key(ps, subject);
+		ecl_jsonb_push_key(ps, subject);
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 		for (; i < g->ncreds && strcmp(g->cred_subject[i], subject) == 0; i++)
 		{
-			push_key(ps, g->cred_schema[i]);
+			ecl_jsonb_push_key(ps, g->cred_schema[i]);
 			push_bool(ps, ecl_credential_valid_for(subject, g->cred_schema[i], now));
 		}
 		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
@@ -468,7 +457,7 @@ section_credentials(JsonbParseState **ps, const Gathered *g)
 static void
 section_metrics(JsonbParseState **ps, const Gathered *g, const char *realm)
 {
-	push_key(ps, "metrics");
+	ecl_jsonb_push_key(ps, "metrics");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < g->nmetric_names; i++)
 	{
@@ -476,11 +465,57 @@ section_metrics(JsonbParseState **ps, const Gathered *g, const char *realm)
 
 		if (ecl_stats_metric(g->metric_names[i], realm[0] ? realm : NULL, &d))
 		{
-			push_key(ps, g->metric_names[i]);
+			ecl_jsonb_push_key(ps, g->metric_names[i]);
 			push_number(ps, WJB_VALUE, d);
 		}
 	}
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+}
+
+/*
+ * Everything ecl.snapshot reads with SPI, as the owner.  The parse state
+ * lives in cxt; SPI switches to its own context, so every push switches
+ * back to cxt first.
+ */
+typedef struct SnapshotWork
+{
+	MemoryContext cxt;
+	const char *realm;
+	Datum		dids;
+	bool		dids_null;
+	JsonbParseState **ps;
+	Gathered   *g;
+	Jsonb	   *shared;
+	Jsonb	   *personal;
+} SnapshotWork;
+
+static void
+work_read_sections(void *arg)
+{
+	SnapshotWork *w = (SnapshotWork *) arg;
+
+	snap_exec(Q_IDENTITIES, w->dids, w->dids_null, w->realm);
+	MemoryContextSwitchTo(w->cxt);
+	section_identities(w->ps);
+
+	snap_exec(Q_TRUST, w->dids, w->dids_null, w->realm);
+	MemoryContextSwitchTo(w->cxt);
+	section_trust(w->ps);
+
+	snap_exec(Q_BALANCES, w->dids, w->dids_null, w->realm);
+	MemoryContextSwitchTo(w->cxt);
+	section_balances(w->ps);
+
+	snap_exec(Q_CREDENTIALS, w->dids, w->dids_null, w->realm);
+	gather_credentials(w->g, w->cxt);
+
+	snap_exec(Q_SHARED, w->dids, w->dids_null, w->realm);
+	w->shared = single_jsonb(w->cxt);
+	snap_exec(Q_PERSONAL, w->dids, w->dids_null, w->realm);
+	w->personal = single_jsonb(w->cxt);
+
+	snap_exec(Q_METRIC_NAMES, w->dids, w->dids_null, w->realm);
+	gather_metric_names(w->g, w->cxt);
 }
 
 /* ---------------------------------------------------------------- the SQL */
@@ -496,76 +531,41 @@ ecl_snapshot(PG_FUNCTION_ARGS)
 	JsonbParseState *ps = NULL;
 	JsonbValue *root;
 	Gathered	g;
-	Jsonb	   *volatile shared = NULL;
-	Jsonb	   *volatile personal = NULL;
-	EclSavedUser saved;
+	SnapshotWork w;
 
 	memset(&g, 0, sizeof(g));
 
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	push_key(&ps, "version");
+	ecl_jsonb_push_key(&ps, "version");
 	push_number(&ps, WJB_VALUE, ECL_SNAPSHOT_VERSION);
-	push_key(&ps, "realm");
+	ecl_jsonb_push_key(&ps, "realm");
 	if (realm[0])
 		push_string(&ps, realm);
 	else
 		push_null(&ps);
-	push_key(&ps, "taken_at");
+	ecl_jsonb_push_key(&ps, "taken_at");
 	push_number(&ps, WJB_VALUE, ecl_unix_seconds(GetCurrentStatementStartTimestamp()));
-	push_key(&ps, "timestamp");
+	ecl_jsonb_push_key(&ps, "timestamp");
 	push_number(&ps, WJB_VALUE, ecl_unix_seconds(GetCurrentTransactionStartTimestamp()));
 
-	/*
-	 * The parse state lives in cxt; SPI switches to its own context, so
-	 * every push below switches back to cxt first.
-	 */
-	ecl_begin_owner_lookup(&saved);
-	PG_TRY();
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "ecl.snapshot: SPI_connect failed");
-
-		snap_exec(Q_IDENTITIES, dids, dids_null, realm);
-		MemoryContextSwitchTo(cxt);
-		section_identities(&ps);
-
-		snap_exec(Q_TRUST, dids, dids_null, realm);
-		MemoryContextSwitchTo(cxt);
-		section_trust(&ps);
-
-		snap_exec(Q_BALANCES, dids, dids_null, realm);
-		MemoryContextSwitchTo(cxt);
-		section_balances(&ps);
-
-		snap_exec(Q_CREDENTIALS, dids, dids_null, realm);
-		gather_credentials(&g, cxt);
-
-		snap_exec(Q_SHARED, dids, dids_null, realm);
-		shared = single_jsonb(cxt);
-		snap_exec(Q_PERSONAL, dids, dids_null, realm);
-		personal = single_jsonb(cxt);
-
-		snap_exec(Q_METRIC_NAMES, dids, dids_null, realm);
-		gather_metric_names(&g, cxt);
-
-		SPI_finish();
-	}
-	PG_FINALLY();
-	{
-		ecl_end_owner_lookup(&saved);
-		MemoryContextSwitchTo(cxt);
-	}
-	PG_END_TRY();
+	memset(&w, 0, sizeof(w));
+	w.cxt = cxt;
+	w.realm = realm;
+	w.dids = dids;
+	w.dids_null = dids_null;
+	w.ps = &ps;
+	w.g = &g;
+	ecl_as_owner(work_read_sections, &w);
 
 	/* identity.c connects to SPI itself for each validity decision */
 	section_credentials(&ps, &g);
 
-	push_key(&ps, "store");
+	ecl_jsonb_push_key(&ps, "store");
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	push_key(&ps, "shared");
-	push_document(&ps, shared);
-	push_key(&ps, "personal");
-	push_document(&ps, personal);
+	ecl_jsonb_push_key(&ps, "shared");
+	push_document(&ps, w.shared);
+	ecl_jsonb_push_key(&ps, "personal");
+	push_document(&ps, w.personal);
 	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
 
 	section_metrics(&ps, &g, realm);

@@ -303,6 +303,34 @@ read_credential_facts(HeapTuple tuple, TupleDesc desc, CredentialFacts *c)
 static SPIPlanPtr valid_for_plan = NULL;
 static SPIPlanPtr by_id_plan = NULL;
 
+typedef struct ValidCredentialQuery
+{
+	SPIPlanPtr *plan;
+	const char *query;
+	int			nargs;
+	Oid		   *argtypes;
+	Datum	   *args;
+	TimestampTz now;
+	bool		found;
+} ValidCredentialQuery;
+
+static void
+work_any_valid_credential(void *arg)
+{
+	ValidCredentialQuery *q = (ValidCredentialQuery *) arg;
+	uint64		n = ecl_owner_select(q->plan, q->query, q->nargs, q->argtypes,
+									 q->args, 0, false, "credential lookup");
+
+	for (uint64 i = 0; i < n && !q->found; i++)
+	{
+		CredentialFacts c;
+
+		read_credential_facts(SPI_tuptable->vals[i],
+							  SPI_tuptable->tupdesc, &c);
+		q->found = credential_valid(&c, q->now);
+	}
+}
+
 /*
  * Run plan with args as the schema owner and return whether any row it
  * yields is a valid credential.
@@ -311,40 +339,18 @@ static bool
 any_valid_credential(SPIPlanPtr *plan, const char *query, int nargs,
 					 Oid *argtypes, Datum *args, TimestampTz now)
 {
-	EclSavedUser saved;
-	bool		found = false;
+	ValidCredentialQuery q;
 
+	q.plan = plan;
+	q.query = query;
+	q.nargs = nargs;
+	q.argtypes = argtypes;
+	q.args = args;
+	q.now = now;
+	q.found = false;
 	ecl_sodium_init();
-	ecl_begin_owner_lookup(&saved);
-	PG_TRY();
-	{
-		int			rc;
-		uint64		i;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		ecl_keep_plan(plan, query, nargs, argtypes);
-		rc = SPI_execute_plan(*plan, args, NULL, true, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "credential lookup failed: %s",
-				 SPI_result_code_string(rc));
-		for (i = 0; i < SPI_processed && !found; i++)
-		{
-			CredentialFacts c;
-
-			read_credential_facts(SPI_tuptable->vals[i],
-								  SPI_tuptable->tupdesc, &c);
-			found = credential_valid(&c, now);
-		}
-		SPI_finish();
-	}
-	PG_FINALLY();
-	{
-		ecl_end_owner_lookup(&saved);
-	}
-	PG_END_TRY();
-
-	return found;
+	ecl_as_owner(work_any_valid_credential, &q);
+	return q.found;
 }
 
 /*

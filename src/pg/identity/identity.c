@@ -31,6 +31,7 @@
 #include "utils/tuplestore.h"
 
 #include "ecl/did_key.h"
+#include "ecl_pg.h"
 #include "direct_lookup.h"
 #include "statement_memo.h"
 #include "identity.h"
@@ -64,60 +65,39 @@ ecl_sodium_init(void)
 
 static SPIPlanPtr role_did_plan = NULL;
 
+typedef struct RoleDidQuery
+{
+	Datum		role_name;
+	MemoryContext result_cxt;
+	char	   *did;
+} RoleDidQuery;
+
+static void
+work_did_for_role(void *arg)
+{
+	RoleDidQuery *q = (RoleDidQuery *) arg;
+	Oid			argtypes[1] = {NAMEOID};
+
+	ecl_owner_select(&role_did_plan, "SELECT did FROM ecl.role_dids"
+					 " WHERE role_name OPERATOR(pg_catalog.=) $1",
+					 1, argtypes, &q->role_name, 1, false,
+					 "role binding lookup");
+	q->did = ecl_spi_first_text(q->result_cxt);
+}
+
 char *
 ecl_did_for_role(Oid roleid)
 {
-	MemoryContext callercxt = CurrentMemoryContext;
 	char	   *rolename = GetUserNameFromId(roleid, true);
-	Datum		args[1];
-	char	   *result = NULL;
-	EclSavedUser saved;
+	RoleDidQuery q;
 
 	if (rolename == NULL)
 		return NULL;			/* role dropped meanwhile: no binding */
-	args[0] = DirectFunctionCall1(namein, CStringGetDatum(rolename));
-
-	ecl_begin_owner_lookup(&saved);
-	PG_TRY();
-	{
-		int			rc;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		{
-			Oid			argtypes[1] = {NAMEOID};
-
-			ecl_keep_plan(&role_did_plan, "SELECT did FROM ecl.role_dids"
-						  " WHERE role_name OPERATOR(pg_catalog.=) $1",
-						  1, argtypes);
-		}
-		rc = SPI_execute_plan(role_did_plan, args, NULL, true, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "role binding lookup failed: %s",
-				 SPI_result_code_string(rc));
-		if (SPI_processed > 0)
-		{
-			bool		isnull;
-			Datum		did = SPI_getbinval(SPI_tuptable->vals[0],
-											SPI_tuptable->tupdesc, 1, &isnull);
-
-			if (!isnull)
-			{
-				MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
-
-				result = TextDatumGetCString(did);
-				MemoryContextSwitchTo(spicxt);
-			}
-		}
-		SPI_finish();
-	}
-	PG_FINALLY();
-	{
-		ecl_end_owner_lookup(&saved);
-	}
-	PG_END_TRY();
-
-	return result;
+	q.role_name = DirectFunctionCall1(namein, CStringGetDatum(rolename));
+	q.result_cxt = CurrentMemoryContext;
+	q.did = NULL;
+	ecl_as_owner(work_did_for_role, &q);
+	return q.did;
 }
 
 /* ---------------------------------------------------------------------
@@ -152,48 +132,44 @@ read_identity_row(Datum *values, bool *isnull, void *arg)
 
 static SPIPlanPtr identity_plan = NULL;
 
+typedef struct IdentityQuery
+{
+	Datum		did;
+	EclIdentityFacts *facts;
+} IdentityQuery;
+
+static void
+work_identity_facts(void *arg)
+{
+	IdentityQuery *q = (IdentityQuery *) arg;
+	Oid			argtypes[1] = {TEXTOID};
+
+	if (ecl_owner_select(&identity_plan, "SELECT i.revoked, i.public_key"
+						 "  FROM ecl.identities i"
+						 " WHERE i.did OPERATOR(pg_catalog.=) $1",
+						 1, argtypes, &q->did, 1, false,
+						 "identity lookup") > 0)
+	{
+		Datum		values[2];
+		bool		isnull[2];
+
+		for (int i = 0; i < 2; i++)
+			values[i] = SPI_getbinval(SPI_tuptable->vals[0],
+									  SPI_tuptable->tupdesc, i + 1,
+									  &isnull[i]);
+		read_identity_row(values, isnull, q->facts);
+	}
+}
+
 /* The same row through SPI, when the direct probe cannot run. */
 static void
 identity_facts_spi(const char *did, size_t len, EclIdentityFacts *f)
 {
-	Datum		args[1];
-	EclSavedUser saved;
+	IdentityQuery q;
 
-	args[0] = PointerGetDatum(cstring_to_text_with_len(did, (int) len));
-	ecl_begin_owner_lookup(&saved);
-	PG_TRY();
-	{
-		Oid			argtypes[1] = {TEXTOID};
-		int			rc;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		ecl_keep_plan(&identity_plan, "SELECT i.revoked, i.public_key"
-					  "  FROM ecl.identities i"
-					  " WHERE i.did OPERATOR(pg_catalog.=) $1",
-					  1, argtypes);
-		rc = SPI_execute_plan(identity_plan, args, NULL, true, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "identity lookup failed: %s",
-				 SPI_result_code_string(rc));
-		if (SPI_processed > 0)
-		{
-			Datum		values[2];
-			bool		isnull[2];
-
-			for (int i = 0; i < 2; i++)
-				values[i] = SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, i + 1,
-										  &isnull[i]);
-			read_identity_row(values, isnull, f);
-		}
-		SPI_finish();
-	}
-	PG_FINALLY();
-	{
-		ecl_end_owner_lookup(&saved);
-	}
-	PG_END_TRY();
+	q.did = PointerGetDatum(cstring_to_text_with_len(did, (int) len));
+	q.facts = f;
+	ecl_as_owner(work_identity_facts, &q);
 }
 
 void
@@ -395,10 +371,8 @@ register_identity(const char *did, bytea *public_key)
 Datum
 ecl_generate_identity(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore;
-	MemoryContext oldcxt;
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	unsigned char sk[crypto_sign_SECRETKEYBYTES];
 	char		did[ECL_DID_KEY_BUFSIZE];
@@ -407,14 +381,7 @@ ecl_generate_identity(PG_FUNCTION_ARGS)
 	bytea	   *public_key;
 	bytea	   *secret_key;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
+	tupstore = ecl_begin_materialized_srf(fcinfo, &tupdesc);
 	ecl_sodium_init();
 	StaticAssertStmt(crypto_sign_PUBLICKEYBYTES == ECL_ED25519_PUBLIC_KEY_BYTES,
 					 "libsodium and did:key agree on the key size");
@@ -431,11 +398,6 @@ ecl_generate_identity(PG_FUNCTION_ARGS)
 
 	register_identity(did, public_key);
 
-	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	tupdesc = CreateTupleDescCopy(tupdesc);
-	tupstore = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(oldcxt);
-
 	values[0] = CStringGetTextDatum(did);
 	values[1] = PointerGetDatum(public_key);
 	values[2] = PointerGetDatum(secret_key);
@@ -443,9 +405,5 @@ ecl_generate_identity(PG_FUNCTION_ARGS)
 
 	/* the tuple store holds its own copy */
 	sodium_memzero(VARDATA(secret_key), crypto_sign_SECRETKEYBYTES);
-
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tupstore;
-	rsinfo->setDesc = tupdesc;
 	return (Datum) 0;
 }

@@ -83,18 +83,8 @@ forget_identity(void)
 static void
 token_xact_callback(XactEvent event, void *arg)
 {
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			forget_identity();
-			break;
-		default:
-			break;
-	}
+	if (ecl_xact_event_ends(event))
+		forget_identity();
 }
 
 /*

@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "ecl_pg.h"
 #include "rate_limit.h"
 
 #define ECL_RATE_LIMIT_TRANCHE "ecl_rate_limit"
@@ -337,27 +338,14 @@ ecl_rate_limit_reset(PG_FUNCTION_ARGS)
 Datum
 ecl_rate_limit_accounts(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TupleDesc	tupdesc;
 	Tuplestorestate *store;
-	MemoryContext oldcxt;
 	HASH_SEQ_STATUS seq;
 	ManaAccount *a;
 	TimestampTz now = GetCurrentTimestamp();
 
 	require_available();
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	tupdesc = CreateTupleDescCopy(tupdesc);
-	store = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(oldcxt);
+	store = ecl_begin_materialized_srf(fcinfo, &tupdesc);
 
 	LWLockAcquire(rl_shared->lock, LW_SHARED);
 	hash_seq_init(&seq, rl_accounts);
@@ -379,9 +367,5 @@ ecl_rate_limit_accounts(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 	}
 	LWLockRelease(rl_shared->lock);
-
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = store;
-	rsinfo->setDesc = tupdesc;
 	return (Datum) 0;
 }

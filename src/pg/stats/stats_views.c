@@ -23,6 +23,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "ecl_pg.h"
 #include "stats.h"
 #include "stats_internal.h"
 
@@ -50,32 +51,15 @@ visible(Oid dbid, bool all)
 static Tuplestorestate *
 begin_rows(FunctionCallInfo fcinfo, TupleDesc *tupdesc_out, int natts)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TupleDesc	tupdesc;
 	Tuplestorestate *store;
-	MemoryContext oldcxt;
 
 	ecl_stats_require_available();
 	ecl_stats_flush_pending();	/* this session sees its own runs */
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	store = ecl_begin_materialized_srf(fcinfo, &tupdesc);
 	if (tupdesc->natts != natts)
 		elog(ERROR, "ecl statistics function declared with %d columns, expected %d "
 			 "(install script and library do not match)", tupdesc->natts, natts);
-
-	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	tupdesc = CreateTupleDescCopy(tupdesc);
-	store = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(oldcxt);
-
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = store;
-	rsinfo->setDesc = tupdesc;
 	*tupdesc_out = tupdesc;
 	return store;
 }
