@@ -203,7 +203,7 @@ raise_undefined(const char *name)
  * of CurrentMemoryContext, so an error frees it).
  */
 static PolicyEntry *
-load_entry(const char *name)
+load_entry(const char *name, bool missing_ok)
 {
 	MemoryContext callercxt = CurrentMemoryContext;
 	MemoryContext cxt;
@@ -253,63 +253,69 @@ load_entry(const char *name)
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "policy lookup failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed == 0)
-			raise_undefined(name);
-
-		tup = SPI_tuptable->vals[0];
-		desc = SPI_tuptable->tupdesc;
-		MemoryContextSwitchTo(cxt);
-
-		d = SPI_getbinval(tup, desc, 1, &isnull);
-		code = isnull ? NULL : DatumGetByteaPP(d);
-		d = SPI_getbinval(tup, desc, 2, &isnull);
-		stored_hash = isnull ? NULL : DatumGetByteaPP(d);
-		if (code == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_ECL_BYTECODE),
-					 errmsg("policy \"%s\": no bytecode stored", name)));
-
-		ecl_policy_hash((const uint8 *) VARDATA_ANY(code),
-						VARSIZE_ANY_EXHDR(code), hash);
-		if (stored_hash == NULL ||
-			VARSIZE_ANY_EXHDR(stored_hash) != ECL_POLICY_HASH_BYTES ||
-			memcmp(VARDATA_ANY(stored_hash), hash, ECL_POLICY_HASH_BYTES) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_ECL_BYTECODE),
-					 errmsg("policy \"%s\": stored bytecode does not match its hash",
-							name),
-					 errhint("Register the policy again with ecl.register_policy.")));
-
-		ecl_pg_alloc_init(&alloc, cxt);
-		ecl_error_clear(&err);
-		if (ecl_program_load(&alloc, (const uint8 *) VARDATA_ANY(code),
-							 VARSIZE_ANY_EXHDR(code),
-							 (uint32_t) ecl_max_stack_depth,
-							 &program, &err) != ECL_OK)
-			ecl_raise(&err, name);
-
-		e = palloc0(sizeof(PolicyEntry));
-		e->cxt = cxt;
-		e->hash = name_hash(name);
-		e->stack_limit = (uint32) ecl_max_stack_depth;
-		e->policy.name = pstrdup(name);
-		e->policy.program = program;
-		memcpy(e->policy.hash, hash, ECL_POLICY_HASH_BYTES);
-		d = SPI_getbinval(tup, desc, 3, &isnull);
-		e->policy.kind = isnull ? "custom" : TextDatumGetCString(d);
-		d = SPI_getbinval(tup, desc, 4, &isnull);
-		e->policy.realm_id = NULL;
-		if (!isnull)
 		{
-			char	   *realm = TextDatumGetCString(d);
-
-			if (realm[0] != '\0')
-				e->policy.realm_id = realm;
+			if (!missing_ok)
+				raise_undefined(name);
+			SPI_finish();		/* entry stays NULL */
 		}
-		d = SPI_getbinval(tup, desc, 5, &isnull);
-		e->policy.version = isnull ? 0 : DatumGetInt64(d);
+		else
+		{
+			tup = SPI_tuptable->vals[0];
+			desc = SPI_tuptable->tupdesc;
+			MemoryContextSwitchTo(cxt);
 
-		SPI_finish();
-		entry = e;
+			d = SPI_getbinval(tup, desc, 1, &isnull);
+			code = isnull ? NULL : DatumGetByteaPP(d);
+			d = SPI_getbinval(tup, desc, 2, &isnull);
+			stored_hash = isnull ? NULL : DatumGetByteaPP(d);
+			if (code == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_ECL_BYTECODE),
+						 errmsg("policy \"%s\": no bytecode stored", name)));
+
+			ecl_policy_hash((const uint8 *) VARDATA_ANY(code),
+							VARSIZE_ANY_EXHDR(code), hash);
+			if (stored_hash == NULL ||
+				VARSIZE_ANY_EXHDR(stored_hash) != ECL_POLICY_HASH_BYTES ||
+				memcmp(VARDATA_ANY(stored_hash), hash, ECL_POLICY_HASH_BYTES) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_ECL_BYTECODE),
+						 errmsg("policy \"%s\": stored bytecode does not match its hash",
+								name),
+						 errhint("Register the policy again with ecl.register_policy.")));
+
+			ecl_pg_alloc_init(&alloc, cxt);
+			ecl_error_clear(&err);
+			if (ecl_program_load(&alloc, (const uint8 *) VARDATA_ANY(code),
+								 VARSIZE_ANY_EXHDR(code),
+								 (uint32_t) ecl_max_stack_depth,
+								 &program, &err) != ECL_OK)
+				ecl_raise(&err, name);
+
+			e = palloc0(sizeof(PolicyEntry));
+			e->cxt = cxt;
+			e->hash = name_hash(name);
+			e->stack_limit = (uint32) ecl_max_stack_depth;
+			e->policy.name = pstrdup(name);
+			e->policy.program = program;
+			memcpy(e->policy.hash, hash, ECL_POLICY_HASH_BYTES);
+			d = SPI_getbinval(tup, desc, 3, &isnull);
+			e->policy.kind = isnull ? "custom" : TextDatumGetCString(d);
+			d = SPI_getbinval(tup, desc, 4, &isnull);
+			e->policy.realm_id = NULL;
+			if (!isnull)
+			{
+				char	   *realm = TextDatumGetCString(d);
+
+				if (realm[0] != '\0')
+					e->policy.realm_id = realm;
+			}
+			d = SPI_getbinval(tup, desc, 5, &isnull);
+			e->policy.version = isnull ? 0 : DatumGetInt64(d);
+
+			SPI_finish();
+			entry = e;
+		}
 	}
 	PG_FINALLY();
 	{
@@ -318,6 +324,8 @@ load_entry(const char *name)
 	}
 	PG_END_TRY();
 
+	if (entry == NULL)
+		MemoryContextDelete(cxt);
 	return entry;
 }
 
@@ -329,8 +337,8 @@ lookup_policies_relid(void)
 	return OidIsValid(nsp) ? get_relname_relid("policies", nsp) : InvalidOid;
 }
 
-const EclPolicy *
-ecl_policy_lookup(const char *name)
+static const EclPolicy *
+policy_lookup(const char *name, bool missing_ok)
 {
 	uint32		hash = name_hash(name);
 	PolicyEntry *e;
@@ -353,7 +361,9 @@ ecl_policy_lookup(const char *name)
 		policies_relid = lookup_policies_relid();
 
 	inval_before = inval_count;
-	e = load_entry(name);
+	e = load_entry(name, missing_ok);
+	if (e == NULL)
+		return NULL;
 	MemoryContextSetParent(e->cxt, catalog_cxt);
 
 	if (inval_count == inval_before && OidIsValid(policies_relid))
@@ -367,6 +377,26 @@ ecl_policy_lookup(const char *name)
 		graveyard = e;
 	}
 	return &e->policy;
+}
+
+const EclPolicy *
+ecl_policy_lookup(const char *name)
+{
+	return policy_lookup(name, false);
+}
+
+const EclPolicy *
+ecl_policy_lookup_optional(const char *name)
+{
+	return policy_lookup(name, true);
+}
+
+Oid
+ecl_policies_relation(void)
+{
+	if (!OidIsValid(policies_relid))
+		policies_relid = lookup_policies_relid();
+	return policies_relid;
 }
 
 /* Does the call site remember name, loaded under the present state? */
