@@ -50,7 +50,19 @@ typedef struct state
 	int64_t		gas;
 	int64_t		mana;
 	bool		trust_loaded;
+
+	/*
+	 * Arithmetic that may raise and has not been evaluated yet on this
+	 * path, in the order the VM computed it.  The VM raises where it
+	 * computes; SQL raises where the value is used, or never when it is
+	 * not.  Before every branch and outcome these are evaluated ("forced"),
+	 * unless the branch condition itself evaluates exactly them first.
+	 */
+	ecl_tr_node **pending;
+	uint32_t	npending;
 } state;
+
+#define MAX_PENDING 64
 
 typedef struct tr
 {
@@ -487,8 +499,10 @@ state_copy(tr *t, const state *s)
 	c->stack = talloc(t, sizeof(sval) * nstack);
 	c->locals = talloc(t, sizeof(sval) * (t->p->nlocals + 1));
 	c->atoms = talloc(t, (size_t) t->natoms);
-	if (c->stack == NULL || c->locals == NULL || c->atoms == NULL)
+	c->pending = talloc(t, sizeof(ecl_tr_node *) * MAX_PENDING);
+	if (c->stack == NULL || c->locals == NULL || c->atoms == NULL || c->pending == NULL)
 		return NULL;
+	memcpy(c->pending, s->pending, sizeof(ecl_tr_node *) * s->npending);
 	memcpy(c->stack, s->stack, sizeof(sval) * nstack);
 	memcpy(c->locals, s->locals, sizeof(sval) * (t->p->nlocals + 1));
 	memcpy(c->atoms, s->atoms, (size_t) t->natoms);
@@ -720,12 +734,95 @@ over_budget(tr *t, const state *s)
 	return false;
 }
 
+static uint32_t sync_pending(tr *t, state *s, const ecl_tr_node *cond, ecl_tr_node **forced);
+static ecl_tr_node *wrap_forced(tr *t, ecl_tr_node **forced, uint32_t n, ecl_tr_node *r);
+
+/* An outcome: pending arithmetic is evaluated first, as the VM did */
 static ecl_tr_node *
 leaf(tr *t, state *s, ecl_tr_node *outcome)
 {
+	ecl_tr_node *forced[MAX_PENDING];
+	uint32_t	n;
+
 	if (over_budget(t, s))
 		return NULL;
-	return outcome;
+	n = sync_pending(t, s, outcome && outcome->kind != ECL_TR_RAISE ? outcome : NULL, forced);
+	return wrap_forced(t, forced, n, outcome);
+}
+
+/* the pending nodes cond evaluates, in its evaluation order */
+static void
+pending_in(const state *s, const ecl_tr_node *n, const ecl_tr_node **seq,
+		   uint32_t *nseq)
+{
+	if (n == NULL)
+		return;
+	pending_in(s, n->a, seq, nseq);
+	pending_in(s, n->b_, seq, nseq);
+	pending_in(s, n->c, seq, nseq);
+	if (n->kind == ECL_TR_ARITH)
+		for (uint32_t i = 0; i < s->npending; i++)
+			if (s->pending[i] == n)
+			{
+				for (uint32_t j = 0; j < *nseq; j++)
+					if (seq[j] == n)
+						return;
+				if (*nseq < MAX_PENDING)
+					seq[(*nseq)++] = n;
+				return;
+			}
+}
+
+/*
+ * A branch on cond (NULL: an outcome) is next.  Returns how many pending
+ * nodes must be forced first (they are left in forced[]); clears pending.
+ */
+static uint32_t
+sync_pending(tr *t, state *s, const ecl_tr_node *cond, ecl_tr_node **forced)
+{
+	const ecl_tr_node *seq[MAX_PENDING];
+	uint32_t	nseq = 0;
+	uint32_t	n = 0;
+	bool		covered;
+
+	if (s->npending == 0)
+		return 0;
+	pending_in(s, cond, seq, &nseq);
+	covered = nseq == s->npending;
+	for (uint32_t i = 0; covered && i < nseq; i++)
+		covered = seq[i] == s->pending[i];
+	if (!covered)
+		for (uint32_t i = 0; i < s->npending; i++)
+			forced[n++] = s->pending[i];
+	/* evaluated once without error on this path: cannot raise after it */
+	s->npending = 0;
+	(void) t;
+	return n;
+}
+
+/* CASE WHEN x IS NULL THEN false ELSE r END for each forced x, in order */
+static ecl_tr_node *
+wrap_forced(tr *t, ecl_tr_node **forced, uint32_t n, ecl_tr_node *r)
+{
+	for (uint32_t i = n; i-- > 0;)
+	{
+		ecl_tr_node *c;
+
+		if (r == NULL)
+			return NULL;
+		c = node(t, ECL_TR_CASE, ECL_TR_BOOL);
+		if (c == NULL)
+			return NULL;
+		c->a = mk1(t, ECL_TR_IS_NULL, ECL_TR_BOOL, forced[i]);
+		if (c->a == NULL)
+			return NULL;
+		c->a->may_raise = true;
+		c->b_ = mk_bool(t, false);
+		c->c = r;
+		c->may_raise = true;
+		r = c;
+	}
+	return r;
 }
 
 #define POP() (s->stack[--s->sp])
@@ -1011,6 +1108,12 @@ run(tr *t, state *s)
 							n->str = copy;
 							n->len = (size_t) len;
 							n->may_raise = true;
+							if (s->npending >= MAX_PENDING)
+							{
+								refuse(t, "has too much arithmetic between two branches");
+								return NULL;
+							}
+							s->pending[s->npending++] = n;
 						}
 						s->sp--;
 						*TOP(0) = sv_expr(n);
@@ -1186,20 +1289,25 @@ run(tr *t, state *s)
 						}
 						continue;
 					}
-					sj = state_copy(t, s);
-					sf = state_copy(t, s);
-					if (sj == NULL || sf == NULL)
-						return NULL;
-					if (keep)
-						sj->stack[sj->sp - 1] = sv_const(ecl_bool(jump_when));
-					else
-						sj->sp--;
-					sj->pc = arg;
-					sf->sp--;
-					sf->pc++;
-					if (jump_when)
-						return mk_case(t, c, run(t, sj), run(t, sf));
-					return mk_case(t, c, run(t, sf), run(t, sj));
+					{
+						ecl_tr_node *forced[MAX_PENDING];
+						uint32_t	nf = sync_pending(t, s, c, forced);
+
+						sj = state_copy(t, s);
+						sf = state_copy(t, s);
+						if (sj == NULL || sf == NULL)
+							return NULL;
+						if (keep)
+							sj->stack[sj->sp - 1] = sv_const(ecl_bool(jump_when));
+						else
+							sj->sp--;
+						sj->pc = arg;
+						sf->sp--;
+						sf->pc++;
+						if (jump_when)
+							return wrap_forced(t, forced, nf, mk_case(t, c, run(t, sj), run(t, sf)));
+						return wrap_forced(t, forced, nf, mk_case(t, c, run(t, sf), run(t, sj)));
+					}
 				}
 			case ECL_OP_REQUIRE:
 			case ECL_OP_ASSERT:
@@ -1216,13 +1324,15 @@ run(tr *t, state *s)
 						break;
 					}
 					{
+						ecl_tr_node *forced[MAX_PENDING];
+						uint32_t	nf = sync_pending(t, s, c, forced);
 						state	   *sc = state_copy(t, s);
 						ecl_tr_node *denied = leaf(t, s, mk_bool(t, false));
 
 						if (sc == NULL)
 							return NULL;
 						sc->pc++;
-						return mk_case(t, c, run(t, sc), denied);
+						return wrap_forced(t, forced, nf, mk_case(t, c, run(t, sc), denied));
 					}
 				}
 			case ECL_OP_DENY:
@@ -1362,6 +1472,7 @@ ecl_translate(ecl_arena *arena, const ecl_tr_request *req,
 	s.stack = talloc(&t, sizeof(sval) * (p->max_stack + 1));
 	s.locals = talloc(&t, sizeof(sval) * (p->nlocals + 1));
 	s.atoms = talloc(&t, (size_t) t.natoms);
+	s.pending = talloc(&t, sizeof(ecl_tr_node *) * MAX_PENDING);
 	if (t.failed)
 		return ECL_FAIL;
 	for (uint32_t i = 0; i < p->nlocals; i++)

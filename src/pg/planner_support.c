@@ -270,6 +270,19 @@ caller_text_expr(CallSite *cs)
 
 /* ---------------------------------------------------- translation to Expr */
 
+/*
+ * A fact of the caller: once per execution as an InitPlan, unless the
+ * caller or realm comes from the row (then per row, as the VM asks).
+ */
+static Node *
+caller_fact(CallSite *cs, Node *call)
+{
+	if ((cs->caller_expr && contain_var_clause(cs->caller_expr)) ||
+		(cs->realm_expr && contain_var_clause(cs->realm_expr)))
+		return call;
+	return make_sublink(cs, call);
+}
+
 static Node *
 to_expr(CallSite *cs, const ecl_tr_node *n)
 {
@@ -302,7 +315,7 @@ to_expr(CallSite *cs, const ecl_tr_node *n)
 									 list_make3(caller_text_expr(cs), realm_text_expr(cs),
 												int4_const(n->index)),
 									 InvalidOid);
-				return make_sublink(cs, call);
+				return caller_fact(cs, call);
 			}
 		case ECL_TR_CREDENTIAL:
 			{
@@ -317,7 +330,7 @@ to_expr(CallSite *cs, const ecl_tr_node *n)
 					call = make_func(ecl_function("policy_credential", 2, types), BOOLOID,
 									 list_make2(caller_text_expr(cs), text_const(n->str, n->len)),
 									 InvalidOid);
-				return make_sublink(cs, call);
+				return caller_fact(cs, call);
 			}
 		case ECL_TR_ARITH:
 			{
