@@ -14,12 +14,14 @@
 #   BENCH_ONLY="B1 B2 ..."  run a subset (default: B1 B2 B3 B4 B5 B6)
 #   BENCH_B3_SECONDS=4      length of each pgbench run (B3 makes sixteen)
 #   BENCH_NO_INSTALL=1      skip make install (use what is installed)
+#   BENCH_ONLY=R            R1, R2 and B2r (bench/planner.sh: policies the
+#                           planner translates, against hand-written SQL)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export BENCH_ROOT="$ROOT"
 export BENCH_REPS="${BENCH_REPS:-5}"
-export BENCH_ONLY="${BENCH_ONLY:-B1 B2 B3 B4 B5 B6}"
+export BENCH_ONLY="${BENCH_ONLY:-B1 B2 B3 B4 B5 B6 R}"
 export BENCH_B3_SECONDS="${BENCH_B3_SECONDS:-4}"
 RESULTS="$ROOT/bench/results"
 
@@ -77,6 +79,10 @@ for attempt in 1 2 3; do
 done
 rm -f "$BENCH_STARTED"
 [ "$status" = 0 ] || { echo "bench: failed (status $status)" >&2; exit "$status"; }
+
+case " $BENCH_ONLY " in
+	*" R "*) "$ROOT/bench/planner.sh" ;;
+esac
 
 if [ -s "$BENCH_OUT" ]; then
 	[ -f "$RESULTS/latest.md" ] && mv "$RESULTS/latest.md" "$RESULTS/previous.md"

@@ -15,6 +15,7 @@
 #include "utils/guc.h"
 
 #include "ecl_pg.h"
+#include "planner_support.h"
 #include "rate_limit.h"
 #include "stats.h"
 #include "token.h"
@@ -76,6 +77,26 @@ check_rate_limit(bool *newval, void **extra, GucSource source)
 
 /* ---- end rate limiting and errors under RLS ---- */
 
+/* ---- policies the planner can see (planner_support.c) ---- */
+
+/*
+ * A plan that embeds a translated policy was made under these settings;
+ * when one of them changes, the backend's cached plans are replanned.
+ */
+static void
+assign_translation_int(int newval, void *extra)
+{
+	ecl_translation_setting_changed();
+}
+
+static void
+assign_translation_bool(bool newval, void *extra)
+{
+	ecl_translation_setting_changed();
+}
+
+/* ---- end policies the planner can see ---- */
+
 void
 _PG_init(void)
 {
@@ -85,7 +106,7 @@ _PG_init(void)
 							&ecl_gas_limit,
 							50000, 1, INT_MAX,
 							PGC_USERSET, 0,
-							NULL, NULL, NULL);
+							NULL, assign_translation_int, NULL);
 
 	DefineCustomIntVariable("ecl.mana_limit",
 							"Mana (I/O) budget of one ECL run.",
@@ -93,7 +114,7 @@ _PG_init(void)
 							&ecl_mana_limit,
 							10000, 1, INT_MAX,
 							PGC_USERSET, 0,
-							NULL, NULL, NULL);
+							NULL, assign_translation_int, NULL);
 
 	DefineCustomIntVariable("ecl.timeout_ms",
 							"Wall-clock limit of one ECL run.",
@@ -109,7 +130,7 @@ _PG_init(void)
 							&ecl_max_stack_depth,
 							1024, 1, 1024 * 1024,
 							PGC_USERSET, 0,
-							NULL, NULL, NULL);
+							NULL, assign_translation_int, NULL);
 
 	/* ---- rate limiting and errors under RLS ---- */
 	loaded_at_server_start = process_shared_preload_libraries_in_progress;
@@ -120,7 +141,7 @@ _PG_init(void)
 							 &ecl_rate_limit,
 							 false,
 							 PGC_SUSET, 0,
-							 check_rate_limit, NULL, NULL);
+							 check_rate_limit, assign_translation_bool, NULL);
 
 	/*
 	 * USERSET: deny can only hide more rows than raise shows, so a user
@@ -133,7 +154,7 @@ _PG_init(void)
 							 ECL_RLS_ERRORS_RAISE,
 							 rls_errors_options,
 							 PGC_USERSET, 0,
-							 NULL, NULL, NULL);
+							 NULL, assign_translation_int, NULL);
 	/* ---- end rate limiting and errors under RLS ---- */
 
 	DefineCustomBoolVariable("ecl.track",
@@ -155,7 +176,7 @@ _PG_init(void)
 							 &ecl_allow_anonymous,
 							 false,
 							 PGC_SUSET, 0,
-							 NULL, NULL, NULL);
+							 NULL, assign_translation_bool, NULL);
 
 	/*
 	 * Sizing shared memory only means something while the postmaster loads
@@ -238,6 +259,16 @@ _PG_init(void)
 							64 * 1024, 64, MAX_KILOBYTES,
 							PGC_SUSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
+
+	/* ---- policies the planner can see ---- */
+	DefineCustomBoolVariable("ecl.translate",
+							 "Lets the planner replace ecl.check and ecl.allowed calls by equivalent SQL.",
+							 "On: a call with a constant policy name and an input of '{}' or jsonb_build_object(...) whose policy lies in the translatable subset becomes an SQL condition the planner can use indexes for (docs/planner.md). Off: every call runs in the VM.",
+							 &ecl_translate_enabled,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, assign_translation_bool, NULL);
+	/* ---- end policies the planner can see ---- */
 
 	MarkGUCPrefixReserved("ecl");
 

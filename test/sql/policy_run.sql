@@ -5,6 +5,9 @@
 -- statistics each run reports under the policy's kind.
 --
 \set VERBOSITY terse
+-- This suite counts the VM runs: keep every call in the VM (translated calls are
+-- not runs; planner_translate covers them).
+SET ecl.translate = off;
 
 INSERT INTO ecl.identities (did) VALUES ('did:regress:run-alice'), ('did:regress:run-bob');
 INSERT INTO ecl.realms (realm_id) VALUES ('run-realm');

@@ -192,6 +192,7 @@ raise_undefined(const char *name)
 typedef struct LoadArgs
 {
 	const char *name;
+	bool		missing_ok;		/* no row: entry NULL instead of 42704 */
 	MemoryContext cxt;			/* the entry's */
 	PolicyEntry *entry;
 } LoadArgs;
@@ -223,7 +224,11 @@ work_load_entry(void *arg)
 						 "  FROM ecl.policies p"
 						 " WHERE p.name OPERATOR(pg_catalog.=) $1",
 						 1, argtypes, args, 1, true, "policy lookup") == 0)
-		raise_undefined(name);
+	{
+		if (!a->missing_ok)
+			raise_undefined(name);
+		return;					/* entry stays NULL */
+	}
 
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
@@ -286,16 +291,19 @@ work_load_entry(void *arg)
  * of CurrentMemoryContext, so an error frees it).
  */
 static PolicyEntry *
-load_entry(const char *name)
+load_entry(const char *name, bool missing_ok)
 {
 	LoadArgs	a;
 
 	a.name = name;
+	a.missing_ok = missing_ok;
 	a.cxt = AllocSetContextCreate(CurrentMemoryContext, "ecl policy",
 								  ALLOCSET_SMALL_SIZES);
 	MemoryContextSetIdentifier(a.cxt, MemoryContextStrdup(a.cxt, name));
 	a.entry = NULL;
 	ecl_as_owner(work_load_entry, &a);
+	if (a.entry == NULL)
+		MemoryContextDelete(a.cxt);
 	return a.entry;
 }
 
@@ -307,8 +315,8 @@ lookup_policies_relid(void)
 	return OidIsValid(nsp) ? get_relname_relid("policies", nsp) : InvalidOid;
 }
 
-const EclPolicy *
-ecl_policy_lookup(const char *name)
+static const EclPolicy *
+policy_lookup(const char *name, bool missing_ok)
 {
 	uint32		hash = name_hash(name);
 	PolicyEntry *e;
@@ -331,7 +339,9 @@ ecl_policy_lookup(const char *name)
 		policies_relid = lookup_policies_relid();
 
 	inval_before = inval_count;
-	e = load_entry(name);
+	e = load_entry(name, missing_ok);
+	if (e == NULL)
+		return NULL;
 	MemoryContextSetParent(e->cxt, catalog_cxt);
 
 	if (inval_count == inval_before && OidIsValid(policies_relid))
@@ -345,6 +355,26 @@ ecl_policy_lookup(const char *name)
 		graveyard = e;
 	}
 	return &e->policy;
+}
+
+const EclPolicy *
+ecl_policy_lookup(const char *name)
+{
+	return policy_lookup(name, false);
+}
+
+const EclPolicy *
+ecl_policy_lookup_optional(const char *name)
+{
+	return policy_lookup(name, true);
+}
+
+Oid
+ecl_policies_relation(void)
+{
+	if (!OidIsValid(policies_relid))
+		policies_relid = lookup_policies_relid();
+	return policies_relid;
 }
 
 /* Does the call site remember name, loaded under the present state? */

@@ -46,6 +46,15 @@ typedef struct EclPolicy
  */
 const EclPolicy *ecl_policy_lookup(const char *name);
 
+/* The same, NULL when there is no such policy (the planner's question). */
+const EclPolicy *ecl_policy_lookup_optional(const char *name);
+
+/*
+ * The OID of ecl.policies: a plan that embeds a policy depends on it, so
+ * the invalidation a registration sends replans it.
+ */
+Oid			ecl_policies_relation(void);
+
 /*
  * What one SQL call site (fn_extra) remembers of its last lookup: a WHERE
  * clause names the same policy on every row.  Zeroed memory is an empty

@@ -1,0 +1,1026 @@
+/*
+ * planner_support.c — policies the planner can see.
+ *
+ *   ecl.policy_support(internal)      the planner support function of
+ *                                     ecl.check and ecl.allowed
+ *   ecl.policy_sql(policy, fields)    the SQL a policy becomes, or why not
+ *
+ * SupportRequestSimplify: when the policy name is a constant, the input is
+ * '{}' or jsonb_build_object(...) with constant keys, and the registered
+ * policy lies in the translatable subset (src/core/translate.c), the call is
+ * replaced by an equivalent SQL expression over the argument expressions.
+ * The planner then sees `owner = <caller>` and can use an index.
+ *
+ * Facts about the caller are computed once per execution: each becomes a
+ * scalar sub-select, which the planner turns into an InitPlan (evaluated on
+ * first use, once).  eval_const_expressions runs before the sub-selects of
+ * an expression are planned (preprocess_expression), so the sub-selects we
+ * add here are planned like the user's own; we mark the query as having
+ * sub-links for that.
+ *
+ * Every translated call carries a gate, also an InitPlan: it checks EXECUTE
+ * on the function the user called (the call itself no longer runs, so the
+ * executor would not check it) and, for ecl.allowed, yields the caller's DID.
+ *
+ * A plan that embeds a policy depends on ecl.policies (its OID goes into
+ * the plan's relationOids); the relcache invalidation a registration or a
+ * drop sends replans every cached plan (prepared statements, PL/pgSQL,
+ * RLS).  Settings that change what a run does (ecl.translate,
+ * ecl.allow_anonymous, ecl.rate_limit, ecl.rls_errors, the gas, mana and
+ * stack limits) are read here, at plan time; changing any of them resets
+ * the backend's cached plans (ecl.c).
+ *
+ * Not translated, and so run in the VM as before: ecl.rate_limit on (runs
+ * must pay), ecl.rls_errors = deny (errors must become counted denials), a
+ * database encoding other than UTF8, and everything translate.c refuses.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_collation.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/pathnodes.h"
+#include "nodes/supportnodes.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_func.h"
+#include "parser/parse_type.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "ecl/translate.h"
+
+#include "ecl_pg.h"
+#include "planner_support.h"
+#include "policy_catalog.h"
+
+PG_FUNCTION_INFO_V1(ecl_policy_support);
+PG_FUNCTION_INFO_V1(ecl_policy_sql);
+
+bool		ecl_translate_enabled = true;
+
+#define FLOAT8_NE_OP 671
+#define FLOAT8_LT_OP 672
+#define FLOAT8_LE_OP 673
+#define FLOAT8_GT_OP 674
+#define FLOAT8_GE_OP 675
+#define FLOAT8_EQ_OP 670
+#define TEXT_NE_OP 531
+#define TEXT_LT_OP 664
+#define TEXT_LE_OP 665
+#define TEXT_GT_OP 666
+#define TEXT_GE_OP 667
+
+/* What the call site gives the translation */
+typedef struct CallSite
+{
+	bool		is_allowed;		/* ecl.allowed, else ecl.check */
+	Oid			funcid;
+	const char *policy_name;
+	const EclPolicy *policy;
+	int			nfields;
+	ecl_tr_field *fields;
+	Node	  **field_expr;		/* SQL value of each field (float8/text/bool) */
+	Node	   *caller_expr;	/* NULL when constant */
+	Node	   *realm_expr;		/* NULL when constant */
+	ecl_tr_request req;
+	bool		sublinks;		/* may we add sub-selects? */
+	PlannerInfo *root;
+} CallSite;
+
+/* ---------------------------------------------------------------- helpers */
+
+static void
+why(StringInfo reason, const char *fmt,...)
+pg_attribute_printf(2, 3);
+
+static void
+why(StringInfo reason, const char *fmt,...)
+{
+	va_list		args;
+
+	if (reason == NULL || reason->len > 0)
+		return;
+	for (;;)
+	{
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(reason, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(reason, needed);
+	}
+}
+
+static Oid
+ecl_function(const char *name, int nargs, const Oid *argtypes)
+{
+	return LookupFuncName(list_make2(makeString("ecl"), makeString(pstrdup(name))),
+						  nargs, argtypes, false);
+}
+
+static Node *
+make_func(Oid funcid, Oid rettype, List *args, Oid collid)
+{
+	FuncExpr   *f = makeFuncExpr(funcid, rettype, args, collid, InvalidOid,
+								 COERCE_EXPLICIT_CALL);
+
+	return (Node *) f;
+}
+
+static Node *
+text_const(const char *s, size_t len)
+{
+	return (Node *) makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+							  PointerGetDatum(cstring_to_text_with_len(s, (int) len)),
+							  false, false);
+}
+
+static Node *
+float8_const(double d)
+{
+	return (Node *) makeConst(FLOAT8OID, -1, InvalidOid, sizeof(float8),
+							  Float8GetDatum(d), false, FLOAT8PASSBYVAL);
+}
+
+static Node *
+int4_const(int v)
+{
+	return (Node *) makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+							  Int32GetDatum(v), false, true);
+}
+
+/*
+ * (SELECT expr): the planner makes an InitPlan of it when expr refers to
+ * nothing of the outer query, so it is computed once per execution.
+ */
+static Node *
+make_sublink(CallSite *cs, Node *expr)
+{
+	Query	   *q;
+	SubLink    *sl;
+
+	if (!cs->sublinks)
+		return expr;
+	q = makeNode(Query);
+	q->commandType = CMD_SELECT;
+	q->querySource = QSRC_ORIGINAL;
+	q->canSetTag = true;
+	q->jointree = makeFromExpr(NIL, NULL);
+	q->targetList = list_make1(makeTargetEntry((Expr *) expr, 1, pstrdup("v"), false));
+	sl = makeNode(SubLink);
+	sl->subLinkType = EXPR_SUBLINK;
+	sl->subLinkId = 0;
+	sl->testexpr = NULL;
+	sl->operName = NIL;
+	sl->subselect = (Node *) q;
+	sl->location = -1;
+	cs->root->parse->hasSubLinks = true;
+	return (Node *) sl;
+}
+
+static Node *
+make_op(Oid opno, Node *a, Node *b, Oid collid)
+{
+	OpExpr	   *op = (OpExpr *) make_opclause(opno, BOOLOID, false, (Expr *) a,
+											  (Expr *) b, InvalidOid, collid);
+
+	set_opfuncid(op);
+	return (Node *) op;
+}
+
+static Node *
+make_bool(BoolExprType t, Node *a, Node *b)
+{
+	List	   *args = NIL;
+	Node	   *parts[2] = {a, b};
+
+	/* flat, like canonicalize_qual leaves it: every conjunct on its own */
+	for (int i = 0; i < 2; i++)
+	{
+		if (IsA(parts[i], BoolExpr) && ((BoolExpr *) parts[i])->boolop == t)
+			args = list_concat(args, ((BoolExpr *) parts[i])->args);
+		else
+			args = lappend(args, parts[i]);
+	}
+	return (Node *) makeBoolExpr(t, args, -1);
+}
+
+/* The collation an equality of text uses: the column's, if it has one */
+static Oid
+equality_collation(Node *a, Node *b)
+{
+	Oid			c = exprCollation(a);
+
+	if (!OidIsValid(c) || IsA(a, Const))
+		c = exprCollation(b);
+	if (!OidIsValid(c))
+		c = DEFAULT_COLLATION_OID;
+	return c;
+}
+
+static Oid
+cmp_operator(ecl_tr_type type, ecl_opcode op)
+{
+	switch (type)
+	{
+		case ECL_TR_NUM:
+			return op == ECL_OP_EQ ? FLOAT8_EQ_OP : op == ECL_OP_NE ? FLOAT8_NE_OP :
+				op == ECL_OP_LT ? FLOAT8_LT_OP : op == ECL_OP_LE ? FLOAT8_LE_OP :
+				op == ECL_OP_GT ? FLOAT8_GT_OP : FLOAT8_GE_OP;
+		case ECL_TR_STR:
+			return op == ECL_OP_EQ ? TextEqualOperator : op == ECL_OP_NE ? TEXT_NE_OP :
+				op == ECL_OP_LT ? TEXT_LT_OP : op == ECL_OP_LE ? TEXT_LE_OP :
+				op == ECL_OP_GT ? TEXT_GT_OP : TEXT_GE_OP;
+		default:
+			return op == ECL_OP_EQ ? BooleanEqualOperator : BooleanNotEqualOperator;
+	}
+}
+
+static Node *
+realm_text_expr(CallSite *cs)
+{
+	if (cs->realm_expr != NULL)
+		return copyObject(cs->realm_expr);
+	if (cs->req.realm.str == NULL)
+		return (Node *) makeNullConst(TEXTOID, -1, DEFAULT_COLLATION_OID);
+	return text_const(cs->req.realm.str, cs->req.realm.len);
+}
+
+static Node *
+caller_text_expr(CallSite *cs)
+{
+	if (cs->caller_expr != NULL)
+		return copyObject(cs->caller_expr);
+	if (cs->req.caller.str == NULL)
+		return (Node *) makeNullConst(TEXTOID, -1, DEFAULT_COLLATION_OID);
+	return text_const(cs->req.caller.str, cs->req.caller.len);
+}
+
+/* ---------------------------------------------------- translation to Expr */
+
+/*
+ * A fact of the caller: once per execution as an InitPlan, unless the
+ * caller or realm comes from the row (then per row, as the VM asks).
+ */
+static Node *
+caller_fact(CallSite *cs, Node *call)
+{
+	if ((cs->caller_expr && contain_var_clause(cs->caller_expr)) ||
+		(cs->realm_expr && contain_var_clause(cs->realm_expr)))
+		return call;
+	return make_sublink(cs, call);
+}
+
+static Node *
+to_expr(CallSite *cs, const ecl_tr_node *n)
+{
+	switch (n->kind)
+	{
+		case ECL_TR_CONST:
+			if (n->type == ECL_TR_BOOL)
+				return makeBoolConst(n->b, false);
+			if (n->type == ECL_TR_NUM)
+				return float8_const(n->num);
+			return text_const(n->str, n->len);
+		case ECL_TR_FIELD:
+			return copyObject(cs->field_expr[n->index]);
+		case ECL_TR_CALLER:
+			return caller_text_expr(cs);
+		case ECL_TR_REALM:
+			return realm_text_expr(cs);
+		case ECL_TR_TRUST_DIM:
+			{
+				Oid			types[3] = {TEXTOID, TEXTOID, INT4OID};
+				Oid			own[2] = {TEXTOID, INT4OID};
+				Node	   *call;
+
+				if (cs->is_allowed)
+					call = make_func(ecl_function("policy_own_trust", 2, own), FLOAT8OID,
+									 list_make2(realm_text_expr(cs), int4_const(n->index)),
+									 InvalidOid);
+				else
+					call = make_func(ecl_function("policy_trust", 3, types), FLOAT8OID,
+									 list_make3(caller_text_expr(cs), realm_text_expr(cs),
+												int4_const(n->index)),
+									 InvalidOid);
+				return caller_fact(cs, call);
+			}
+		case ECL_TR_CREDENTIAL:
+			{
+				Oid			types[2] = {TEXTOID, TEXTOID};
+				Oid			own[1] = {TEXTOID};
+				Node	   *call;
+
+				if (cs->is_allowed)
+					call = make_func(ecl_function("policy_own_credential", 1, own), BOOLOID,
+									 list_make1(text_const(n->str, n->len)), InvalidOid);
+				else
+					call = make_func(ecl_function("policy_credential", 2, types), BOOLOID,
+									 list_make2(caller_text_expr(cs), text_const(n->str, n->len)),
+									 InvalidOid);
+				return caller_fact(cs, call);
+			}
+		case ECL_TR_ARITH:
+			{
+				Oid			types[3] = {FLOAT8OID, FLOAT8OID, TEXTOID};
+				const char *fn = n->op == ECL_OP_ADD ? "policy_add" :
+					n->op == ECL_OP_SUB ? "policy_sub" :
+					n->op == ECL_OP_MUL ? "policy_mul" :
+					n->op == ECL_OP_DIV ? "policy_div" : "policy_mod";
+
+				return make_func(ecl_function(fn, 3, types), FLOAT8OID,
+								 list_make3(to_expr(cs, n->a), to_expr(cs, n->b_),
+											text_const(n->str, n->len)),
+								 InvalidOid);
+			}
+		case ECL_TR_NEG:
+			return make_func(F_FLOAT8UM, FLOAT8OID, list_make1(to_expr(cs, n->a)), InvalidOid);
+		case ECL_TR_CONCAT:
+			return make_func(F_TEXTCAT, TEXTOID,
+							 list_make2(to_expr(cs, n->a), to_expr(cs, n->b_)),
+							 DEFAULT_COLLATION_OID);
+		case ECL_TR_CMP:
+			{
+				Node	   *a = to_expr(cs, n->a);
+				Node	   *b = to_expr(cs, n->b_);
+				Oid			coll = InvalidOid;
+
+				if (n->a->type == ECL_TR_STR)
+					coll = (n->op == ECL_OP_EQ || n->op == ECL_OP_NE)
+						? equality_collation(a, b) : C_COLLATION_OID;
+				return make_op(cmp_operator(n->a->type, n->op), a, b, coll);
+			}
+		case ECL_TR_NOT_DISTINCT:
+			{
+				Node	   *a = to_expr(cs, n->a);
+				Node	   *b = to_expr(cs, n->b_);
+				DistinctExpr *d = makeNode(DistinctExpr);
+
+				d->opno = cmp_operator(n->a->type, ECL_OP_EQ);
+				d->opfuncid = InvalidOid;
+				d->opresulttype = BOOLOID;
+				d->opretset = false;
+				d->opcollid = InvalidOid;
+				d->inputcollid = n->a->type == ECL_TR_STR ? equality_collation(a, b) : InvalidOid;
+				d->args = list_make2(a, b);
+				d->location = -1;
+				set_opfuncid((OpExpr *) d);
+				return (Node *) makeBoolExpr(NOT_EXPR, list_make1(d), -1);
+			}
+		case ECL_TR_IS_NULL:
+			{
+				NullTest   *t = makeNode(NullTest);
+
+				t->arg = (Expr *) to_expr(cs, n->a);
+				t->nulltesttype = IS_NULL;
+				t->argisrow = false;
+				t->location = -1;
+				return (Node *) t;
+			}
+		case ECL_TR_IS_TRUE:
+			{
+				BooleanTest *t = makeNode(BooleanTest);
+
+				t->arg = (Expr *) to_expr(cs, n->a);
+				t->booltesttype = IS_TRUE;
+				t->location = -1;
+				return (Node *) t;
+			}
+		case ECL_TR_NONEMPTY:
+			return make_op(TEXT_NE_OP, to_expr(cs, n->a), text_const("", 0), C_COLLATION_OID);
+		case ECL_TR_NOT:
+			{
+				Node	   *a = to_expr(cs, n->a);
+
+				/* NOT (x IS NULL) reads better, and plans the same, as IS NOT NULL */
+				if (IsA(a, NullTest) && ((NullTest *) a)->nulltesttype == IS_NULL)
+				{
+					((NullTest *) a)->nulltesttype = IS_NOT_NULL;
+					return a;
+				}
+				return (Node *) makeBoolExpr(NOT_EXPR, list_make1(a), -1);
+			}
+		case ECL_TR_AND:
+			return make_bool(AND_EXPR, to_expr(cs, n->a), to_expr(cs, n->b_));
+		case ECL_TR_OR:
+			return make_bool(OR_EXPR, to_expr(cs, n->a), to_expr(cs, n->b_));
+		case ECL_TR_CASE:
+			{
+				CaseExpr   *c = makeNode(CaseExpr);
+				CaseWhen   *w = makeNode(CaseWhen);
+
+				w->expr = (Expr *) to_expr(cs, n->a);
+				w->result = (Expr *) to_expr(cs, n->b_);
+				w->location = -1;
+				c->casetype = BOOLOID;
+				c->casecollid = InvalidOid;
+				c->arg = NULL;
+				c->args = list_make1(w);
+				c->defresult = (Expr *) to_expr(cs, n->c);
+				c->location = -1;
+				return (Node *) c;
+			}
+		case ECL_TR_RAISE:
+			{
+				Oid			types[2] = {INT4OID, TEXTOID};
+
+				return make_func(ecl_function("policy_error", 2, types), BOOLOID,
+								 list_make2(int4_const((int) n->code),
+											text_const(n->str, n->len)),
+								 InvalidOid);
+			}
+	}
+	elog(ERROR, "unknown translation node %d", (int) n->kind);
+	return NULL;
+}
+
+/* ------------------------------------------------------- the call's input */
+
+static Node *
+strip_relabel(Node *n)
+{
+	while (n && IsA(n, RelabelType))
+		n = (Node *) ((RelabelType *) n)->arg;
+	return n;
+}
+
+/*
+ * The value of one jsonb_build_object argument: its ECL view and the SQL
+ * expression of that value (float8, text or bool).  Only columns, constants
+ * and parameters: evaluating them more or less often than the call would
+ * cannot raise or change anything.
+ */
+static bool
+analyse_value(Node *arg, ecl_tr_field *f, Node **sql, ecl_alloc *alloc,
+			  StringInfo reason)
+{
+	Node	   *base = strip_relabel(arg);
+	Oid			type = exprType(arg);
+
+	if (!(IsA(base, Var) || IsA(base, Const) || IsA(base, Param)))
+	{
+		why(reason, "the value of input field \"%s\" is an expression (only columns, constants and parameters are translated)",
+			f->name);
+		return false;
+	}
+	if (IsA(base, Const) && ((Const *) base)->constisnull)
+	{
+		f->is_const = true;
+		f->value = ecl_null();
+		return true;
+	}
+	if (IsA(base, Const))
+	{
+		Const	   *c = (Const *) base;
+		ecl_error	err;
+
+		f->is_const = true;
+		switch (type)
+		{
+			case INT2OID:
+				f->value = ecl_number((double) DatumGetInt16(c->constvalue));
+				return true;
+			case INT4OID:
+				f->value = ecl_number((double) DatumGetInt32(c->constvalue));
+				return true;
+			case INT8OID:
+				f->value = ecl_number((double) DatumGetInt64(c->constvalue));
+				return true;
+			case BOOLOID:
+				f->value = ecl_bool(DatumGetBool(c->constvalue));
+				return true;
+			case TEXTOID:
+			case VARCHAROID:
+			case UNKNOWNOID:
+				{
+					char	   *s = type == UNKNOWNOID ? DatumGetCString(c->constvalue)
+						: TextDatumGetCString(c->constvalue);
+
+					ecl_error_clear(&err);
+					if (ecl_string_new(alloc, s, strlen(s), &f->value, &err) != ECL_OK)
+						ecl_raise(&err, NULL);
+					return true;
+				}
+			default:
+				why(reason, "input field \"%s\" is a constant of type %s", f->name,
+					format_type_be(type));
+				return false;
+		}
+	}
+
+	f->is_const = false;
+	f->nullable = true;
+	switch (type)
+	{
+		case INT2OID:
+			f->type = ECL_TR_NUM;
+			*sql = make_func(F_FLOAT8_INT2, FLOAT8OID, list_make1(arg), InvalidOid);
+			((FuncExpr *) *sql)->funcformat = COERCE_EXPLICIT_CAST;
+			return true;
+		case INT4OID:
+			f->type = ECL_TR_NUM;
+			*sql = make_func(F_FLOAT8_INT4, FLOAT8OID, list_make1(arg), InvalidOid);
+			((FuncExpr *) *sql)->funcformat = COERCE_EXPLICIT_CAST;
+			return true;
+		case INT8OID:
+			/* int8 -> double rounds to nearest, as the VM reads the numeric */
+			f->type = ECL_TR_NUM;
+			*sql = make_func(F_FLOAT8_INT8, FLOAT8OID, list_make1(arg), InvalidOid);
+			((FuncExpr *) *sql)->funcformat = COERCE_EXPLICIT_CAST;
+			return true;
+		case BOOLOID:
+			f->type = ECL_TR_BOOL;
+			*sql = arg;
+			return true;
+		case TEXTOID:
+		case VARCHAROID:
+			{
+				Oid			coll = exprCollation(arg);
+
+				if (OidIsValid(coll) && !get_collation_isdeterministic(coll))
+				{
+					why(reason, "input field \"%s\" has a nondeterministic collation", f->name);
+					return false;
+				}
+				f->type = ECL_TR_STR;
+				*sql = type == TEXTOID ? arg :
+					(Node *) makeRelabelType((Expr *) arg, TEXTOID, -1,
+											 OidIsValid(coll) ? coll : DEFAULT_COLLATION_OID,
+											 COERCE_IMPLICIT_CAST);
+				return true;
+			}
+		default:
+			why(reason, "input field \"%s\" has type %s (translated: smallint, integer, bigint, boolean, text, varchar)",
+				f->name, format_type_be(type));
+			return false;
+	}
+}
+
+static bool
+analyse_input(CallSite *cs, Node *input, ecl_alloc *alloc, StringInfo reason)
+{
+	if (IsA(input, Const))
+	{
+		Const	   *c = (Const *) input;
+
+		if (c->consttype == JSONBOID &&
+			(c->constisnull ||
+			 (JB_ROOT_IS_OBJECT(DatumGetJsonbP(c->constvalue)) &&
+			  JB_ROOT_COUNT(DatumGetJsonbP(c->constvalue)) == 0)))
+		{
+			cs->req.input_known = true;
+			return true;
+		}
+		why(reason, "the input is a constant other than '{}'");
+		return false;
+	}
+	if (IsA(input, FuncExpr) &&
+		(((FuncExpr *) input)->funcid == F_JSONB_BUILD_OBJECT_ANY ||
+		 ((FuncExpr *) input)->funcid == F_JSONB_BUILD_OBJECT_) &&
+		!((FuncExpr *) input)->funcvariadic)
+	{
+		List	   *args = ((FuncExpr *) input)->args;
+		int			n = list_length(args);
+
+		if (n % 2 != 0)
+		{
+			why(reason, "jsonb_build_object has an odd number of arguments");
+			return false;
+		}
+		cs->fields = palloc0(sizeof(ecl_tr_field) * (n / 2 + 1));
+		cs->field_expr = palloc0(sizeof(Node *) * (n / 2 + 1));
+		cs->nfields = 0;
+		for (int i = 0; i < n; i += 2)
+		{
+			Node	   *key = strip_relabel(list_nth(args, i));
+			Node	   *val = list_nth(args, i + 1);
+			char	   *name;
+			int			slot;
+			Const	   *kc;
+
+			if (!IsA(key, Const) || ((Const *) key)->constisnull ||
+				(((Const *) key)->consttype != TEXTOID &&
+				 ((Const *) key)->consttype != UNKNOWNOID))
+			{
+				why(reason, "a key of jsonb_build_object is not a constant string");
+				return false;
+			}
+			kc = (Const *) key;
+			name = kc->consttype == UNKNOWNOID ? pstrdup(DatumGetCString(kc->constvalue))
+				: TextDatumGetCString(kc->constvalue);
+			/* a repeated key keeps its last value, as in jsonb */
+			for (slot = 0; slot < cs->nfields; slot++)
+				if (strcmp(cs->fields[slot].name, name) == 0)
+					break;
+			if (slot == cs->nfields)
+				cs->nfields++;
+			memset(&cs->fields[slot], 0, sizeof(ecl_tr_field));
+			cs->fields[slot].name = name;
+			cs->fields[slot].name_len = strlen(name);
+			cs->field_expr[slot] = NULL;
+			if (!analyse_value(val, &cs->fields[slot], &cs->field_expr[slot], alloc, reason))
+				return false;
+		}
+		cs->req.input_known = true;
+		return true;
+	}
+	why(reason, "the input is neither '{}' nor jsonb_build_object(...) with constant keys");
+	return false;
+}
+
+/*
+ * The caller or realm argument: a constant NULL is known; other constants,
+ * columns and parameters are used as they are; any other expression that
+ * neither reads the row nor is volatile is computed once, as an InitPlan.
+ */
+static bool
+analyse_atom(CallSite *cs, Node *arg, ecl_tr_atom *atom, Node **expr,
+			 bool allow_const_text, const char *what, StringInfo reason)
+{
+	Node	   *base = strip_relabel(arg);
+
+	memset(atom, 0, sizeof(*atom));
+	*expr = NULL;
+	if (IsA(base, Const) && ((Const *) base)->constisnull)
+	{
+		atom->is_const = true;
+		atom->str = NULL;
+		return true;
+	}
+	if (exprType(arg) != TEXTOID && exprType(arg) != VARCHAROID)
+	{
+		why(reason, "the %s argument is not text", what);
+		return false;
+	}
+	if (IsA(base, Const))
+	{
+		char	   *s = TextDatumGetCString(((Const *) base)->constvalue);
+
+		if (allow_const_text)
+		{
+			atom->is_const = true;
+			atom->str = s;
+			atom->len = strlen(s);
+			return true;
+		}
+		*expr = arg;
+		atom->nullable = false;
+		return true;
+	}
+	if (IsA(base, Var) || IsA(base, Param))
+	{
+		Oid			coll = exprCollation(arg);
+
+		if (OidIsValid(coll) && !get_collation_isdeterministic(coll))
+		{
+			why(reason, "the %s argument has a nondeterministic collation", what);
+			return false;
+		}
+		*expr = arg;
+		atom->nullable = true;
+		return true;
+	}
+	if (cs->sublinks && !contain_var_clause(arg) && !contain_volatile_functions(arg) &&
+		!contain_subplans(arg) && !contain_agg_clause(arg) && !contain_window_function(arg) &&
+		!checkExprHasSubLink(arg))
+	{
+		*expr = make_sublink(cs, arg);
+		atom->nullable = true;
+		return true;
+	}
+	why(reason, "the %s argument is an expression that reads the row or is volatile", what);
+	return false;
+}
+
+/* ------------------------------------------------------------ translating */
+
+/*
+ * Translate the call fcall (ecl.check or ecl.allowed).  root may be NULL
+ * (ecl.policy_sql): then nothing is added to a plan.  Returns the
+ * expression, or NULL with the reason in *reason (when not NULL).  *tree
+ * receives the translation tree (for ecl.policy_sql).
+ */
+static Node *
+translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
+			   CallSite *cs, ecl_arena *arena, const ecl_tr_node **tree)
+{
+	List	   *args = fcall->args;
+	int			nargs = list_length(args);
+	Node	   *name_arg;
+	Node	   *input_arg;
+	ecl_alloc	alloc;
+	ecl_tr_node *t;
+	char		refusal[512];
+	Node	   *result;
+	Oid			gate_types[2] = {TEXTOID, OIDOID};
+
+	memset(cs, 0, sizeof(*cs));
+	cs->root = root;
+	cs->sublinks = root != NULL;
+	cs->funcid = fcall->funcid;
+	if (nargs == 3)
+		cs->is_allowed = true;
+	else if (nargs != 4)
+		return NULL;
+
+	if (!ecl_translate_enabled)
+	{
+		why(reason, "ecl.translate is off");
+		return NULL;
+	}
+	if (ecl_rate_limit)
+	{
+		why(reason, "ecl.rate_limit is on: every run must pay, so policies run in the VM");
+		return NULL;
+	}
+	if (ecl_rls_errors == ECL_RLS_ERRORS_DENY)
+	{
+		why(reason, "ecl.rls_errors = deny: a failing run must become a counted denial, so policies run in the VM");
+		return NULL;
+	}
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		why(reason, "the database encoding is not UTF8");
+		return NULL;
+	}
+
+	name_arg = strip_relabel(linitial(args));
+	if (!IsA(name_arg, Const) || ((Const *) name_arg)->constisnull)
+	{
+		why(reason, "the policy name is not a constant");
+		return NULL;
+	}
+	cs->policy_name = TextDatumGetCString(((Const *) name_arg)->constvalue);
+	cs->policy = ecl_policy_lookup_optional(cs->policy_name);
+	if (cs->policy == NULL)
+	{
+		why(reason, "policy \"%s\" does not exist", cs->policy_name);
+		return NULL;
+	}
+
+	ecl_pg_alloc_init(&alloc, CurrentMemoryContext);
+	input_arg = (Node *) llast(args);
+	if (!analyse_input(cs, input_arg, &alloc, reason))
+		return NULL;
+
+	/* the caller */
+	if (cs->is_allowed)
+	{
+		Node	   *gate = make_func(ecl_function("policy_caller", 2, gate_types), TEXTOID,
+									 list_make2(text_const(cs->policy_name, strlen(cs->policy_name)),
+												(Node *) makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
+																   ObjectIdGetDatum(fcall->funcid),
+																   false, true)),
+									 DEFAULT_COLLATION_OID);
+
+		cs->caller_expr = make_sublink(cs, gate);
+		cs->req.caller.is_const = false;
+		cs->req.caller.nullable = true;
+	}
+	else if (!analyse_atom(cs, lsecond(args), &cs->req.caller, &cs->caller_expr,
+						   false, "caller", reason))
+		return NULL;
+
+	/* the realm: the argument, else the policy's own */
+	if (!analyse_atom(cs, cs->is_allowed ? lsecond(args) : lthird(args),
+					  &cs->req.realm, &cs->realm_expr, true, "realm", reason))
+		return NULL;
+	if (cs->policy->realm_id != NULL)
+	{
+		if (cs->req.realm.is_const && cs->req.realm.str == NULL)
+		{
+			cs->req.realm.str = cs->policy->realm_id;
+			cs->req.realm.len = strlen(cs->policy->realm_id);
+		}
+		else if (cs->realm_expr != NULL)
+		{
+			CoalesceExpr *c = makeNode(CoalesceExpr);
+
+			c->coalescetype = TEXTOID;
+			c->coalescecollid = DEFAULT_COLLATION_OID;
+			c->args = list_make2(cs->realm_expr,
+								 text_const(cs->policy->realm_id, strlen(cs->policy->realm_id)));
+			c->location = -1;
+			cs->realm_expr = (Node *) c;
+			cs->req.realm.nullable = false;
+		}
+	}
+
+	cs->req.program = cs->policy->program;
+	cs->req.policy_name = cs->policy->name;
+	cs->req.fields = cs->fields;
+	cs->req.nfields = cs->nfields;
+	cs->req.gas_limit = ecl_gas_limit;
+	cs->req.mana_limit = ecl_mana_limit;
+	cs->req.max_stack_depth = (uint32) ecl_max_stack_depth;
+	/* ecl.allowed: no identity, no access — unless ecl.allow_anonymous */
+	cs->req.needs_caller = cs->is_allowed && !ecl_allow_anonymous;
+
+	if (ecl_translate(arena, &cs->req, &t, refusal, sizeof(refusal)) != ECL_OK)
+	{
+		why(reason, "policy \"%s\" %s", cs->policy_name, refusal);
+		return NULL;
+	}
+	if (tree)
+		*tree = t;
+
+	result = to_expr(cs, t);
+
+	/* ecl.check: the EXECUTE check the call would have made, once */
+	if (!cs->is_allowed)
+	{
+		Node	   *gate = make_func(ecl_function("policy_gate", 2, gate_types), BOOLOID,
+									 list_make2(text_const(cs->policy_name, strlen(cs->policy_name)),
+												(Node *) makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
+																   ObjectIdGetDatum(fcall->funcid),
+																   false, true)),
+									 InvalidOid);
+
+		gate = make_sublink(cs, gate);
+		if (IsA(result, Const))
+			result = make_bool(AND_EXPR, gate, result);
+		else
+		{
+			/* the gate first, whatever the planner does with the rest */
+			CaseExpr   *c = makeNode(CaseExpr);
+			CaseWhen   *w = makeNode(CaseWhen);
+
+			if (!t->may_raise)
+				result = make_bool(AND_EXPR, gate, result);
+			else
+			{
+				w->expr = (Expr *) gate;
+				w->result = (Expr *) result;
+				w->location = -1;
+				c->casetype = BOOLOID;
+				c->args = list_make1(w);
+				c->defresult = (Expr *) makeBoolConst(false, false);
+				c->location = -1;
+				result = (Node *) c;
+			}
+		}
+	}
+
+	if (root != NULL)
+	{
+		Oid			relid = ecl_policies_relation();
+
+		if (OidIsValid(relid))
+			root->glob->relationOids = lappend_oid(root->glob->relationOids, relid);
+	}
+	return result;
+}
+
+/* ecl.policy_support(internal) RETURNS internal */
+Datum
+ecl_policy_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	SupportRequestSimplify *req;
+	CallSite	cs;
+	ecl_arena	arena;
+	ecl_alloc	alloc;
+	Node	   *result;
+
+	if (!IsA(rawreq, SupportRequestSimplify))
+		PG_RETURN_POINTER(NULL);
+	req = (SupportRequestSimplify *) rawreq;
+	if (req->root == NULL || !ecl_translate_enabled)
+		PG_RETURN_POINTER(NULL);
+
+	ecl_pg_alloc_init(&alloc, CurrentMemoryContext);
+	ecl_arena_init(&arena, &alloc);
+	result = translate_call(req->root, req->fcall, NULL, &cs, &arena, NULL);
+	ecl_arena_release(&arena);
+	PG_RETURN_POINTER(result);
+}
+
+/* --------------------------------------------------------- ecl.policy_sql */
+
+/*
+ * ecl.policy_sql(policy text, input_fields text[] DEFAULT NULL) RETURNS text
+ *
+ * input_fields names the fields of the jsonb_build_object the call passes,
+ * each "name" (text) or "name:type" with type one of smallint, integer,
+ * bigint, boolean, text, varchar; NULL means '{}'.  The answer is for
+ * ecl.allowed(policy, <realm column>, jsonb_build_object(...)) with the
+ * fields as columns of the same names; or the reason the policy stays in
+ * the VM, starting with "-- not translated: ".
+ */
+Datum
+ecl_policy_sql(PG_FUNCTION_ARGS)
+{
+	text	   *policy;
+	List	   *args = NIL;
+	FuncExpr   *fcall;
+	StringInfoData reason;
+	CallSite	cs;
+	ecl_arena	arena;
+	ecl_alloc	alloc;
+	const ecl_tr_node *tree = NULL;
+	Node	   *expr;
+	const char **field_sql = NULL;
+	char	   *text_out;
+	List	   *build_args = NIL;
+	Oid			allowed_types[3] = {TEXTOID, TEXTOID, JSONBOID};
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("policy name must not be NULL")));
+	policy = PG_GETARG_TEXT_PP(0);
+
+	if (!PG_ARGISNULL(1))
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		for (int i = 0; i < n; i++)
+		{
+			char	   *spec;
+			char	   *colon;
+			Oid			type = TEXTOID;
+			Param	   *p;
+
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("input field names must not be NULL")));
+			spec = TextDatumGetCString(elems[i]);
+			colon = strchr(spec, ':');
+			if (colon != NULL)
+			{
+				*colon = '\0';
+				type = typenameTypeId(NULL, typeStringToTypeName(colon + 1));
+			}
+			if (spec[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("input field names must not be empty")));
+			/* a placeholder of the field's type, printed by name below */
+			p = makeNode(Param);
+			p->paramkind = PARAM_EXTERN;
+			p->paramid = i + 1;
+			p->paramtype = type;
+			p->paramtypmod = -1;
+			p->paramcollid = (type == TEXTOID || type == VARCHAROID) ? DEFAULT_COLLATION_OID : InvalidOid;
+			p->location = -1;
+			build_args = lappend(build_args, text_const(spec, strlen(spec)));
+			build_args = lappend(build_args, p);
+		}
+	}
+
+	args = list_make2(makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+								PointerGetDatum(policy), false, false),
+					  makeNullConst(TEXTOID, -1, DEFAULT_COLLATION_OID));
+	if (build_args != NIL)
+		args = lappend(args, makeFuncExpr(F_JSONB_BUILD_OBJECT_ANY, JSONBOID, build_args,
+										  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL));
+	else
+		args = lappend(args, makeConst(JSONBOID, -1, InvalidOid, -1,
+									   DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")),
+									   false, false));
+	fcall = makeFuncExpr(ecl_function("allowed", 3, allowed_types), BOOLOID, args,
+						 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+
+	initStringInfo(&reason);
+	ecl_pg_alloc_init(&alloc, CurrentMemoryContext);
+	ecl_arena_init(&arena, &alloc);
+	expr = translate_call(NULL, fcall, &reason, &cs, &arena, &tree);
+	if (expr == NULL || tree == NULL)
+	{
+		ecl_arena_release(&arena);
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("-- not translated: %s", reason.data)));
+	}
+	field_sql = palloc0(sizeof(char *) * (cs.nfields + 1));
+	for (int i = 0; i < cs.nfields; i++)
+	{
+		const char *col = quote_identifier(cs.fields[i].name);
+
+		if (cs.fields[i].is_const)
+			field_sql[i] = "NULL";
+		else if (cs.fields[i].type == ECL_TR_NUM)
+			field_sql[i] = psprintf("%s::float8", col);
+		else
+			field_sql[i] = col;
+	}
+	text_out = ecl_tr_to_text(&arena, tree, field_sql, "ecl.current_did()", "realm");
+	text_out = pstrdup(text_out ? text_out : "");
+	ecl_arena_release(&arena);
+	PG_RETURN_TEXT_P(cstring_to_text(text_out));
+}

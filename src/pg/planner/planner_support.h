@@ -1,0 +1,15 @@
+/*
+ * planner_support.h — ecl.check / ecl.allowed translated into SQL by the
+ * planner (planner_support.c; the translation itself is src/core/translate.c).
+ */
+#ifndef ECL_PLANNER_SUPPORT_H
+#define ECL_PLANNER_SUPPORT_H
+
+#include "postgres.h"
+
+extern bool ecl_translate_enabled;	/* ecl.translate, default on */
+
+/* GUC assign hook: a setting the translation reads changed; replan. */
+void		ecl_translation_setting_changed(void);
+
+#endif							/* ECL_PLANNER_SUPPORT_H */

@@ -1,0 +1,283 @@
+/*
+ * translated_calls.c — the SQL functions a translated policy calls
+ * (planner_support.c builds the calls, docs/planner.md lists them).
+ *
+ *   ecl.policy_add/sub/mul/div/mod(a, b, site)  ECL arithmetic on numbers:
+ *        the VM's results and errors (22012 division by zero, 22003 for a
+ *        NaN or infinite result), and unlike float8's operators no error
+ *        for an underflow to 0
+ *   ecl.policy_error(code, message)     raise what the VM would raise
+ *   ecl.policy_trust(caller, realm, dim)          the caller's trust,
+ *   ecl.policy_credential(caller, schema)         credential,
+ *   ecl.policy_own_trust(realm, dim)              the same for
+ *   ecl.policy_own_credential(schema)             ecl.current_did()
+ *   ecl.policy_gate(policy, function)   EXECUTE check of a translated call
+ *   ecl.policy_caller(policy, function) the same, yielding ecl.current_did()
+ *
+ * The facts come from the table host, the very functions the VM calls
+ * (same memo, same revocation rule, same realm fallback), so the answers
+ * are the VM's.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/pg_proc.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/plancache.h"
+
+#include "ecl/host.h"
+
+#include "ecl_pg.h"
+#include "host_tables.h"
+#include "identity.h"
+#include "planner_support.h"
+
+PG_FUNCTION_INFO_V1(ecl_policy_add);
+PG_FUNCTION_INFO_V1(ecl_policy_sub);
+PG_FUNCTION_INFO_V1(ecl_policy_mul);
+PG_FUNCTION_INFO_V1(ecl_policy_div);
+PG_FUNCTION_INFO_V1(ecl_policy_mod);
+PG_FUNCTION_INFO_V1(ecl_policy_error);
+PG_FUNCTION_INFO_V1(ecl_policy_trust);
+PG_FUNCTION_INFO_V1(ecl_policy_own_trust);
+PG_FUNCTION_INFO_V1(ecl_policy_credential);
+PG_FUNCTION_INFO_V1(ecl_policy_own_credential);
+PG_FUNCTION_INFO_V1(ecl_policy_gate);
+PG_FUNCTION_INFO_V1(ecl_policy_caller);
+
+void
+ecl_translation_setting_changed(void)
+{
+	ResetPlanCache();
+}
+
+/* ------------------------------------------------------------ arithmetic */
+
+static void
+arith_error(FunctionCallInfo fcinfo, ecl_error_code code, const char *what)
+{
+	char	   *site = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	ereport(ERROR,
+			(errcode(ecl_sqlstate_for(code)),
+			 errmsg("%s: %s", site, what)));
+}
+
+static Datum
+arith_result(FunctionCallInfo fcinfo, double r)
+{
+	if (!isfinite(r))
+		arith_error(fcinfo, ECL_ERR_NUMERIC, "numeric overflow");
+	PG_RETURN_FLOAT8(r);
+}
+
+Datum
+ecl_policy_add(PG_FUNCTION_ARGS)
+{
+	return arith_result(fcinfo, PG_GETARG_FLOAT8(0) + PG_GETARG_FLOAT8(1));
+}
+
+Datum
+ecl_policy_sub(PG_FUNCTION_ARGS)
+{
+	return arith_result(fcinfo, PG_GETARG_FLOAT8(0) - PG_GETARG_FLOAT8(1));
+}
+
+Datum
+ecl_policy_mul(PG_FUNCTION_ARGS)
+{
+	return arith_result(fcinfo, PG_GETARG_FLOAT8(0) * PG_GETARG_FLOAT8(1));
+}
+
+Datum
+ecl_policy_div(PG_FUNCTION_ARGS)
+{
+	if (PG_GETARG_FLOAT8(1) == 0)
+		arith_error(fcinfo, ECL_ERR_DIV_ZERO, "division by zero");
+	return arith_result(fcinfo, PG_GETARG_FLOAT8(0) / PG_GETARG_FLOAT8(1));
+}
+
+Datum
+ecl_policy_mod(PG_FUNCTION_ARGS)
+{
+	if (PG_GETARG_FLOAT8(1) == 0)
+		arith_error(fcinfo, ECL_ERR_DIV_ZERO, "division by zero");
+	return arith_result(fcinfo, fmod(PG_GETARG_FLOAT8(0), PG_GETARG_FLOAT8(1)));
+}
+
+/* ecl.policy_error(code int, message text) RETURNS boolean — never returns */
+Datum
+ecl_policy_error(PG_FUNCTION_ARGS)
+{
+	int			code = PG_GETARG_INT32(0);
+
+	ereport(ERROR,
+			(errcode(ecl_sqlstate_for((ecl_error_code) code)),
+			 errmsg("%s", text_to_cstring(PG_GETARG_TEXT_PP(1)))));
+	PG_RETURN_BOOL(false);
+}
+
+/* ---------------------------------------------------- facts of the caller */
+
+typedef struct FactCall
+{
+	EclTableHost *host;
+	const char *did;
+	const char *schema;			/* NULL: trust */
+	ecl_trust	trust;
+	bool		holds;
+	ecl_error	err;
+	bool		ok;
+} FactCall;
+
+static ecl_string *
+make_string(const char *s)
+{
+	size_t		len = strlen(s);
+	ecl_string *str = palloc(offsetof(ecl_string, data) + len + 1);
+
+	str->len = (uint32_t) len;
+	memcpy(str->data, s, len + 1);
+	return str;
+}
+
+static bool
+ask_host(void *arg)
+{
+	FactCall   *c = (FactCall *) arg;
+	ecl_string *did = make_string(c->did);
+
+	ecl_error_clear(&c->err);
+	if (c->schema == NULL)
+		c->ok = ecl_table_host.load_trust(c->host, did, &c->trust, &c->err) == ECL_OK;
+	else
+		c->ok = ecl_table_host.has_credential(c->host, did, make_string(c->schema),
+											  &c->holds, &c->err) == ECL_OK;
+	return false;				/* nothing to keep: lookups only */
+}
+
+static void
+host_fact(FactCall *c, const char *realm)
+{
+	EclTableHost h;
+
+	ecl_table_host_begin(&h, c->did, realm, NULL, true);
+	c->host = &h;
+	ecl_table_host_execute(&h, false, ask_host, c);
+	if (!c->ok)
+		ecl_raise(&c->err, NULL);
+}
+
+static Datum
+trust_dim(FunctionCallInfo fcinfo, const char *did, int realm_arg, int dim_arg)
+{
+	FactCall	c;
+	int			dim = PG_GETARG_INT32(dim_arg);
+	double		v;
+
+	if (dim < 0 || dim >= ECL_TRUST_DIMS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("trust dimension %d does not exist", dim)));
+	if (did == NULL)
+		PG_RETURN_FLOAT8(0.0);	/* no caller: the zero vector */
+	memset(&c, 0, sizeof(c));
+	c.did = did;
+	host_fact(&c, PG_ARGISNULL(realm_arg) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(realm_arg)));
+	v = c.trust.dim[dim];
+	for (int i = 0; i < ECL_TRUST_DIMS; i++)
+		if (!isfinite(c.trust.dim[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_SYSTEM_ERROR),
+					 errmsg("host function load_trust returned a non-finite number")));
+	PG_RETURN_FLOAT8(v);
+}
+
+static Datum
+credential(FunctionCallInfo fcinfo, const char *did, int schema_arg)
+{
+	FactCall	c;
+
+	if (did == NULL)
+		PG_RETURN_BOOL(false);
+	memset(&c, 0, sizeof(c));
+	c.did = did;
+	c.schema = text_to_cstring(PG_GETARG_TEXT_PP(schema_arg));
+	host_fact(&c, "");
+	PG_RETURN_BOOL(c.holds);
+}
+
+/* ecl.policy_trust(caller text, realm text, dim int) RETURNS float8 */
+Datum
+ecl_policy_trust(PG_FUNCTION_ARGS)
+{
+	return trust_dim(fcinfo, PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)), 1, 2);
+}
+
+/* ecl.policy_own_trust(realm text, dim int) RETURNS float8 */
+Datum
+ecl_policy_own_trust(PG_FUNCTION_ARGS)
+{
+	return trust_dim(fcinfo, ecl_current_did(), 0, 1);
+}
+
+/* ecl.policy_credential(caller text, schema text) RETURNS boolean */
+Datum
+ecl_policy_credential(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	return credential(fcinfo, PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)), 1);
+}
+
+/* ecl.policy_own_credential(schema text) RETURNS boolean */
+Datum
+ecl_policy_own_credential(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	return credential(fcinfo, ecl_current_did(), 0);
+}
+
+/* ------------------------------------------------------------------ gates */
+
+/*
+ * The executor checks EXECUTE on every function a plan calls when the plan
+ * starts; a translated ecl.check or ecl.allowed is no longer called, so
+ * the gate makes the same check, with the same error.
+ */
+static void
+check_execute(Oid funcid)
+{
+	AclResult	aclresult = pg_proc_aclcheck(funcid, GetUserId(), ACL_EXECUTE);
+
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(funcid));
+}
+
+/* ecl.policy_gate(policy text, function oid) RETURNS boolean */
+Datum
+ecl_policy_gate(PG_FUNCTION_ARGS)
+{
+	check_execute(PG_GETARG_OID(1));
+	PG_RETURN_BOOL(true);
+}
+
+/* ecl.policy_caller(policy text, function oid) RETURNS text */
+Datum
+ecl_policy_caller(PG_FUNCTION_ARGS)
+{
+	char	   *did;
+
+	check_execute(PG_GETARG_OID(1));
+	did = ecl_current_did();
+	if (did == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(did));
+}
