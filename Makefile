@@ -58,6 +58,9 @@ EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql test/results test/regression.d
 	test/regression.out \
 	$(CLI_PROGRAM)
 
+# `make` builds everything (the rule below would otherwise be the default).
+.DEFAULT_GOAL := all
+
 # The ecl command (policy files, editors, CI): src/cli plus src/core, linked
 # with libc and libm only.  Built by a plain rule rather than PGXS's PROGRAM,
 # which would link it against libpq and allows one program per Makefile.
