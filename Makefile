@@ -51,7 +51,7 @@ TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
 
 PG_CPPFLAGS = -I$(CURDIR)/include $(addprefix -I$(CURDIR)/,$(patsubst %/,%,$(PG_DIRS)))
-PG_CFLAGS = -std=gnu11 -Wno-declaration-after-statement
+PG_CFLAGS = -std=gnu11 -Wno-declaration-after-statement -Werror=implicit-function-declaration
 SHLIB_LINK = -lsodium -lm
 
 EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql test/results test/regression.diffs \
