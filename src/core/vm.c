@@ -158,6 +158,44 @@ truthy_fast(const ecl_value *v)
 	return v->type == ECL_T_BOOL ? v->u.b : truthy_slow(v);
 }
 
+/*
+ * A declaring program's input, checked once before the first instruction:
+ * each declared field present (unless optional) and of its type.  One pass
+ * over the declarations; the lazy source converts only those fields.
+ */
+static ecl_status
+check_declared_inputs(const ecl_program *p, const ecl_run_ctx *ctx, ecl_error *err)
+{
+	for (uint32_t i = 0; i < p->ninputs; i++)
+	{
+		const ecl_input_decl *d = &p->inputs[i];
+		ecl_value	v = ecl_null();
+		bool		found = false;
+
+		if (ctx->input.get_field != NULL &&
+			ctx->input.get_field(ctx->input.ctx, ctx->alloc, d->name, d->len,
+								 &v, &found, err) != ECL_OK)
+			return ECL_FAIL;
+		if (!found || v.type == ECL_T_NULL)
+		{
+			if (d->optional)
+				continue;
+			return ecl_error_set(err, ECL_ERR_TYPE, 0, 0,
+								 "%s input field '%s' (declared %s)",
+								 found ? "null" : "missing", d->name,
+								 ecl_input_type_names[d->type]);
+		}
+		if (!ecl_input_type_matches((ecl_input_type) d->type, &v))
+			return ecl_error_set(err, ECL_ERR_TYPE, 0, 0,
+								 "input field '%s' must be %s%s, got %s",
+								 d->name,
+								 d->type == ECL_IN_ARRAY || d->type == ECL_IN_ANY ? "an " : "a ",
+								 ecl_input_type_names[d->type],
+								 ecl_type_name((ecl_type) v.type));
+	}
+	return ECL_OK;
+}
+
 ecl_status
 ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 {
@@ -275,6 +313,9 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 	locals = frame + p->max_stack;
 	for (uint32_t i = 0; i < p->nlocals; i++)
 		locals[i] = ecl_null();
+	if (ecl_unlikely(p->declares_inputs) &&
+		check_declared_inputs(p, ctx, err) != ECL_OK)
+		goto fail;
 	sp = frame;
 	ip = code;
 	count_check = ((uint64_t) next_gas_check(0, 0, gas_limit, max_steps) << COUNT_SHIFT) | STEP_MASK;
