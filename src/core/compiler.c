@@ -563,8 +563,19 @@ gen_name(compiler *c, const ecl_expr *e)
 	for (size_t i = 0; i < sizeof(context_names) / sizeof(context_names[0]); i++)
 		if (name_is(e->name, e->name_len, context_names[i].name))
 			return emit(c, context_names[i].op, 0, e->line, e->column, NULL);
-	if (c->declaring != NULL && declared_input(c, e->name, e->name_len) == NULL)
-		return undeclared_input(c, e->name, e->name_len, e->line, e->column, true);
+	if (c->declaring != NULL)
+	{
+		const ecl_ast_input *in = declared_input(c, e->name, e->name_len);
+
+		if (in == NULL)
+			return undeclared_input(c, e->name, e->name_len, e->line, e->column, true);
+		if (in->optional)
+		{
+			if (string_const(c, e->name, e->name_len, &k) != ECL_OK)
+				return ECL_FAIL;
+			return emit(c, ECL_OP_LOAD_INPUT_OPTIONAL, k, e->line, e->column, NULL);
+		}
+	}
 	if (string_const(c, e->name, e->name_len, &k) != ECL_OK)
 		return ECL_FAIL;
 	return emit(c, ECL_OP_LOAD_INPUT_FIELD, k, e->line, e->column, NULL);

@@ -1159,8 +1159,8 @@ parse_inputs(parser *p, ecl_policy *pol)
 			}
 			if (best != NULL)
 				return ecl_error_set(p->err, ECL_ERR_SYNTAX, p->cur.line, p->cur.column,
-									 "unknown input type %s (did you mean '%.*s'?)",
-									 ecl_token_describe(&p->cur, found, sizeof(found)),
+									 "unknown input type '%.*s' (did you mean '%.*s'?)",
+									 (int) (p->cur.len > 64 ? 64 : p->cur.len), p->cur.start,
 									 (int) best_len, best);
 			return ecl_error_set(p->err, ECL_ERR_SYNTAX, p->cur.line, p->cur.column,
 								 "expected an input type (any, bool, number, string, did, array, object or trust_vector), found %s",

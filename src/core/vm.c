@@ -449,6 +449,20 @@ resume:
 	}
 
 	/* ------------------------------------------------------ member access */
+	CASE(LOAD_INPUT_OPTIONAL)
+	{
+		const ecl_string *name = consts[ARG].u.str;
+		bool		found = false;
+
+		if (ecl_likely(ctx->input.get_field != NULL))
+			CHECK(ctx->input.get_field(ctx->input.ctx, A, name->data, name->len,
+									   sp, &found, err));
+		if (!found)
+			*sp = ecl_null();
+		sp++;
+		ip++;
+		NEXT();
+	}
 	CASE(GET_FIELD)
 	{
 		const ecl_string *k = consts[ARG].u.str;

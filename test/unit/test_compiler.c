@@ -743,3 +743,100 @@ UNIT_TEST(compiler_handles_the_nesting_limits)
 	UNIT_ASSERT_MSG(r->status == ECL_OK, "%s: %s", r->stage, r->err.message);
 	UNIT_ASSERT_EQ_STR(r->value, "4");
 }
+
+/* ------------------------------------------------------ declared inputs */
+
+#define DOC_READ "policy doc_read(owner: did, classification: string, level?: number) {\n"
+
+UNIT_TEST(declared_inputs_parse_and_compile)
+{
+	compiled	c;
+
+	compile_load(&c, DOC_READ "  require classification != \"secret\" || level >= 3, \"too secret\"\n"
+				 "  return input.owner == caller || input[\"level\"] != null\n}", NULL);
+	UNIT_ASSERT_MSG(c.status == ECL_OK, "%s", c.err.message);
+	UNIT_ASSERT(c.prog->declares_inputs);
+	UNIT_ASSERT_EQ_INT(c.prog->ninputs, 3);
+	UNIT_ASSERT_EQ_STR(c.prog->inputs[0].name, "owner");
+	UNIT_ASSERT_EQ_INT(c.prog->inputs[0].type, ECL_IN_DID);
+	UNIT_ASSERT(!c.prog->inputs[0].optional);
+	UNIT_ASSERT_EQ_STR(c.prog->inputs[2].name, "level");
+	UNIT_ASSERT_EQ_INT(c.prog->inputs[2].type, ECL_IN_NUMBER);
+	UNIT_ASSERT(c.prog->inputs[2].optional);
+	compiled_free(&c);
+	/* empty parentheses declare "no inputs"; no parentheses declare nothing */
+	compile_load(&c, "policy p() { return caller == null }", NULL);
+	UNIT_ASSERT(c.status == ECL_OK && c.prog->declares_inputs && c.prog->ninputs == 0);
+	compiled_free(&c);
+	compile_load(&c, "policy p { return anything }", NULL);
+	UNIT_ASSERT(c.status == ECL_OK && !c.prog->declares_inputs);
+	compiled_free(&c);
+	/* every type name, a trailing comma, newlines inside */
+	compile_load(&c, "policy p(a: any, b: bool, c: number, d: string,\n e: did, f: array, g: object, h?: trust_vector,\n) { return true }", NULL);
+	UNIT_ASSERT_MSG(c.status == ECL_OK, "%s", c.err.message);
+	UNIT_ASSERT_EQ_INT(c.prog->ninputs, 8);
+	UNIT_ASSERT_EQ_INT(c.prog->inputs[7].type, ECL_IN_TRUST_VECTOR);
+	compiled_free(&c);
+}
+
+UNIT_TEST(declared_inputs_compile_errors)
+{
+	/* the silent hole: a misspelt field now fails at compile time */
+	ASSERT_COMPILE_ERROR(DOC_READ "  return class == \"public\"\n}", NULL, ECL_ERR_SYNTAX, 2, 10,
+						 "name 'class' is not a declared input of policy 'doc_read' (did you mean 'classification'?)");
+	ASSERT_COMPILE_ERROR(DOC_READ "  return input.class == \"public\"\n}", NULL, ECL_ERR_SYNTAX, 2, 16,
+						 "input field 'class' is not a declared input of policy 'doc_read' (did you mean 'classification'?)");
+	ASSERT_COMPILE_ERROR(DOC_READ "  return input[\"lvel\"] > 1\n}", NULL, ECL_ERR_SYNTAX, 2, 15,
+						 "input field 'lvel' is not a declared input of policy 'doc_read' (did you mean 'level'?)");
+	ASSERT_COMPILE_ERROR(DOC_READ "  return ownr == caller\n}", NULL, ECL_ERR_SYNTAX, 2, 10,
+						 "name 'ownr' is not a declared input of policy 'doc_read' (did you mean 'owner'?)");
+	ASSERT_COMPILE_ERROR(DOC_READ "  return frobnicate\n}", NULL, ECL_ERR_SYNTAX, 2, 10,
+						 "name 'frobnicate' is not a declared input of policy 'doc_read' (declare it in the parentheses after the policy name)");
+	/* locals, constants and context names are still fine; a misspelt local is suggested */
+	ASSERT_PASSES("const LIMIT = 3\n" DOC_READ "  let lv = level\n  return lv == null || lv <= LIMIT && realm == null\n}",
+				  "{\"owner\": \"did:key:z6Mk\", \"classification\": \"x\"}", "true");
+	ASSERT_COMPILE_ERROR(DOC_READ "  let limit = 1\n  return limt\n}", NULL, ECL_ERR_SYNTAX, 3, 10,
+						 "name 'limt' is not a declared input of policy 'doc_read' (did you mean 'limit'?)");
+	/* syntax of the declaration */
+	ASSERT_COMPILE_ERROR("policy p(a: strng) { return true }", NULL, ECL_ERR_SYNTAX, 1, 13,
+						 "unknown input type 'strng' (did you mean 'string'?)");
+	ASSERT_COMPILE_ERROR("policy p(a string) { return true }", NULL, ECL_ERR_SYNTAX, 1, 12,
+						 "expected ':' and a type after the input name, found 'string'");
+	ASSERT_COMPILE_ERROR("policy p(a: string, a?: number) { return true }", NULL, ECL_ERR_SYNTAX, 1, 21,
+						 "input 'a' is already declared at line 1");
+	ASSERT_COMPILE_ERROR("policy p(caller: did) { return true }", NULL, ECL_ERR_SYNTAX, 1, 10,
+						 "'caller' is a context name and cannot be declared as an input (read it as input.caller in an undeclared policy)");
+	/* undeclared policies keep reading any field */
+	ASSERT_PASSES("policy p { return input.class == class }", "{\"class\": 1}", "true");
+}
+
+UNIT_TEST(declared_inputs_checked_before_the_first_instruction)
+{
+	const char *src = DOC_READ "  return level == null || level > 1\n}";
+
+	ASSERT_PASSES(src, "{\"owner\": \"did:key:z6Mkabc\", \"classification\": \"public\"}", "true");
+	ASSERT_PASSES(src, "{\"owner\": \"did:key:z6Mkabc\", \"classification\": \"public\", \"level\": null}", "true");
+	ASSERT_PASSES(src, "{\"owner\": \"did:key:z6Mkabc\", \"classification\": \"public\", \"level\": 2, \"extra\": []}", "true");
+	ASSERT_RUN_ERROR(src, "{\"owner\": \"did:key:z6Mkabc\"}", ECL_ERR_TYPE, 0, 0,
+					 "missing input field 'classification' (declared string)");
+	ASSERT_RUN_ERROR(src, "{\"owner\": \"did:key:z6Mkabc\", \"classification\": null}", ECL_ERR_TYPE, 0, 0,
+					 "null input field 'classification' (declared string)");
+	ASSERT_RUN_ERROR(src, "{\"owner\": \"did:key:z6Mkabc\", \"classification\": 3}", ECL_ERR_TYPE, 0, 0,
+					 "input field 'classification' must be a string, got number");
+	ASSERT_RUN_ERROR(src, "{\"owner\": \"alice\", \"classification\": \"x\"}", ECL_ERR_TYPE, 0, 0,
+					 "input field 'owner' must be a did, got string");
+	ASSERT_RUN_ERROR(src, "{\"owner\": \"did:key:z6Mkabc\", \"classification\": \"x\", \"level\": \"3\"}", ECL_ERR_TYPE, 0, 0,
+					 "input field 'level' must be a number, got string");
+	/* the check runs before any instruction: no gas is used */
+	{
+		ran		   *r = run_src(src, "{}");
+
+		UNIT_ASSERT_EQ_INT(r->gas, 0);
+	}
+	ASSERT_PASSES("policy p(t: trust_vector, a: array, o: object, b: bool, x: any) { return true }",
+				  "{\"t\": {\"r\":1,\"i\":1,\"c\":1,\"p\":1,\"v\":1,\"omega\":1}, \"a\": [], \"o\": {}, \"b\": false, \"x\": 0}", "true");
+	ASSERT_RUN_ERROR("policy p(t: trust_vector) { return true }", "{\"t\": {\"r\": 1}}", ECL_ERR_TYPE, 0, 0,
+					 "input field 't' must be a trust_vector, got object");
+	ASSERT_RUN_ERROR("policy p(x: any) { return true }", "{}", ECL_ERR_TYPE, 0, 0,
+					 "missing input field 'x' (declared any)");
+}
