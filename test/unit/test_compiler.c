@@ -801,7 +801,7 @@ UNIT_TEST(declared_inputs_compile_errors)
 	ASSERT_COMPILE_ERROR("policy p(a: strng) { return true }", NULL, ECL_ERR_SYNTAX, 1, 13,
 						 "unknown input type 'strng' (did you mean 'string'?)");
 	ASSERT_COMPILE_ERROR("policy p(a string) { return true }", NULL, ECL_ERR_SYNTAX, 1, 12,
-						 "expected ':' and a type after the input name, found 'string'");
+						 "expected ':' and a type after the input name, found identifier 'string'");
 	ASSERT_COMPILE_ERROR("policy p(a: string, a?: number) { return true }", NULL, ECL_ERR_SYNTAX, 1, 21,
 						 "input 'a' is already declared at line 1");
 	ASSERT_COMPILE_ERROR("policy p(caller: did) { return true }", NULL, ECL_ERR_SYNTAX, 1, 10,
