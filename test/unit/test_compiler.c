@@ -104,6 +104,8 @@ typedef struct ran
 } ran;
 
 static ran run_result;
+static ecl_trace_fn run_trace;	/* set by the trace tests */
+static void *run_trace_ctx;
 
 /*
  * Compile src, load it and run it once with ecl_no_host, no caller or realm,
@@ -146,6 +148,8 @@ run_src(const char *src, const char *input_json)
 	ctx.limits.gas_limit = 1000000;
 	ctx.limits.mana_limit = 1000000;
 	ctx.limits.max_stack_depth = 4096;
+	ctx.trace = run_trace;
+	ctx.trace_ctx = run_trace_ctx;
 	memset(&res, 0, sizeof(res));
 	run_result.stage = "run";
 	run_result.status = ecl_vm_run(c.prog, &ctx, &res);
@@ -839,4 +843,71 @@ UNIT_TEST(declared_inputs_checked_before_the_first_instruction)
 					 "input field 't' must be a trust_vector, got object");
 	ASSERT_RUN_ERROR("policy p(x: any) { return true }", "{}", ECL_ERR_TYPE, 0, 0,
 					 "missing input field 'x' (declared any)");
+}
+
+/* ---------------------------------------------------------------- tracing */
+
+typedef struct trace_log
+{
+	char		text[2048];
+	int64_t		last_gas;
+	int			n;
+} trace_log;
+
+static void
+log_event(void *tctx, const ecl_trace_event *ev)
+{
+	trace_log  *t = tctx;
+	size_t		at = strlen(t->text);
+	static const char *const kinds[] = {"require", "branch", "short", "host", "return", "deny"};
+
+	snprintf(t->text + at, sizeof(t->text) - at, "%s@%u:%u%s%s%s;", kinds[ev->kind],
+			 ev->line, ev->column,
+			 ev->kind == ECL_TRACE_REQUIRE || ev->kind == ECL_TRACE_RETURN ?
+			 (ev->passed ? " passed" : " failed") :
+			 ev->kind == ECL_TRACE_BRANCH || ev->kind == ECL_TRACE_SHORT_CIRCUIT ?
+			 (ev->jumped ? " jumped" : " fell") : "",
+			 ev->message ? " " : "", ev->message ? ev->message : "");
+	/* gas never goes back */
+	UNIT_ASSERT(ev->gas >= t->last_gas);
+	t->last_gas = ev->gas;
+	t->n++;
+}
+
+UNIT_TEST(trace_reports_decisions_at_their_lines)
+{
+	trace_log	t;
+	const char *src = "policy p {\n"
+		"  if amount > 10 {\n"
+		"    require amount < 100 && ok, \"too much\"\n"
+		"  }\n"
+		"  return true\n"
+		"}";
+	ran		   *r;
+
+	memset(&t, 0, sizeof(t));
+	run_trace = log_event;
+	run_trace_ctx = &t;
+	r = run_src(src, "{\"amount\": 500, \"ok\": true}");
+	UNIT_ASSERT_EQ_INT(r->outcome, ECL_OUTCOME_DENIED);
+	UNIT_ASSERT_EQ_STR(t.text, "branch@2:3 fell;short@3:26 jumped;require@3:5 failed too much;");
+	/* the last event of a denied run carries all of its gas */
+	UNIT_ASSERT_EQ_INT(t.last_gas, r->gas);
+
+	memset(&t, 0, sizeof(t));
+	r = run_src(src, "{\"amount\": 5}");
+	UNIT_ASSERT_EQ_INT(r->outcome, ECL_OUTCOME_PASSED);
+	UNIT_ASSERT_EQ_STR(t.text, "branch@2:3 jumped;return@5:3 passed;");
+	UNIT_ASSERT_EQ_INT(t.last_gas, r->gas);
+	{
+		int64_t		traced_gas = r->gas;
+
+		run_trace = NULL;
+		r = run_src(src, "{\"amount\": 5}");
+		/* tracing changes nothing of the run */
+		UNIT_ASSERT_EQ_INT(r->gas, traced_gas);
+		UNIT_ASSERT_EQ_INT(t.n, 2);
+	}
+	run_trace = NULL;
+	run_trace_ctx = NULL;
 }
