@@ -190,6 +190,36 @@ echo "fmt kept the code of $examples ECL examples of the docs and $repo_files .e
 [ "$examples" -ge 15 ] || fail "only $examples ECL examples found in the docs"
 [ "$repo_files" -ge 3 ] || fail "only $repo_files .ecl files found"
 
+# --- declared inputs: check refuses undeclared names, fmt knows the syntax --------
+cat >"$WORK/decl.ecl" <<'ECL'
+policy  doc_read( owner :did,classification: string ,
+   level ? : number ){
+    require class != "secret" || level >= 3
+    return input.ownr == caller
+}
+ECL
+expect_rc 1 "$ECL" check "$WORK/decl.ecl"
+cat >"$WORK/want" <<EOF
+$WORK/decl.ecl:3:13: name 'class' is not a declared input of policy 'doc_read' (did you mean 'classification'?)
+$WORK/decl.ecl:4:18: input field 'ownr' is not a declared input of policy 'doc_read' (did you mean 'owner'?)
+EOF
+diff -u "$WORK/want" "$WORK/out" || fail "ecl check of undeclared inputs"
+expect_rc 1 "$ECL" fmt --check "$WORK/decl.ecl"
+expect_rc 0 "$ECL" fmt "$WORK/decl.ecl"
+cat >"$WORK/want" <<'ECL'
+policy doc_read(owner: did, classification: string,
+    level?: number) {
+    require class != "secret" || level >= 3
+    return input.ownr == caller
+}
+ECL
+diff -u "$WORK/want" "$WORK/decl.ecl" || fail "fmt of a declaration"
+expect_rc 0 "$ECL" fmt --check "$WORK/decl.ecl"
+# the same source in the database: refused at registration with the same words
+sql -c "SELECT ecl.register_policy('doc_read', \$src\$$(cat "$WORK/decl.ecl")\$src\$)" >"$WORK/out" 2>&1 && fail "registered a policy with an undeclared name"
+grep -q "name 'class' is not a declared input of policy 'doc_read' (did you mean 'classification'?)" "$WORK/out" || fail "register error: $(cat "$WORK/out")"
+echo "declared inputs: check, fmt and registration agree"
+
 # --- disasm equals ecl.disassemble ----------------------------------------------------
 n=0
 for f in "$ROOT"/editors/test/samples/*.ecl "$WORK"/ex/0*.ecl; do
