@@ -361,6 +361,7 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 	res->value = ecl_null();
 	res->message = NULL;
 	ecl_error_clear(err);
+	pend.active = false;		/* read at fail:, which the checks below may reach */
 	vm.program = p;
 	vm.ctx = ctx;
 	vm.alloc = A;
@@ -404,7 +405,6 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 	sp = frame;
 	ip = code;
 	count_check = ((uint64_t) next_gas_check(0, 0, gas_limit, max_steps) << COUNT_SHIFT) | STEP_MASK;
-	pend.active = false;
 	if (ctx->trace != NULL)
 		count_check = 0;		/* every instruction through periodic */
 

@@ -220,6 +220,40 @@ sql -c "SELECT ecl.register_policy('doc_read', \$src\$$(cat "$WORK/decl.ecl")\$s
 grep -q "name 'class' is not a declared input of policy 'doc_read' (did you mean 'classification'?)" "$WORK/out" || fail "register error: $(cat "$WORK/out")"
 echo "declared inputs: check, fmt and registration agree"
 
+# --- explain: the same trace as ecl.explain for a pure policy ------------------------
+cat >"$WORK/explain.ecl" <<'ECL'
+policy cli_explain(amount: number, limit?: number) {
+    require amount > 0, "amount must be positive"
+    if amount > 100 {
+        require limit != null && amount <= limit, "over the limit"
+    }
+    return amount * 2
+}
+ECL
+sql -c "SELECT ecl.register_policy('cli_explain', \$src\$$(cat "$WORK/explain.ecl")\$src\$)" >/dev/null
+for input in '{"amount": 500, "limit": 200}' '{"amount": 500}' '{"amount": 5}'; do
+	rc=0
+	"$ECL" explain "$WORK/explain.ecl" --input "$input" >"$WORK/ex.cli" 2>"$WORK/err" || rc=$?
+	case "$input" in *'"amount": 5}') [ "$rc" -eq 0 ] || fail "explain of a passing run exited $rc" ;;
+		*) [ "$rc" -eq 1 ] || fail "explain of a denied run exited $rc" ;; esac
+	sql -F "$(printf '\t')" -c "SELECT * FROM ecl.explain('cli_explain', NULL, NULL, '$input')" >"$WORK/ex.sql"
+	python3 - "$WORK/ex.cli" "$WORK/ex.sql" <<'PY' || fail "ecl explain differs from ecl.explain for $input"
+import json, sys
+cli = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
+sql = [l.rstrip("\n").split("\t") for l in open(sys.argv[2])]
+norm = lambda rows: [(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+if not cli or norm(cli) != norm(sql):
+    print("cli:", cli, "\nsql:", sql, file=sys.stderr)
+    sys.exit(1)
+PY
+done
+grep -q 'over the limit' "$WORK/ex.cli" || true
+"$ECL" explain "$WORK/explain.ecl" --input '{"amount": "5"}' >"$WORK/out" 2>&1 && fail "explain accepted a mistyped input"
+grep -q "input field 'amount' must be a number, got string" "$WORK/out" || fail "explain input check: $(cat "$WORK/out")"
+expect_rc 2 "$ECL" explain "$WORK/explain.ecl" --input '[1]'
+sql -c "SELECT ecl.drop_policy('cli_explain')" >/dev/null
+echo "ecl explain matched ecl.explain"
+
 # --- disasm equals ecl.disassemble ----------------------------------------------------
 n=0
 for f in "$ROOT"/editors/test/samples/*.ecl "$WORK"/ex/0*.ecl; do

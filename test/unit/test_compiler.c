@@ -908,6 +908,17 @@ UNIT_TEST(trace_reports_decisions_at_their_lines)
 		UNIT_ASSERT_EQ_INT(r->gas, traced_gas);
 		UNIT_ASSERT_EQ_INT(t.n, 2);
 	}
+	/* a run stopped by the input check, before any instruction, reports nothing */
+	memset(&t, 0, sizeof(t));
+	run_trace = log_event;
+	r = run_src("policy p(a: number) { return a }", "{}");
+	UNIT_ASSERT_EQ_INT(r->status, ECL_FAIL);
+	UNIT_ASSERT_EQ_INT(t.n, 0);
+	/* a host call that fails is reported as failed, then the run's error */
+	memset(&t, 0, sizeof(t));
+	r = run_src("policy p { log(\"x\")\n return true }", "{}");
+	UNIT_ASSERT_EQ_INT(r->status, ECL_FAIL);
+	UNIT_ASSERT_EQ_STR(t.text, "host@1:12;");
 	run_trace = NULL;
 	run_trace_ctx = NULL;
 }
