@@ -120,6 +120,21 @@ function expectScope(name, lines, line, text, scope, nth = 1) {
   expectScope(n, t, 13, 'false', 'constant.language.boolean.ecl');
   expectScope(n, t, 13, 'keys', 'support.function.builtin.ecl');
 
+  t = file('declared_inputs.ecl');
+  n = 'declared_inputs.ecl';
+  expectScope(n, t, 3, 'policy', 'storage.type.policy.ecl');
+  expectScope(n, t, 3, 'doc_read', 'entity.name.function.policy.ecl');
+  expectScope(n, t, 3, 'owner', 'variable.parameter.input.ecl');
+  expectScope(n, t, 3, 'did', 'support.type.input.ecl');
+  expectScope(n, t, 3, 'classification', 'variable.parameter.input.ecl');
+  expectScope(n, t, 3, 'string', 'support.type.input.ecl');
+  expectScope(n, t, 3, 'level', 'variable.parameter.input.ecl');
+  expectScope(n, t, 3, '?', 'keyword.operator.optional.ecl');
+  expectScope(n, t, 3, 'number', 'support.type.input.ecl');
+  expectScope(n, t, 4, 'require', 'keyword.control.flow.ecl');
+  expectScope(n, t, 4, 'classification', null);
+  expectScope(n, t, 4, '?', 'keyword.operator.ternary.ecl');
+
   // inline cases: a block comment over lines, an escaped quote that does not
   // end the string, a bad escape, a call of an unknown function
   t = tokenize(grammar, [

@@ -119,6 +119,17 @@ struct ecl_stmt
 	ecl_stmt   *next;
 };
 
+/* One declared input field: `owner: did`, `level?: number`. */
+typedef struct ecl_ast_input
+{
+	const char *name;			/* points into the source */
+	size_t		name_len;
+	uint8_t		type;			/* ecl_input_type (bytecode.h) */
+	bool		optional;
+	uint32_t	line;			/* the field name */
+	uint32_t	column;
+} ecl_ast_input;
+
 typedef struct ecl_policy
 {
 	const char *name;			/* NUL-terminated copy (arena) */
@@ -126,6 +137,15 @@ typedef struct ecl_policy
 	uint32_t	line;			/* the 'policy' keyword */
 	uint32_t	column;
 	ecl_block  *body;
+
+	/*
+	 * `policy p(a: string, b?: number) {`: declares_inputs is set by the
+	 * parentheses (even empty ones); then every bare name must be declared,
+	 * local, constant or context.
+	 */
+	bool		declares_inputs;
+	ecl_ast_input *inputs;
+	uint32_t	ninputs;
 	struct ecl_policy *next;
 } ecl_policy;
 

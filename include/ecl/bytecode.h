@@ -6,10 +6,12 @@
  *
  *   "ECLB"          magic, 4 bytes
  *   u16 version     ECL_BYTECODE_VERSION
- *   u16 flags       0 (reserved; must be 0)
+ *   u16 flags       ECL_BYTECODE_F_INPUTS or 0 (other bits must be 0)
  *   u32 max_stack   maximum operand stack depth, as computed by the verifier
  *   u32 nlocals
  *   u32 name_len, name bytes (UTF-8, no NUL; "" in script mode)
+ *   only with ECL_BYTECODE_F_INPUTS, the declared inputs:
+ *     u32 ninputs, ninputs x (u32 len, name bytes, u8 type, u8 optional)
  *   u32 nconst, constants (tagged, see ECL_CONST_*)
  *   u32 ncode, ncode instruction words (u32)
  *   ncode x (u32 line, u32 column)   source position of each instruction
@@ -34,6 +36,53 @@
 
 #define ECL_BYTECODE_MAGIC		"ECLB"
 #define ECL_BYTECODE_VERSION	1
+
+/*
+ * The policy declares its inputs.  A flag rather than a new version: every
+ * program without a declaration serialises exactly as before (same bytes,
+ * same hash), old bytecode keeps loading, and a loader that predates the
+ * flag refuses a declaring program instead of running it unchecked.
+ */
+#define ECL_BYTECODE_F_INPUTS	0x0001
+
+/* At most this many declared inputs (the compiler and the loader agree). */
+#define ECL_MAX_INPUTS			256
+
+/* Types of declared inputs (docs/language.md, "Declared inputs"). */
+typedef enum ecl_input_type
+{
+	ECL_IN_ANY = 0,
+	ECL_IN_BOOL,
+	ECL_IN_NUMBER,
+	ECL_IN_STRING,
+	ECL_IN_DID,
+	ECL_IN_ARRAY,
+	ECL_IN_OBJECT,
+	ECL_IN_TRUST_VECTOR,
+	ECL_IN_TYPE_COUNT
+} ecl_input_type;
+
+/* "any", "bool", ... "trust_vector" */
+extern const char *const ecl_input_type_names[ECL_IN_TYPE_COUNT];
+
+/* The type called name, or -1. */
+int			ecl_input_type_lookup(const char *name, size_t len);
+
+/* A declared input of a loaded program or a chunk. */
+typedef struct ecl_input_decl
+{
+	const char *name;			/* NUL-terminated */
+	uint32_t	len;
+	uint8_t		type;			/* ecl_input_type */
+	bool		optional;		/* may be absent or null */
+} ecl_input_decl;
+
+/*
+ * Does v (not null) have the declared type?  did: a DID, or a string of the
+ * form did:method:id; trust_vector: a trust value, or an object with a
+ * number for each of r, i, c, p, v and omega.
+ */
+bool		ecl_input_type_matches(ecl_input_type t, const ecl_value *v);
 
 enum
 {
@@ -65,6 +114,9 @@ typedef struct ecl_chunk
 	uint32_t	const_cap;
 	uint32_t	nlocals;
 	char	   *name;			/* NUL-terminated; "" in script mode */
+	bool		declares_inputs;
+	ecl_input_decl *inputs;
+	uint32_t	ninputs;
 } ecl_chunk;
 
 ecl_status	ecl_chunk_init(ecl_chunk *chunk, const ecl_alloc *a, ecl_error *err);
@@ -111,6 +163,9 @@ typedef struct ecl_program
 	uint32_t	nlocals;
 	uint32_t	max_stack;
 	const char *name;			/* "" in script mode */
+	bool		declares_inputs;	/* the VM checks the input first */
+	const ecl_input_decl *inputs;
+	uint32_t	ninputs;
 	bool		uses_host;		/* some instruction has ECL_F_HOST */
 	bool		writes;			/* some instruction has ECL_F_WRITE */
 	bool		reads_metrics;	/* GET_METRIC: statistics that every run moves */

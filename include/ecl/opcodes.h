@@ -160,7 +160,8 @@ typedef enum ecl_layer
 	 * opcode numbers.  The reference ECLVM's assert: a require without a \
 	 * message costs 3, one with a message (REQUIRE) 5. \
 	 */ \
-	X(ASSERT,          NONE,   3, COMPUTE, 1, 0, 0, 0, "a -> ; deny with \"require failed at line L\" when !truthy(a)")
+	X(ASSERT,          NONE,   3, COMPUTE, 1, 0, 0, 0, "a -> ; deny with \"require failed at line L\" when !truthy(a)") \
+	X(LOAD_INPUT_OPTIONAL, STRING, 2, COMPUTE, 0, 1, 0, 0, "-> input[k], null when absent (a declared optional input)")
 
 typedef enum ecl_opcode
 {

@@ -59,6 +59,44 @@ typedef struct ecl_limits
 	uint32_t	max_stack_depth;	/* programs needing more fail (ECL_ERR_STACK) */
 } ecl_limits;
 
+/*
+ * Tracing (ecl.explain, `ecl explain`): what a run decided, reported at the
+ * instructions that decide, never per instruction.  A traced run takes the
+ * VM's slow path at every instruction (the budget check sees a limit of
+ * zero), so an untraced run pays nothing for the hook.
+ */
+typedef enum ecl_trace_kind
+{
+	ECL_TRACE_REQUIRE,			/* REQUIRE/ASSERT: passed, message */
+	ECL_TRACE_BRANCH,			/* JUMP_IF_FALSE/TRUE: value = the condition, jumped */
+	ECL_TRACE_SHORT_CIRCUIT,	/* AND/OR: value = the left operand, jumped */
+	ECL_TRACE_HOST_CALL,		/* an ECL_F_HOST instruction: args, value = result */
+	ECL_TRACE_RETURN,			/* value = the returned value, passed */
+	ECL_TRACE_DENY				/* DENY: message */
+} ecl_trace_kind;
+
+#define ECL_TRACE_MAX_ARGS 8
+
+typedef struct ecl_trace_event
+{
+	ecl_trace_kind kind;
+	ecl_opcode	op;
+	uint32_t	pc;
+	uint32_t	line;
+	uint32_t	column;
+	int64_t		gas;			/* used so far, this instruction included */
+	ecl_value	value;
+	bool		passed;			/* REQUIRE, RETURN */
+	bool		jumped;			/* BRANCH, SHORT_CIRCUIT */
+	bool		failed;			/* HOST_CALL: the call raised the run's error */
+	const char *message;		/* REQUIRE, DENY: the deny message or NULL */
+	const ecl_value *args;		/* HOST_CALL */
+	uint32_t	nargs;
+} ecl_trace_event;
+
+/* Called for each event; the event and its values live until the run ends. */
+typedef void (*ecl_trace_fn) (void *tctx, const ecl_trace_event *ev);
+
 typedef struct ecl_run_ctx
 {
 	const ecl_alloc *alloc;		/* run-scoped memory, released by the caller */
@@ -71,6 +109,8 @@ typedef struct ecl_run_ctx
 	ecl_limits	limits;
 	ecl_interrupt_fn interrupt;	/* may be NULL */
 	void	   *interrupt_ctx;
+	ecl_trace_fn trace;			/* NULL: an ordinary run */
+	void	   *trace_ctx;
 } ecl_run_ctx;
 
 typedef enum ecl_outcome

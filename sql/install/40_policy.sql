@@ -127,3 +127,27 @@ GRANT EXECUTE ON FUNCTION ecl.enforce(text, text, text, jsonb)
 GRANT EXECUTE ON FUNCTION ecl.check(text, text, text, jsonb)
 	TO ecl_executor, ecl_admin;
 GRANT EXECUTE ON FUNCTION ecl.allowed(text, text, jsonb) TO PUBLIC;
+
+-- ---------------------------------------------------------------------
+-- Explaining a run; a policy's declared inputs (docs/authoring.md)
+-- ---------------------------------------------------------------------
+CREATE FUNCTION ecl.explain(policy text, caller text, realm text,
+							input jsonb DEFAULT '{}')
+RETURNS TABLE(step int, line int, col int, event text, detail jsonb, gas bigint)
+AS 'MODULE_PATHNAME', 'ecl_explain'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ecl.explain(text, text, text, jsonb) IS
+'A read-only run of a registered policy, traced: each require with its value, branch taken, host call with arguments and result, and the return, with the gas of each step; counted like ecl.check';
+
+CREATE FUNCTION ecl.policy_inputs(name text)
+RETURNS TABLE(field text, type text, optional boolean)
+AS 'MODULE_PATHNAME', 'ecl_policy_inputs'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ecl.policy_inputs(text) IS
+'The input fields a registered policy declares (no rows for a policy that declares none)';
+
+REVOKE ALL ON FUNCTION ecl.explain(text, text, text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ecl.policy_inputs(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ecl.explain(text, text, text, jsonb)
+	TO ecl_executor, ecl_admin;
+GRANT EXECUTE ON FUNCTION ecl.policy_inputs(text) TO ecl_executor, ecl_admin;

@@ -4,6 +4,9 @@
  *   ecl check [-p NAME] FILE...      every compile error as file:line:col: message
  *   ecl fmt [--check] [FILE...]      canonical layout, in place (stdin to stdout)
  *   ecl disasm [-p NAME] FILE        the disassembly, as ecl.disassemble
+ *   ecl explain [-p NAME] FILE [--input JSON|@FILE] [--caller DID] [--realm R]
+ *                                    the trace of one run of a pure policy,
+ *                                    as ecl.explain
  *   ecl version | ecl --help
  *
  * Built from src/core alone (no PostgreSQL library), so it runs wherever a
@@ -22,7 +25,11 @@
 #include "ecl/alloc.h"
 #include "ecl/bytecode.h"
 #include "ecl/compiler.h"
+#include "ecl/arena.h"
+#include "ecl/host.h"
 #include "ecl/opcodes.h"
+#include "ecl/value.h"
+#include "ecl/vm.h"
 #include "fmt.h"
 
 #ifndef ECL_VERSION
@@ -44,6 +51,11 @@ static const char usage_text[] =
 "                              --check only lists the files that would change\n"
 "  disasm [-p NAME] FILE       print the bytecode: pc, line, opcode, operand, gas\n"
 "                              (tab-separated, as ecl.disassemble)\n"
+"  explain [-p NAME] FILE [--input JSON|@FILE] [--caller DID] [--realm R]\n"
+"                              run a policy without a database and print its\n"
+"                              trace (step, line, col, event, detail, gas; as\n"
+"                              ecl.explain); exit 0 passed, 1 denied or error;\n"
+"                              host functions are not available\n"
 "  version                     print the version\n"
 "  help, --help                print this help\n"
 "\n"
@@ -357,6 +369,275 @@ cmd_disasm(int argc, char **argv)
 	return EXIT_CLEAN;
 }
 
+/* --- explain ---------------------------------------------------------------- */
+
+typedef struct cli_tracer
+{
+	const ecl_alloc *alloc;
+	int			step;
+	int64_t		gas_before;
+	/* the previous event, printed when the next one (or the end) says its gas */
+	bool		held;
+	char		line[4096];
+	int64_t		held_gas;
+} cli_tracer;
+
+/* v as JSON into buf (truncated to fit) */
+static void
+json_of(cli_tracer *t, ecl_value v, char *buf, size_t size)
+{
+	char	   *json;
+	size_t		len;
+	ecl_error	err;
+
+	if (ecl_json_write(t->alloc, v, &json, &len, &err) != ECL_OK)
+		snprintf(buf, size, "null");
+	else
+		snprintf(buf, size, "%.*s", (int) len, json);
+}
+
+static void
+json_string(cli_tracer *t, const char *s, char *buf, size_t size)
+{
+	ecl_value	v;
+	ecl_error	err;
+
+	if (s == NULL || ecl_string_new(t->alloc, s, strlen(s), &v, &err) != ECL_OK)
+		snprintf(buf, size, "null");
+	else
+		json_of(t, v, buf, size);
+}
+
+/* Print the held row with the gas used from the row before it up to gas_after. */
+static void
+flush_held(cli_tracer *t, int64_t gas_after)
+{
+	if (!t->held)
+		return;
+	printf("%s\t%lld\n", t->line, (long long) (gas_after - t->gas_before));
+	t->gas_before = gas_after;
+	t->held = false;
+}
+
+static const char *
+cli_function_name(ecl_opcode op)
+{
+	for (int i = 0; i < ecl_builtin_count; i++)
+		if (ecl_builtin_table[i].op == op)
+			return ecl_builtin_table[i].name;
+	return ecl_opcode_table[op].name;
+}
+
+/* The same events and detail as ecl.explain (src/pg/frontdoor/sql_explain.c). */
+static void
+cli_trace(void *tctx, const ecl_trace_event *ev)
+{
+	cli_tracer *t = tctx;
+	char		a[1024],
+				b[1024],
+				detail[3000];
+	const char *event = "?";
+
+	flush_held(t, t->held_gas);
+	detail[0] = '\0';
+	switch (ev->kind)
+	{
+		case ECL_TRACE_REQUIRE:
+			event = "require";
+			json_of(t, ev->value, a, sizeof(a));
+			json_string(t, ev->message, b, sizeof(b));
+			snprintf(detail, sizeof(detail), "{\"passed\": %s, \"value\": %s, \"message\": %s}",
+					 ev->passed ? "true" : "false", a, b);
+			break;
+		case ECL_TRACE_BRANCH:
+			event = "branch";
+			snprintf(detail, sizeof(detail), "{\"condition\": %s, \"taken\": \"%s\"}",
+					 ev->value.u.b ? "true" : "false",
+					 ev->jumped == (ev->op == ECL_OP_JUMP_IF_FALSE) ? "else" : "then");
+			break;
+		case ECL_TRACE_SHORT_CIRCUIT:
+			event = ev->op == ECL_OP_AND ? "and" : "or";
+			json_of(t, ev->value, a, sizeof(a));
+			snprintf(detail, sizeof(detail), "{\"left\": %s, \"short_circuit\": %s}",
+					 a, ev->jumped ? "true" : "false");
+			break;
+		case ECL_TRACE_HOST_CALL:
+			{
+				size_t		at;
+
+				event = "host_call";
+				snprintf(detail, sizeof(detail), "{\"function\": \"%s\", \"args\": [",
+						 cli_function_name(ev->op));
+				for (uint32_t i = 0; i < ev->nargs; i++)
+				{
+					json_of(t, ev->args[i], a, sizeof(a));
+					at = strlen(detail);
+					snprintf(detail + at, sizeof(detail) - at, "%s%s", i > 0 ? ", " : "", a);
+				}
+				json_of(t, ev->value, a, sizeof(a));
+				at = strlen(detail);
+				snprintf(detail + at, sizeof(detail) - at, "], \"result\": %s%s}", a,
+						 ev->failed ? ", \"failed\": true" : "");
+			}
+			break;
+		case ECL_TRACE_RETURN:
+			event = "return";
+			json_of(t, ev->value, a, sizeof(a));
+			snprintf(detail, sizeof(detail), "{\"passed\": %s, \"value\": %s}",
+					 ev->passed ? "true" : "false", a);
+			break;
+		case ECL_TRACE_DENY:
+			event = "deny";
+			json_string(t, ev->message, b, sizeof(b));
+			snprintf(detail, sizeof(detail), "{\"message\": %s}", b);
+			break;
+	}
+	snprintf(t->line, sizeof(t->line), "%d\t%u\t%u\t%s\t%s", ++t->step,
+			 ev->line, ev->column, event, detail);
+	t->held = true;
+	t->held_gas = ev->gas;
+}
+
+/*
+ * A pure policy run once on no host (host functions fail), with the
+ * defaults of ecl.gas_limit, ecl.mana_limit and ecl.max_stack_depth.  A
+ * host for a snapshot (ecl run / ecl explain --state) is not built yet.
+ */
+static int
+cmd_explain(int argc, char **argv)
+{
+	const char *policy = NULL;
+	const char *path = NULL;
+	const char *input_text = "{}";
+	const char *caller = NULL;
+	const char *realm = NULL;
+	char	   *input_file = NULL;
+	ecl_compile_options opts = {NULL, false};
+	ecl_error	err;
+	ecl_program *prog;
+	uint8_t    *bytes;
+	size_t		nbytes;
+	size_t		len;
+	char	   *src;
+	ecl_arena	arena;
+	const ecl_alloc *a;
+	ecl_value	input;
+	ecl_run_ctx ctx;
+	ecl_run_result res;
+	cli_tracer	tracer;
+	int			rc;
+
+	for (int i = 0; i < argc; i++)
+	{
+		const char **opt = NULL;
+
+		if (strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--policy") == 0)
+			opt = &policy;
+		else if (strcmp(argv[i], "--input") == 0)
+			opt = &input_text;
+		else if (strcmp(argv[i], "--caller") == 0)
+			opt = &caller;
+		else if (strcmp(argv[i], "--realm") == 0)
+			opt = &realm;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return usage_error("explain: unknown option %s", argv[i]);
+		else if (path != NULL)
+			return usage_error("%s", "explain: give one FILE");
+		else
+			path = argv[i];
+		if (opt != NULL)
+		{
+			if (++i == argc)
+				return usage_error("%s needs a value", argv[i - 1]);
+			*opt = argv[i];
+		}
+	}
+	if (path == NULL)
+		return usage_error("%s", "explain: no FILE given");
+	if (input_text[0] == '@')
+	{
+		input_file = read_file(input_text + 1, &len);
+		if (input_file == NULL)
+			return EXIT_USAGE;
+		input_text = input_file;
+	}
+	src = read_file(path, &len);
+	if (src == NULL)
+	{
+		free(input_file);
+		return EXIT_USAGE;
+	}
+	opts.policy_name = policy;
+	if (ecl_compile(&ecl_std_alloc, src, len, &opts, &bytes, &nbytes, &err) != ECL_OK)
+	{
+		print_error(path, &err);
+		free(src);
+		free(input_file);
+		return EXIT_FOUND;
+	}
+	free(src);
+	ecl_arena_init(&arena, &ecl_std_alloc);
+	a = ecl_arena_allocator(&arena);
+	if (ecl_program_load(a, bytes, nbytes, UINT32_MAX, &prog, &err) != ECL_OK)
+	{
+		/* the compiler verified it already: this would be a bug */
+		print_error(path, &err);
+		ecl_free(&ecl_std_alloc, bytes);
+		free(input_file);
+		ecl_arena_release(&arena);
+		return EXIT_FOUND;
+	}
+	ecl_free(&ecl_std_alloc, bytes);
+	ecl_error_clear(&err);
+	if (ecl_json_parse(a, input_text, strlen(input_text), &input, &err) != ECL_OK ||
+		input.type != ECL_T_OBJECT)
+	{
+		fprintf(stderr, "ecl: --input must be a JSON object%s%s\n",
+				err.code != ECL_ERR_NONE ? ": " : "", err.code != ECL_ERR_NONE ? err.message : "");
+		free(input_file);
+		ecl_arena_release(&arena);
+		return EXIT_USAGE;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.alloc = a;
+	ctx.host = &ecl_no_host;
+	ctx.caller = ecl_null();
+	ctx.realm = ecl_null();
+	if ((caller != NULL && ecl_did_new(a, caller, strlen(caller), &ctx.caller, &err) != ECL_OK) ||
+		(realm != NULL && ecl_string_new(a, realm, strlen(realm), &ctx.realm, &err) != ECL_OK))
+	{
+		fprintf(stderr, "ecl: %s\n", err.message);
+		free(input_file);
+		ecl_arena_release(&arena);
+		return EXIT_USAGE;
+	}
+	ecl_input_from_value(&ctx.input, &input);
+	ctx.read_only = true;
+	ctx.limits.gas_limit = 50000;
+	ctx.limits.mana_limit = 10000;
+	ctx.limits.max_stack_depth = 1024;
+	memset(&tracer, 0, sizeof(tracer));
+	tracer.alloc = a;
+	ctx.trace = cli_trace;
+	ctx.trace_ctx = &tracer;
+	printf("step\tline\tcol\tevent\tdetail\tgas\n");
+	ecl_vm_run(prog, &ctx, &res);
+	/* the last step carries whatever the run used after it */
+	flush_held(&tracer, res.gas_used);
+	fflush(stdout);
+	if (res.outcome == ECL_OUTCOME_ERROR)
+	{
+		print_error(path, &res.error);
+		rc = EXIT_FOUND;
+	}
+	else
+		rc = res.outcome == ECL_OUTCOME_PASSED ? EXIT_CLEAN : EXIT_FOUND;
+	fflush(stdout);
+	free(input_file);
+	ecl_arena_release(&arena);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -383,5 +664,7 @@ main(int argc, char **argv)
 		return cmd_fmt(argc - 2, argv + 2);
 	if (strcmp(cmd, "disasm") == 0)
 		return cmd_disasm(argc - 2, argv + 2);
+	if (strcmp(cmd, "explain") == 0)
+		return cmd_explain(argc - 2, argv + 2);
 	return usage_error("unknown command '%s'", cmd);
 }

@@ -139,6 +139,15 @@ typedef struct formatter
 	bool		prev_block_open;	/* last significant token opened a block */
 	bool		prev_block_close;	/* ... closed one */
 	bool		continues;		/* the current line continues a statement */
+
+	/*
+	 * Declared inputs, `policy p(a?: number)`: decl_phase 1 after 'policy',
+	 * 2 after its name; decl_depth is the depth inside the declaration's
+	 * parentheses (0 outside), where '?' marks an optional field, written
+	 * against its name, not a ternary.
+	 */
+	int			decl_phase;
+	int			decl_depth;
 } formatter;
 
 static open_bracket *
@@ -199,6 +208,10 @@ space_before(formatter *f, const ecl_token *t, bool t_unary)
 			return false;		/* object literal: {a: 1} */
 		case ECL_TOK_COLON:
 			return innermost(f)->questions > 0;	/* ternary, not object */
+		case ECL_TOK_QUESTION:
+			if (f->decl_depth > 0 && f->depth == f->decl_depth)
+				return false;	/* level?: number */
+			break;
 		case ECL_TOK_LPAREN:
 			if (p == ECL_TOK_IDENT)
 				return false;	/* a call */
@@ -371,7 +384,8 @@ ecl_format(const char *src, size_t len, char **out, size_t *out_len, ecl_error *
 					f.depth--;
 				break;
 			case ECL_TOK_QUESTION:
-				innermost(&f)->questions++;
+				if (!(f.decl_depth > 0 && f.depth == f.decl_depth))
+					innermost(&f)->questions++;
 				break;
 			case ECL_TOK_COLON:
 				if (innermost(&f)->questions > 0)
@@ -380,6 +394,12 @@ ecl_format(const char *src, size_t len, char **out, size_t *out_len, ecl_error *
 			default:
 				break;
 		}
+		if (t.kind == ECL_TOK_LPAREN && f.decl_phase == 2)
+			f.decl_depth = f.depth;
+		else if (t.kind == ECL_TOK_RPAREN && f.decl_depth > 0 && f.depth < f.decl_depth)
+			f.decl_depth = 0;
+		f.decl_phase = t.kind == ECL_TOK_POLICY ? 1 :
+			f.decl_phase == 1 && (t.kind == ECL_TOK_IDENT || t.kind == ECL_TOK_STRING) ? 2 : 0;
 		if (block_open || block_close)
 			force_break = true;
 		f.prev = t.kind;

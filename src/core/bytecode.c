@@ -39,6 +39,75 @@ grow(const ecl_alloc *a, void **arr, uint32_t *cap, uint32_t need, size_t elem)
 	return true;
 }
 
+const char *const ecl_input_type_names[ECL_IN_TYPE_COUNT] = {
+	"any", "bool", "number", "string", "did", "array", "object", "trust_vector",
+};
+
+int
+ecl_input_type_lookup(const char *name, size_t len)
+{
+	for (int i = 0; i < ECL_IN_TYPE_COUNT; i++)
+		if (strlen(ecl_input_type_names[i]) == len &&
+			memcmp(ecl_input_type_names[i], name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* did:method:rest, the method non-empty lowercase letters or digits */
+static bool
+looks_like_did(const ecl_string *s)
+{
+	size_t		i = 4;
+
+	if (s->len < 7 || memcmp(s->data, "did:", 4) != 0)
+		return false;
+	while (i < s->len && ((s->data[i] >= 'a' && s->data[i] <= 'z') ||
+						  (s->data[i] >= '0' && s->data[i] <= '9')))
+		i++;
+	return i > 4 && i + 1 < s->len && s->data[i] == ':';
+}
+
+bool
+ecl_input_type_matches(ecl_input_type t, const ecl_value *v)
+{
+	static const char *const dims[] = {"r", "i", "c", "p", "v", "omega"};
+
+	switch (t)
+	{
+		case ECL_IN_ANY:
+			return true;
+		case ECL_IN_BOOL:
+			return v->type == ECL_T_BOOL;
+		case ECL_IN_NUMBER:
+			return v->type == ECL_T_NUMBER;
+		case ECL_IN_STRING:
+			return v->type == ECL_T_STRING || v->type == ECL_T_DID;
+		case ECL_IN_DID:
+			return v->type == ECL_T_DID ||
+				(v->type == ECL_T_STRING && looks_like_did(v->u.str));
+		case ECL_IN_ARRAY:
+			return v->type == ECL_T_ARRAY;
+		case ECL_IN_OBJECT:
+			return v->type == ECL_T_OBJECT;
+		case ECL_IN_TRUST_VECTOR:
+			if (v->type == ECL_T_TRUST)
+				return true;
+			if (v->type != ECL_T_OBJECT)
+				return false;
+			for (int i = 0; i < 6; i++)
+			{
+				int64_t		at = ecl_object_find(v->u.obj, dims[i], strlen(dims[i]));
+
+				if (at < 0 || v->u.obj->vals[at].type != ECL_T_NUMBER)
+					return false;
+			}
+			return true;
+		case ECL_IN_TYPE_COUNT:
+			break;
+	}
+	return false;
+}
+
 ecl_status
 ecl_chunk_init(ecl_chunk *chunk, const ecl_alloc *a, ecl_error *err)
 {
@@ -297,12 +366,21 @@ ecl_chunk_serialize(const ecl_chunk *chunk, uint8_t **out, size_t *out_len,
 
 	ok = out_bytes(&b, ECL_BYTECODE_MAGIC, 4) == ECL_OK &&
 		out_u16(&b, ECL_BYTECODE_VERSION) == ECL_OK &&
-		out_u16(&b, 0) == ECL_OK &&
+		out_u16(&b, chunk->declares_inputs ? ECL_BYTECODE_F_INPUTS : 0) == ECL_OK &&
 		out_u32(&b, max_stack) == ECL_OK &&
 		out_u32(&b, chunk->nlocals) == ECL_OK &&
 		out_u32(&b, (uint32_t) name_len) == ECL_OK &&
-		out_bytes(&b, chunk->name, name_len) == ECL_OK &&
-		out_u32(&b, chunk->nconst) == ECL_OK;
+		out_bytes(&b, chunk->name, name_len) == ECL_OK;
+	if (ok && chunk->declares_inputs)
+	{
+		ok = out_u32(&b, chunk->ninputs) == ECL_OK;
+		for (uint32_t i = 0; ok && i < chunk->ninputs; i++)
+			ok = out_u32(&b, chunk->inputs[i].len) == ECL_OK &&
+				out_bytes(&b, chunk->inputs[i].name, chunk->inputs[i].len) == ECL_OK &&
+				out_u8(&b, chunk->inputs[i].type) == ECL_OK &&
+				out_u8(&b, chunk->inputs[i].optional ? 1 : 0) == ECL_OK;
+	}
+	ok = ok && out_u32(&b, chunk->nconst) == ECL_OK;
 	for (uint32_t i = 0; ok && i < chunk->nconst; i++)
 		ok = out_const(&b, chunk->consts[i], 0) == ECL_OK;
 	ok = ok && out_u32(&b, chunk->ncode) == ECL_OK;

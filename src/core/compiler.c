@@ -54,6 +54,7 @@ typedef struct compiler
 	uint32_t	next_slot;
 	ecl_error	fold_err;		/* why a fold failed; never reported */
 	ecl_diagnostics *diags;		/* collecting every error; NULL otherwise */
+	const ecl_policy *declaring;	/* the policy, when it declares its inputs */
 } compiler;
 
 /* Names the run context provides (docs/language.md §5). */
@@ -480,6 +481,73 @@ dimension_index(const char *name, size_t len)
 	return -1;
 }
 
+static const ecl_ast_input *
+declared_input(const compiler *c, const char *name, size_t len)
+{
+	for (uint32_t i = 0; i < c->declaring->ninputs; i++)
+		if (c->declaring->inputs[i].name_len == len &&
+			memcmp(c->declaring->inputs[i].name, name, len) == 0)
+			return &c->declaring->inputs[i];
+	return NULL;
+}
+
+/*
+ * A name the policy's declaration does not have: the error names the
+ * closest declared input, local, constant or context name (with_scope) or
+ * the closest declared input (for input.x).
+ */
+static ecl_status
+undeclared_input(compiler *c, const char *name, size_t len, uint32_t line,
+				 uint32_t column, bool with_scope)
+{
+	ecl_suggestion sg;
+	const char *best;
+	size_t		best_len;
+
+	ecl_suggest_init(&sg, name, len);
+	for (uint32_t i = 0; i < c->declaring->ninputs; i++)
+		ecl_suggest_offer(&sg, c->declaring->inputs[i].name,
+						  c->declaring->inputs[i].name_len);
+	if (with_scope)
+	{
+		for (uint32_t i = c->nvars; i > 0; i--)
+			ecl_suggest_offer(&sg, c->vars[i - 1].name, c->vars[i - 1].len);
+		for (size_t i = 0; i < sizeof(context_names) / sizeof(context_names[0]); i++)
+			ecl_suggest_offer(&sg, context_names[i].name, strlen(context_names[i].name));
+	}
+	best = ecl_suggest_best(&sg, &best_len);
+	/* an abbreviation (class for classification) is too many edits away */
+	for (uint32_t i = 0; best == NULL && len >= 3 && i < c->declaring->ninputs; i++)
+		if (c->declaring->inputs[i].name_len > len &&
+			memcmp(c->declaring->inputs[i].name, name, len) == 0)
+		{
+			best = c->declaring->inputs[i].name;
+			best_len = c->declaring->inputs[i].name_len;
+		}
+	if (best != NULL)
+		return compile_error(c, line, column,
+							 "%s '%.*s' is not a declared input of policy '%s' (did you mean '%.*s'?)",
+							 with_scope ? "name" : "input field",
+							 shown_len(len), name, c->declaring->name, (int) best_len, best);
+	return compile_error(c, line, column,
+						 "%s '%.*s' is not a declared input of policy '%s' (declare it in the parentheses after the policy name)",
+						 with_scope ? "name" : "input field",
+						 shown_len(len), name, c->declaring->name);
+}
+
+/* input.x or input["x"] (x constant) in a declaring policy: x must be declared */
+static ecl_status
+check_input_member(compiler *c, const ecl_expr *lhs, const char *name,
+				   size_t len, uint32_t line, uint32_t column)
+{
+	if (c->declaring == NULL || lhs->kind != ECL_EXPR_NAME ||
+		!name_is(lhs->name, lhs->name_len, "input") ||
+		lookup(c, lhs->name, lhs->name_len) != NULL ||
+		declared_input(c, name, len) != NULL)
+		return ECL_OK;
+	return undeclared_input(c, name, len, line, column, false);
+}
+
 static ecl_status
 gen_name(compiler *c, const ecl_expr *e)
 {
@@ -495,6 +563,19 @@ gen_name(compiler *c, const ecl_expr *e)
 	for (size_t i = 0; i < sizeof(context_names) / sizeof(context_names[0]); i++)
 		if (name_is(e->name, e->name_len, context_names[i].name))
 			return emit(c, context_names[i].op, 0, e->line, e->column, NULL);
+	if (c->declaring != NULL)
+	{
+		const ecl_ast_input *in = declared_input(c, e->name, e->name_len);
+
+		if (in == NULL)
+			return undeclared_input(c, e->name, e->name_len, e->line, e->column, true);
+		if (in->optional)
+		{
+			if (string_const(c, e->name, e->name_len, &k) != ECL_OK)
+				return ECL_FAIL;
+			return emit(c, ECL_OP_LOAD_INPUT_OPTIONAL, k, e->line, e->column, NULL);
+		}
+	}
 	if (string_const(c, e->name, e->name_len, &k) != ECL_OK)
 		return ECL_FAIL;
 	return emit(c, ECL_OP_LOAD_INPUT_FIELD, k, e->line, e->column, NULL);
@@ -621,7 +702,8 @@ gen_field(compiler *c, ecl_expr *e)
 			return ECL_FAIL;
 		return emit(c, ECL_OP_TRUST_DIM, (uint32_t) dim, e->line, e->column, NULL);
 	}
-	if (gen_expr(c, e->lhs) != ECL_OK || string_const(c, e->name, e->name_len, &k) != ECL_OK)
+	if (check_input_member(c, e->lhs, e->name, e->name_len, e->line, e->column) != ECL_OK ||
+		gen_expr(c, e->lhs) != ECL_OK || string_const(c, e->name, e->name_len, &k) != ECL_OK)
 		return ECL_FAIL;
 	return emit(c, ECL_OP_GET_FIELD, k, e->line, e->column, NULL);
 }
@@ -736,6 +818,10 @@ gen_expr(compiler *c, ecl_expr *e)
 		case ECL_EXPR_FIELD:
 			return gen_field(c, e);
 		case ECL_EXPR_INDEX:
+			if (e->rhs->folded && e->rhs->value.type == ECL_T_STRING &&
+				check_input_member(c, e->lhs, e->rhs->value.u.str->data,
+								   e->rhs->value.u.str->len, e->line, e->column) != ECL_OK)
+				return ECL_FAIL;
 			if (gen_expr(c, e->lhs) != ECL_OK || gen_expr(c, e->rhs) != ECL_OK)
 				return ECL_FAIL;
 			return emit(c, ECL_OP_GET_INDEX, 0, e->line, e->column, NULL);
@@ -1130,6 +1216,50 @@ thread_short_circuits(ecl_chunk *chunk)
 	}
 }
 
+/*
+ * Record the policy's declared inputs in the chunk.  A context name cannot
+ * be declared: the bare name would still mean the context.
+ */
+static ecl_status
+declare_inputs(compiler *c, const ecl_policy *pol)
+{
+	ecl_input_decl *d;
+
+	c->declaring = NULL;
+	if (!pol->declares_inputs)
+		return ECL_OK;
+	for (uint32_t i = 0; i < pol->ninputs; i++)
+		for (size_t j = 0; j < sizeof(context_names) / sizeof(context_names[0]); j++)
+			if (name_is(pol->inputs[i].name, pol->inputs[i].name_len, context_names[j].name))
+				return compile_error(c, pol->inputs[i].line, pol->inputs[i].column,
+									 "'%s' is a context name and cannot be declared as an input (read it as input.%s in an undeclared policy)",
+									 context_names[j].name, context_names[j].name);
+	d = pol->ninputs > 0 ?
+		ecl_malloc(c->alloc, pol->ninputs * sizeof(ecl_input_decl)) : NULL;
+	if (pol->ninputs > 0 && d == NULL)
+		return ecl_error_set(c->err, ECL_ERR_RESOURCE, pol->line, pol->column,
+							 "out of memory compiling the declared inputs");
+	for (uint32_t i = 0; i < pol->ninputs; i++)
+	{
+		char	   *n = ecl_malloc(c->alloc, pol->inputs[i].name_len + 1);
+
+		if (n == NULL)
+			return ecl_error_set(c->err, ECL_ERR_RESOURCE, pol->line, pol->column,
+								 "out of memory compiling the declared inputs");
+		memcpy(n, pol->inputs[i].name, pol->inputs[i].name_len);
+		n[pol->inputs[i].name_len] = '\0';
+		d[i].name = n;
+		d[i].len = (uint32_t) pol->inputs[i].name_len;
+		d[i].type = pol->inputs[i].type;
+		d[i].optional = pol->inputs[i].optional;
+	}
+	c->chunk.declares_inputs = true;
+	c->chunk.inputs = d;
+	c->chunk.ninputs = pol->ninputs;
+	c->declaring = pol;
+	return ECL_OK;
+}
+
 static ecl_status
 compile_program(compiler *c, const ecl_ast_program *prog,
 				const ecl_compile_options *opts)
@@ -1143,7 +1273,8 @@ compile_program(compiler *c, const ecl_ast_program *prog,
 	if (pol != NULL)
 	{
 		snprintf(c->err->policy, sizeof(c->err->policy), "%s", pol->name);
-		if (ecl_chunk_set_name(&c->chunk, pol->name, pol->name_len, c->err) != ECL_OK)
+		if (ecl_chunk_set_name(&c->chunk, pol->name, pol->name_len, c->err) != ECL_OK ||
+			declare_inputs(c, pol) != ECL_OK)
 			return ECL_FAIL;
 		/* program constants (the only top-level statements beside policies) */
 		if (gen_statements(c, prog->top->first, &terminated) != ECL_OK)

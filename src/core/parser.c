@@ -21,7 +21,9 @@
 
 #include "ecl/compiler.h"
 #include "ecl/lexer.h"
+#include "ecl/bytecode.h"
 #include "ecl/parser.h"
+#include "ecl/suggest.h"
 
 typedef struct parser
 {
@@ -1092,6 +1094,105 @@ parse_statement(parser *p)
 
 /* --- program ----------------------------------------------------------------- */
 
+/*
+ * Declared inputs after '(' (the current token): `name[?]: type`, separated
+ * by commas (a trailing one allowed); ends after ')'.
+ */
+static ecl_status
+parse_inputs(parser *p, ecl_policy *pol)
+{
+	uint32_t	cap = 0;
+
+	pol->declares_inputs = true;
+	p->bracket_depth++;
+	if (advance(p) != ECL_OK)
+		return ECL_FAIL;
+	while (p->cur.kind != ECL_TOK_RPAREN)
+	{
+		ecl_ast_input in;
+		int			type;
+
+		memset(&in, 0, sizeof(in));
+		if (p->cur.kind != ECL_TOK_IDENT)
+			return fail_expected(p, "an input name or ')' in the declared inputs");
+		in.name = p->cur.start;
+		in.name_len = p->cur.len;
+		in.line = p->cur.line;
+		in.column = p->cur.column;
+		for (uint32_t i = 0; i < pol->ninputs; i++)
+			if (pol->inputs[i].name_len == in.name_len &&
+				memcmp(pol->inputs[i].name, in.name, in.name_len) == 0)
+				return ecl_error_set(p->err, ECL_ERR_SYNTAX, in.line, in.column,
+									 "input '%.*s' is already declared at line %u",
+									 (int) (in.name_len > 64 ? 64 : in.name_len),
+									 in.name, pol->inputs[i].line);
+		if (pol->ninputs >= ECL_MAX_INPUTS)
+			return ecl_error_set(p->err, ECL_ERR_SYNTAX, in.line, in.column,
+								 "more than %d declared inputs", ECL_MAX_INPUTS);
+		if (advance(p) != ECL_OK)
+			return ECL_FAIL;
+		if (p->cur.kind == ECL_TOK_QUESTION)
+		{
+			in.optional = true;
+			if (advance(p) != ECL_OK)
+				return ECL_FAIL;
+		}
+		if (expect(p, ECL_TOK_COLON, "':' and a type after the input name") != ECL_OK ||
+			advance(p) != ECL_OK)
+			return ECL_FAIL;
+		type = p->cur.kind == ECL_TOK_IDENT ?
+			ecl_input_type_lookup(p->cur.start, p->cur.len) : -1;
+		if (type < 0)
+		{
+			char		found[96];
+			ecl_suggestion sg;
+			const char *best = NULL;
+			size_t		best_len = 0;
+
+			if (p->cur.kind == ECL_TOK_IDENT)
+			{
+				ecl_suggest_init(&sg, p->cur.start, p->cur.len);
+				for (int i = 0; i < ECL_IN_TYPE_COUNT; i++)
+					ecl_suggest_offer(&sg, ecl_input_type_names[i],
+									  strlen(ecl_input_type_names[i]));
+				best = ecl_suggest_best(&sg, &best_len);
+			}
+			if (best != NULL)
+				return ecl_error_set(p->err, ECL_ERR_SYNTAX, p->cur.line, p->cur.column,
+									 "unknown input type '%.*s' (did you mean '%.*s'?)",
+									 (int) (p->cur.len > 64 ? 64 : p->cur.len), p->cur.start,
+									 (int) best_len, best);
+			return ecl_error_set(p->err, ECL_ERR_SYNTAX, p->cur.line, p->cur.column,
+								 "expected an input type (any, bool, number, string, did, array, object or trust_vector), found %s",
+								 ecl_token_describe(&p->cur, found, sizeof(found)));
+		}
+		in.type = (uint8_t) type;
+		if (pol->ninputs == cap)
+		{
+			uint32_t	ncap = cap ? cap * 2 : 8;
+			ecl_ast_input *n = ecl_arena_alloc(p->arena, ncap * sizeof(ecl_ast_input));
+
+			if (n == NULL)
+				return out_of_memory(p);
+			if (pol->ninputs > 0)
+				memcpy(n, pol->inputs, pol->ninputs * sizeof(ecl_ast_input));
+			pol->inputs = n;
+			cap = ncap;
+		}
+		pol->inputs[pol->ninputs++] = in;
+		if (advance(p) != ECL_OK)
+			return ECL_FAIL;
+		if (p->cur.kind != ECL_TOK_COMMA)
+			break;
+		if (advance(p) != ECL_OK)
+			return ECL_FAIL;
+	}
+	if (expect(p, ECL_TOK_RPAREN, "',' or ')' after a declared input") != ECL_OK)
+		return ECL_FAIL;
+	p->bracket_depth--;
+	return advance(p);
+}
+
 static ecl_policy *
 parse_policy(parser *p, ecl_ast_program *prog)
 {
@@ -1153,7 +1254,11 @@ parse_policy(parser *p, ecl_ast_program *prog)
 	p->policy = name;
 	if (advance(p) != ECL_OK)
 		return NULL;
-	pol->body = parse_block(p, "'{' after the policy name");
+	if (p->cur.kind == ECL_TOK_LPAREN && parse_inputs(p, pol) != ECL_OK)
+		return NULL;
+	pol->body = parse_block(p, pol->declares_inputs ?
+							"'{' after the declared inputs" :
+							"'{' after the policy name");
 	if (pol->body == NULL)
 		return NULL;
 	p->policy = NULL;

@@ -352,6 +352,65 @@ read_const(reader *r, ecl_value *out, int depth)
 	}
 }
 
+/*
+ * The declared inputs: names non-empty, without NUL, unique; known types;
+ * optional 0 or 1.  The VM trusts all of that.
+ */
+static ecl_status
+read_inputs(reader *r, ecl_input_decl **out, uint32_t *nout)
+{
+	uint32_t	n;
+	ecl_input_decl *d;
+
+	if (read_u32(r, &n, "input count") != ECL_OK)
+		return ECL_FAIL;
+	if (n > remaining(r) / 7)	/* length, one byte of name, type, optional */
+		return ecl_error_set(r->err, ECL_ERR_BYTECODE, 0, 0,
+							 "input count %u exceeds the remaining %zu bytes", n, remaining(r));
+	if (n > ECL_MAX_INPUTS)
+		return ecl_error_set(r->err, ECL_ERR_BYTECODE, 0, 0,
+							 "%u declared inputs, the limit is %u", n, ECL_MAX_INPUTS);
+	d = n > 0 ? ecl_malloc(r->alloc, (size_t) n * sizeof(ecl_input_decl)) : NULL;
+	if (n > 0 && d == NULL)
+		return ecl_error_set(r->err, ECL_ERR_RESOURCE, 0, 0, "out of memory loading bytecode");
+	for (uint32_t i = 0; i < n; i++)
+	{
+		const char *s;
+		uint32_t	len;
+		uint8_t		type = 0,
+					optional = 0;
+		char	   *copy;
+		size_t		at = r->pos;
+
+		if (read_text(r, &s, &len, "input name") != ECL_OK ||
+			read_u8(r, &type, "input type") != ECL_OK ||
+			read_u8(r, &optional, "input optional flag") != ECL_OK)
+			return ECL_FAIL;
+		if (len == 0 || memchr(s, '\0', len) != NULL)
+			return ecl_error_set(r->err, ECL_ERR_BYTECODE, 0, 0,
+								 "input name at offset %zu is empty or contains a NUL byte", at);
+		if (type >= ECL_IN_TYPE_COUNT || optional > 1)
+			return ecl_error_set(r->err, ECL_ERR_BYTECODE, 0, 0,
+								 "input at offset %zu has type %u, optional %u", at, type, optional);
+		for (uint32_t j = 0; j < i; j++)
+			if (d[j].len == len && memcmp(d[j].name, s, len) == 0)
+				return ecl_error_set(r->err, ECL_ERR_BYTECODE, 0, 0,
+									 "input '%.*s' is declared twice", (int) len, s);
+		copy = ecl_malloc(r->alloc, (size_t) len + 1);
+		if (copy == NULL)
+			return ecl_error_set(r->err, ECL_ERR_RESOURCE, 0, 0, "out of memory loading bytecode");
+		memcpy(copy, s, len);
+		copy[len] = '\0';
+		d[i].name = copy;
+		d[i].len = len;
+		d[i].type = type;
+		d[i].optional = optional != 0;
+	}
+	*out = d;
+	*nout = n;
+	return ECL_OK;
+}
+
 ecl_status
 ecl_program_load(const ecl_alloc *a, const uint8_t *bytes, size_t len,
 				 uint32_t stack_limit, ecl_program **out, ecl_error *err)
@@ -367,6 +426,8 @@ ecl_program_load(const ecl_alloc *a, const uint8_t *bytes, size_t len,
 				ncode,
 				computed;
 	const char *name;
+	ecl_input_decl *inputs = NULL;
+	uint32_t	ninputs = 0;
 	ecl_value  *consts = NULL;
 	ecl_instr  *code;
 	uint32_t   *lines,
@@ -387,8 +448,9 @@ ecl_program_load(const ecl_alloc *a, const uint8_t *bytes, size_t len,
 		return ecl_error_set(err, ECL_ERR_BYTECODE, 0, 0,
 							 "unsupported bytecode version %u (expected %u)",
 							 version, ECL_BYTECODE_VERSION);
-	if (flags != 0)
-		return ecl_error_set(err, ECL_ERR_BYTECODE, 0, 0, "reserved flags 0x%x are not zero", flags);
+	if ((flags & ~ECL_BYTECODE_F_INPUTS) != 0)
+		return ecl_error_set(err, ECL_ERR_BYTECODE, 0, 0, "reserved flags 0x%x are not zero",
+							 flags & ~ECL_BYTECODE_F_INPUTS);
 	if (read_u32(&r, &max_stack, "max_stack") != ECL_OK ||
 		read_u32(&r, &nlocals, "nlocals") != ECL_OK)
 		return ECL_FAIL;
@@ -399,6 +461,9 @@ ecl_program_load(const ecl_alloc *a, const uint8_t *bytes, size_t len,
 		return ECL_FAIL;
 	if (name_len > 0 && memchr(name, '\0', name_len) != NULL)
 		return ecl_error_set(err, ECL_ERR_BYTECODE, 0, 0, "policy name contains a NUL byte");
+	if ((flags & ECL_BYTECODE_F_INPUTS) &&
+		read_inputs(&r, &inputs, &ninputs) != ECL_OK)
+		return ECL_FAIL;
 
 	if (read_u32(&r, &nconst, "constant count") != ECL_OK)
 		return ECL_FAIL;
@@ -466,6 +531,9 @@ ecl_program_load(const ecl_alloc *a, const uint8_t *bytes, size_t len,
 	p->nlocals = nlocals;
 	p->max_stack = max_stack;
 	p->name = name_copy;
+	p->declares_inputs = (flags & ECL_BYTECODE_F_INPUTS) != 0;
+	p->inputs = inputs;
+	p->ninputs = ninputs;
 	p->uses_host = false;
 	p->writes = false;
 	p->reads_metrics = false;

@@ -158,6 +158,128 @@ truthy_fast(const ecl_value *v)
 	return v->type == ECL_T_BOOL ? v->u.b : truthy_slow(v);
 }
 
+/* A host call whose result the next instruction's trace step reports. */
+typedef struct trace_pending
+{
+	bool		active;
+	ecl_trace_event ev;
+	ecl_value	args[ECL_TRACE_MAX_ARGS];
+} trace_pending;
+
+/*
+ * One traced instruction, before it executes (its gas already counted):
+ * report the previous host call's result, then what this instruction
+ * decides.  sp is the stack as the instruction finds it.
+ */
+static void
+trace_step(const ecl_program *p, const ecl_run_ctx *ctx, trace_pending *pend,
+		   uint32_t pc, uint32_t op, ecl_instr ins, const ecl_value *sp, int64_t gas)
+{
+	const ecl_opcode_info *info = &ecl_opcode_table[op];
+	ecl_trace_event ev;
+
+	if (pend->active)
+	{
+		const ecl_opcode_info *pinfo = &ecl_opcode_table[pend->ev.op];
+
+		pend->ev.value = pinfo->push ? sp[-1] : ecl_null();
+		pend->ev.gas = gas - op_gas[op];
+		pend->ev.args = pend->args;
+		ctx->trace(ctx->trace_ctx, &pend->ev);
+		pend->active = false;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.op = (ecl_opcode) op;
+	ev.pc = pc;
+	ev.line = p->lines[pc];
+	ev.column = p->columns[pc];
+	ev.gas = gas;
+	ev.value = ecl_null();
+	switch ((ecl_opcode) op)
+	{
+		case ECL_OP_REQUIRE:
+		case ECL_OP_ASSERT:
+			ev.kind = ECL_TRACE_REQUIRE;
+			ev.value = sp[-1];
+			ev.passed = truthy_fast(&sp[-1]);
+			if (op == ECL_OP_REQUIRE && ECL_INSTR_ARG(ins) != ECL_NO_ARG)
+				ev.message = p->consts[ECL_INSTR_ARG(ins)].u.str->data;
+			break;
+		case ECL_OP_JUMP_IF_FALSE:
+		case ECL_OP_JUMP_IF_TRUE:
+			ev.kind = ECL_TRACE_BRANCH;
+			ev.value = ecl_bool(truthy_fast(&sp[-1]));
+			ev.jumped = truthy_fast(&sp[-1]) == (op == ECL_OP_JUMP_IF_TRUE);
+			break;
+		case ECL_OP_AND:
+		case ECL_OP_OR:
+			ev.kind = ECL_TRACE_SHORT_CIRCUIT;
+			ev.value = sp[-1];
+			ev.jumped = truthy_fast(&sp[-1]) == (op == ECL_OP_OR);
+			break;
+		case ECL_OP_RETURN:
+			ev.kind = ECL_TRACE_RETURN;
+			ev.value = sp[-1];
+			ev.passed = truthy_fast(&sp[-1]);
+			break;
+		case ECL_OP_DENY:
+			ev.kind = ECL_TRACE_DENY;
+			if (ECL_INSTR_ARG(ins) != ECL_NO_ARG)
+				ev.message = p->consts[ECL_INSTR_ARG(ins)].u.str->data;
+			break;
+		default:
+			if (info->flags & ECL_F_HOST)
+			{
+				ev.kind = ECL_TRACE_HOST_CALL;
+				ev.nargs = info->pop > ECL_TRACE_MAX_ARGS ? ECL_TRACE_MAX_ARGS : info->pop;
+				for (uint32_t i = 0; i < ev.nargs; i++)
+					pend->args[i] = sp[(int) i - (int) info->pop];
+				pend->ev = ev;
+				pend->active = true;
+			}
+			return;
+	}
+	ctx->trace(ctx->trace_ctx, &ev);
+}
+
+/*
+ * A declaring program's input, checked once before the first instruction:
+ * each declared field present (unless optional) and of its type.  One pass
+ * over the declarations; the lazy source converts only those fields.
+ */
+static ecl_status
+check_declared_inputs(const ecl_program *p, const ecl_run_ctx *ctx, ecl_error *err)
+{
+	for (uint32_t i = 0; i < p->ninputs; i++)
+	{
+		const ecl_input_decl *d = &p->inputs[i];
+		ecl_value	v = ecl_null();
+		bool		found = false;
+
+		if (ctx->input.get_field != NULL &&
+			ctx->input.get_field(ctx->input.ctx, ctx->alloc, d->name, d->len,
+								 &v, &found, err) != ECL_OK)
+			return ECL_FAIL;
+		if (!found || v.type == ECL_T_NULL)
+		{
+			if (d->optional)
+				continue;
+			return ecl_error_set(err, ECL_ERR_TYPE, 0, 0,
+								 "%s input field '%s' (declared %s)",
+								 found ? "null" : "missing", d->name,
+								 ecl_input_type_names[d->type]);
+		}
+		if (!ecl_input_type_matches((ecl_input_type) d->type, &v))
+			return ecl_error_set(err, ECL_ERR_TYPE, 0, 0,
+								 "input field '%s' must be %s%s, got %s",
+								 d->name,
+								 d->type == ECL_IN_ARRAY || d->type == ECL_IN_ANY ? "an " : "a ",
+								 ecl_input_type_names[d->type],
+								 ecl_type_name((ecl_type) v.type));
+	}
+	return ECL_OK;
+}
+
 ecl_status
 ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 {
@@ -183,6 +305,7 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 	int64_t		layer_gas[ECL_LAYER_COUNT] = {0};
 	ecl_status	status = ECL_OK;
 	ecl_value	tmp;
+	trace_pending pend;
 
 #ifdef ECL_VM_COMPUTED_GOTO
 	static const void *const dispatch_table[ECL_OP_COUNT] = {
@@ -238,6 +361,7 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 	res->value = ecl_null();
 	res->message = NULL;
 	ecl_error_clear(err);
+	pend.active = false;		/* read at fail:, which the checks below may reach */
 	vm.program = p;
 	vm.ctx = ctx;
 	vm.alloc = A;
@@ -275,9 +399,14 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 	locals = frame + p->max_stack;
 	for (uint32_t i = 0; i < p->nlocals; i++)
 		locals[i] = ecl_null();
+	if (ecl_unlikely(p->declares_inputs) &&
+		check_declared_inputs(p, ctx, err) != ECL_OK)
+		goto fail;
 	sp = frame;
 	ip = code;
 	count_check = ((uint64_t) next_gas_check(0, 0, gas_limit, max_steps) << COUNT_SHIFT) | STEP_MASK;
+	if (ctx->trace != NULL)
+		count_check = 0;		/* every instruction through periodic */
 
 #ifdef ECL_VM_COMPUTED_GOTO
 	NEXT();
@@ -408,6 +537,20 @@ resume:
 	}
 
 	/* ------------------------------------------------------ member access */
+	CASE(LOAD_INPUT_OPTIONAL)
+	{
+		const ecl_string *name = consts[ARG].u.str;
+		bool		found = false;
+
+		if (ecl_likely(ctx->input.get_field != NULL))
+			CHECK(ctx->input.get_field(ctx->input.ctx, A, name->data, name->len,
+									   sp, &found, err));
+		if (!found)
+			*sp = ecl_null();
+		sp++;
+		ip++;
+		NEXT();
+	}
 	CASE(GET_FIELD)
 	{
 		const ecl_string *k = consts[ARG].u.str;
@@ -823,6 +966,11 @@ periodic:
 			goto fail;
 		}
 	}
+	if (ecl_unlikely(ctx->trace != NULL))
+	{
+		trace_step(p, ctx, &pend, (uint32_t) (ip - code), op, ins, sp, gas);
+		goto resume;
+	}
 	count_check = ((uint64_t) next_gas_check(gas, steps, gas_limit, max_steps) << COUNT_SHIFT) | STEP_MASK;
 	goto resume;
 
@@ -855,6 +1003,13 @@ deny:
 	goto finish;
 
 fail:
+	if (ctx->trace != NULL && pend.active)
+	{
+		pend.ev.failed = true;
+		pend.ev.value = ecl_null();
+		pend.ev.args = pend.args;
+		ctx->trace(ctx->trace_ctx, &pend.ev);
+	}
 	status = ECL_FAIL;
 	res->outcome = ECL_OUTCOME_ERROR;
 	res->value = ecl_null();

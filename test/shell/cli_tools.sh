@@ -190,6 +190,70 @@ echo "fmt kept the code of $examples ECL examples of the docs and $repo_files .e
 [ "$examples" -ge 15 ] || fail "only $examples ECL examples found in the docs"
 [ "$repo_files" -ge 3 ] || fail "only $repo_files .ecl files found"
 
+# --- declared inputs: check refuses undeclared names, fmt knows the syntax --------
+cat >"$WORK/decl.ecl" <<'ECL'
+policy  doc_read( owner :did,classification: string ,
+   level ? : number ){
+    require class != "secret" || level >= 3
+    return input.ownr == caller
+}
+ECL
+expect_rc 1 "$ECL" check "$WORK/decl.ecl"
+cat >"$WORK/want" <<EOF
+$WORK/decl.ecl:3:13: name 'class' is not a declared input of policy 'doc_read' (did you mean 'classification'?)
+$WORK/decl.ecl:4:18: input field 'ownr' is not a declared input of policy 'doc_read' (did you mean 'owner'?)
+EOF
+diff -u "$WORK/want" "$WORK/out" || fail "ecl check of undeclared inputs"
+expect_rc 1 "$ECL" fmt --check "$WORK/decl.ecl"
+expect_rc 0 "$ECL" fmt "$WORK/decl.ecl"
+cat >"$WORK/want" <<'ECL'
+policy doc_read(owner: did, classification: string,
+    level?: number) {
+    require class != "secret" || level >= 3
+    return input.ownr == caller
+}
+ECL
+diff -u "$WORK/want" "$WORK/decl.ecl" || fail "fmt of a declaration"
+expect_rc 0 "$ECL" fmt --check "$WORK/decl.ecl"
+# the same source in the database: refused at registration with the same words
+sql -c "SELECT ecl.register_policy('doc_read', \$src\$$(cat "$WORK/decl.ecl")\$src\$)" >"$WORK/out" 2>&1 && fail "registered a policy with an undeclared name"
+grep -q "name 'class' is not a declared input of policy 'doc_read' (did you mean 'classification'?)" "$WORK/out" || fail "register error: $(cat "$WORK/out")"
+echo "declared inputs: check, fmt and registration agree"
+
+# --- explain: the same trace as ecl.explain for a pure policy ------------------------
+cat >"$WORK/explain.ecl" <<'ECL'
+policy cli_explain(amount: number, limit?: number) {
+    require amount > 0, "amount must be positive"
+    if amount > 100 {
+        require limit != null && amount <= limit, "over the limit"
+    }
+    return amount * 2
+}
+ECL
+sql -c "SELECT ecl.register_policy('cli_explain', \$src\$$(cat "$WORK/explain.ecl")\$src\$)" >/dev/null
+for input in '{"amount": 500, "limit": 200}' '{"amount": 500}' '{"amount": 5}'; do
+	rc=0
+	"$ECL" explain "$WORK/explain.ecl" --input "$input" >"$WORK/ex.cli" 2>"$WORK/err" || rc=$?
+	case "$input" in *'"amount": 5}') [ "$rc" -eq 0 ] || fail "explain of a passing run exited $rc" ;;
+		*) [ "$rc" -eq 1 ] || fail "explain of a denied run exited $rc" ;; esac
+	sql -F "$(printf '\t')" -c "SELECT * FROM ecl.explain('cli_explain', NULL, NULL, '$input')" >"$WORK/ex.sql"
+	python3 - "$WORK/ex.cli" "$WORK/ex.sql" <<'PY' || fail "ecl explain differs from ecl.explain for $input"
+import json, sys
+cli = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
+sql = [l.rstrip("\n").split("\t") for l in open(sys.argv[2])]
+norm = lambda rows: [(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+if not cli or norm(cli) != norm(sql):
+    print("cli:", cli, "\nsql:", sql, file=sys.stderr)
+    sys.exit(1)
+PY
+done
+grep -q 'over the limit' "$WORK/ex.cli" || true
+"$ECL" explain "$WORK/explain.ecl" --input '{"amount": "5"}' >"$WORK/out" 2>&1 && fail "explain accepted a mistyped input"
+grep -q "input field 'amount' must be a number, got string" "$WORK/out" || fail "explain input check: $(cat "$WORK/out")"
+expect_rc 2 "$ECL" explain "$WORK/explain.ecl" --input '[1]'
+sql -c "SELECT ecl.drop_policy('cli_explain')" >/dev/null
+echo "ecl explain matched ecl.explain"
+
 # --- disasm equals ecl.disassemble ----------------------------------------------------
 n=0
 for f in "$ROOT"/editors/test/samples/*.ecl "$WORK"/ex/0*.ecl; do

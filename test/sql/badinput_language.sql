@@ -155,7 +155,7 @@ SELECT pg_temp.try($$SELECT count(*) FROM ecl.disassemble(ecl.compile('return 1'
 	AS trailing_byte;
 SELECT pg_temp.try($$SELECT count(*) FROM ecl.disassemble(set_byte(ecl.compile('return 1'), 4, 2))$$)
 	AS other_version;
-SELECT pg_temp.try($$SELECT count(*) FROM ecl.disassemble(set_byte(ecl.compile('return 1'), 6, 1))$$)
+SELECT pg_temp.try($$SELECT count(*) FROM ecl.disassemble(set_byte(ecl.compile('return 1'), 6, 2))$$)
 	AS reserved_flags;
 
 -- a program with every kind of constant, cut at every length and with every

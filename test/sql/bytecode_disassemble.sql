@@ -73,6 +73,8 @@ SELECT * FROM ecl.disassemble(overlay(ecl.compile('return true') placing 'X'::by
 -- unsupported version
 SELECT * FROM ecl.disassemble(set_byte(ecl.compile('return true'), 4, 9));
 -- reserved flags set
+SELECT * FROM ecl.disassemble(set_byte(ecl.compile('return true'), 6, 2));
+-- the declared-inputs flag without a declaration in the bytes
 SELECT * FROM ecl.disassemble(set_byte(ecl.compile('return true'), 6, 1));
 -- declared max_stack does not match the code
 SELECT * FROM ecl.disassemble(set_byte(ecl.compile('return true'), 8, 7));

@@ -37,6 +37,8 @@ INSERT INTO expected_grants VALUES
 														false, true, true, false),
 	('"check"(text,text,text,jsonb)', false, true, true, false),
 	('enforce(text,text,text,jsonb)', false, true, true, false),
+	('explain(text,text,text,jsonb)', false, true, true, false),
+	('policy_inputs(text)',				false, true, true, false),
 	('validate_crossing(text,text,text)', false, true, true, false),
 	('allow_crossing(text,text,text)', false, true, true, false),
 	('join_realm(text,text,text)', false, true, true, false),

@@ -305,8 +305,8 @@ UNIT_TEST(bytecode_header_failures)
 	r.b[4] = 2;
 	ASSERT_LOAD_FAILS(&r, 0, ECL_ERR_BYTECODE, "unsupported bytecode version 2 (expected 1)");
 	r.b[4] = 1;
-	r.b[6] = 1;
-	ASSERT_LOAD_FAILS(&r, 0, ECL_ERR_BYTECODE, "reserved flags 0x1 are not zero");
+	r.b[6] = 2;
+	ASSERT_LOAD_FAILS(&r, 0, ECL_ERR_BYTECODE, "reserved flags 0x2 are not zero");
 	r.b[6] = 0;
 	/* trailing byte */
 	r_u8(&r, 0);

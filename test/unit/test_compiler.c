@@ -104,6 +104,8 @@ typedef struct ran
 } ran;
 
 static ran run_result;
+static ecl_trace_fn run_trace;	/* set by the trace tests */
+static void *run_trace_ctx;
 
 /*
  * Compile src, load it and run it once with ecl_no_host, no caller or realm,
@@ -146,6 +148,8 @@ run_src(const char *src, const char *input_json)
 	ctx.limits.gas_limit = 1000000;
 	ctx.limits.mana_limit = 1000000;
 	ctx.limits.max_stack_depth = 4096;
+	ctx.trace = run_trace;
+	ctx.trace_ctx = run_trace_ctx;
 	memset(&res, 0, sizeof(res));
 	run_result.stage = "run";
 	run_result.status = ecl_vm_run(c.prog, &ctx, &res);
@@ -742,4 +746,179 @@ UNIT_TEST(compiler_handles_the_nesting_limits)
 	free(full);
 	UNIT_ASSERT_MSG(r->status == ECL_OK, "%s: %s", r->stage, r->err.message);
 	UNIT_ASSERT_EQ_STR(r->value, "4");
+}
+
+/* ------------------------------------------------------ declared inputs */
+
+#define DOC_READ "policy doc_read(owner: did, classification: string, level?: number) {\n"
+
+UNIT_TEST(declared_inputs_parse_and_compile)
+{
+	compiled	c;
+
+	compile_load(&c, DOC_READ "  require classification != \"secret\" || level >= 3, \"too secret\"\n"
+				 "  return input.owner == caller || input[\"level\"] != null\n}", NULL);
+	UNIT_ASSERT_MSG(c.status == ECL_OK, "%s", c.err.message);
+	UNIT_ASSERT(c.prog->declares_inputs);
+	UNIT_ASSERT_EQ_INT(c.prog->ninputs, 3);
+	UNIT_ASSERT_EQ_STR(c.prog->inputs[0].name, "owner");
+	UNIT_ASSERT_EQ_INT(c.prog->inputs[0].type, ECL_IN_DID);
+	UNIT_ASSERT(!c.prog->inputs[0].optional);
+	UNIT_ASSERT_EQ_STR(c.prog->inputs[2].name, "level");
+	UNIT_ASSERT_EQ_INT(c.prog->inputs[2].type, ECL_IN_NUMBER);
+	UNIT_ASSERT(c.prog->inputs[2].optional);
+	compiled_free(&c);
+	/* empty parentheses declare "no inputs"; no parentheses declare nothing */
+	compile_load(&c, "policy p() { return caller == null }", NULL);
+	UNIT_ASSERT(c.status == ECL_OK && c.prog->declares_inputs && c.prog->ninputs == 0);
+	compiled_free(&c);
+	compile_load(&c, "policy p { return anything }", NULL);
+	UNIT_ASSERT(c.status == ECL_OK && !c.prog->declares_inputs);
+	compiled_free(&c);
+	/* every type name, a trailing comma, newlines inside */
+	compile_load(&c, "policy p(a: any, b: bool, c: number, d: string,\n e: did, f: array, g: object, h?: trust_vector,\n) { return true }", NULL);
+	UNIT_ASSERT_MSG(c.status == ECL_OK, "%s", c.err.message);
+	UNIT_ASSERT_EQ_INT(c.prog->ninputs, 8);
+	UNIT_ASSERT_EQ_INT(c.prog->inputs[7].type, ECL_IN_TRUST_VECTOR);
+	compiled_free(&c);
+}
+
+UNIT_TEST(declared_inputs_compile_errors)
+{
+	/* the silent hole: a misspelt field now fails at compile time */
+	ASSERT_COMPILE_ERROR(DOC_READ "  return class == \"public\"\n}", NULL, ECL_ERR_SYNTAX, 2, 10,
+						 "name 'class' is not a declared input of policy 'doc_read' (did you mean 'classification'?)");
+	ASSERT_COMPILE_ERROR(DOC_READ "  return input.class == \"public\"\n}", NULL, ECL_ERR_SYNTAX, 2, 16,
+						 "input field 'class' is not a declared input of policy 'doc_read' (did you mean 'classification'?)");
+	ASSERT_COMPILE_ERROR(DOC_READ "  return input[\"lvel\"] > 1\n}", NULL, ECL_ERR_SYNTAX, 2, 15,
+						 "input field 'lvel' is not a declared input of policy 'doc_read' (did you mean 'level'?)");
+	ASSERT_COMPILE_ERROR(DOC_READ "  return ownr == caller\n}", NULL, ECL_ERR_SYNTAX, 2, 10,
+						 "name 'ownr' is not a declared input of policy 'doc_read' (did you mean 'owner'?)");
+	ASSERT_COMPILE_ERROR(DOC_READ "  return frobnicate\n}", NULL, ECL_ERR_SYNTAX, 2, 10,
+						 "name 'frobnicate' is not a declared input of policy 'doc_read' (declare it in the parentheses after the policy name)");
+	/* locals, constants and context names are still fine; a misspelt local is suggested */
+	ASSERT_PASSES("const LIMIT = 3\n" DOC_READ "  let lv = level\n  return lv == null || lv <= LIMIT && realm == null\n}",
+				  "{\"owner\": \"did:key:z6Mk\", \"classification\": \"x\"}", "true");
+	ASSERT_COMPILE_ERROR(DOC_READ "  let limit = 1\n  return limt\n}", NULL, ECL_ERR_SYNTAX, 3, 10,
+						 "name 'limt' is not a declared input of policy 'doc_read' (did you mean 'limit'?)");
+	/* syntax of the declaration */
+	ASSERT_COMPILE_ERROR("policy p(a: strng) { return true }", NULL, ECL_ERR_SYNTAX, 1, 13,
+						 "unknown input type 'strng' (did you mean 'string'?)");
+	ASSERT_COMPILE_ERROR("policy p(a string) { return true }", NULL, ECL_ERR_SYNTAX, 1, 12,
+						 "expected ':' and a type after the input name, found identifier 'string'");
+	ASSERT_COMPILE_ERROR("policy p(a: string, a?: number) { return true }", NULL, ECL_ERR_SYNTAX, 1, 21,
+						 "input 'a' is already declared at line 1");
+	ASSERT_COMPILE_ERROR("policy p(caller: did) { return true }", NULL, ECL_ERR_SYNTAX, 1, 10,
+						 "'caller' is a context name and cannot be declared as an input (read it as input.caller in an undeclared policy)");
+	/* undeclared policies keep reading any field */
+	ASSERT_PASSES("policy p { return input.class == class }", "{\"class\": 1}", "true");
+}
+
+UNIT_TEST(declared_inputs_checked_before_the_first_instruction)
+{
+	const char *src = DOC_READ "  return level == null || level > 1\n}";
+
+	ASSERT_PASSES(src, "{\"owner\": \"did:key:z6Mkabc\", \"classification\": \"public\"}", "true");
+	ASSERT_PASSES(src, "{\"owner\": \"did:key:z6Mkabc\", \"classification\": \"public\", \"level\": null}", "true");
+	ASSERT_PASSES(src, "{\"owner\": \"did:key:z6Mkabc\", \"classification\": \"public\", \"level\": 2, \"extra\": []}", "true");
+	ASSERT_RUN_ERROR(src, "{\"owner\": \"did:key:z6Mkabc\"}", ECL_ERR_TYPE, 0, 0,
+					 "missing input field 'classification' (declared string)");
+	ASSERT_RUN_ERROR(src, "{\"owner\": \"did:key:z6Mkabc\", \"classification\": null}", ECL_ERR_TYPE, 0, 0,
+					 "null input field 'classification' (declared string)");
+	ASSERT_RUN_ERROR(src, "{\"owner\": \"did:key:z6Mkabc\", \"classification\": 3}", ECL_ERR_TYPE, 0, 0,
+					 "input field 'classification' must be a string, got number");
+	ASSERT_RUN_ERROR(src, "{\"owner\": \"alice\", \"classification\": \"x\"}", ECL_ERR_TYPE, 0, 0,
+					 "input field 'owner' must be a did, got string");
+	ASSERT_RUN_ERROR(src, "{\"owner\": \"did:key:z6Mkabc\", \"classification\": \"x\", \"level\": \"3\"}", ECL_ERR_TYPE, 0, 0,
+					 "input field 'level' must be a number, got string");
+	/* the check runs before any instruction: no gas is used */
+	{
+		ran		   *r = run_src(src, "{}");
+
+		UNIT_ASSERT_EQ_INT(r->gas, 0);
+	}
+	ASSERT_PASSES("policy p(t: trust_vector, a: array, o: object, b: bool, x: any) { return true }",
+				  "{\"t\": {\"r\":1,\"i\":1,\"c\":1,\"p\":1,\"v\":1,\"omega\":1}, \"a\": [], \"o\": {}, \"b\": false, \"x\": 0}", "true");
+	ASSERT_RUN_ERROR("policy p(t: trust_vector) { return true }", "{\"t\": {\"r\": 1}}", ECL_ERR_TYPE, 0, 0,
+					 "input field 't' must be a trust_vector, got object");
+	ASSERT_RUN_ERROR("policy p(x: any) { return true }", "{}", ECL_ERR_TYPE, 0, 0,
+					 "missing input field 'x' (declared any)");
+}
+
+/* ---------------------------------------------------------------- tracing */
+
+typedef struct trace_log
+{
+	char		text[2048];
+	int64_t		last_gas;
+	int			n;
+} trace_log;
+
+static void
+log_event(void *tctx, const ecl_trace_event *ev)
+{
+	trace_log  *t = tctx;
+	size_t		at = strlen(t->text);
+	static const char *const kinds[] = {"require", "branch", "short", "host", "return", "deny"};
+
+	snprintf(t->text + at, sizeof(t->text) - at, "%s@%u:%u%s%s%s;", kinds[ev->kind],
+			 ev->line, ev->column,
+			 ev->kind == ECL_TRACE_REQUIRE || ev->kind == ECL_TRACE_RETURN ?
+			 (ev->passed ? " passed" : " failed") :
+			 ev->kind == ECL_TRACE_BRANCH || ev->kind == ECL_TRACE_SHORT_CIRCUIT ?
+			 (ev->jumped ? " jumped" : " fell") : "",
+			 ev->message ? " " : "", ev->message ? ev->message : "");
+	/* gas never goes back */
+	UNIT_ASSERT(ev->gas >= t->last_gas);
+	t->last_gas = ev->gas;
+	t->n++;
+}
+
+UNIT_TEST(trace_reports_decisions_at_their_lines)
+{
+	trace_log	t;
+	const char *src = "policy p {\n"
+		"  if amount > 10 {\n"
+		"    require amount < 100 && ok, \"too much\"\n"
+		"  }\n"
+		"  return true\n"
+		"}";
+	ran		   *r;
+
+	memset(&t, 0, sizeof(t));
+	run_trace = log_event;
+	run_trace_ctx = &t;
+	r = run_src(src, "{\"amount\": 500, \"ok\": true}");
+	UNIT_ASSERT_EQ_INT(r->outcome, ECL_OUTCOME_DENIED);
+	UNIT_ASSERT_EQ_STR(t.text, "branch@2:3 fell;short@3:26 jumped;require@3:5 failed too much;");
+	/* the last event of a denied run carries all of its gas */
+	UNIT_ASSERT_EQ_INT(t.last_gas, r->gas);
+
+	memset(&t, 0, sizeof(t));
+	r = run_src(src, "{\"amount\": 5}");
+	UNIT_ASSERT_EQ_INT(r->outcome, ECL_OUTCOME_PASSED);
+	UNIT_ASSERT_EQ_STR(t.text, "branch@2:3 jumped;return@5:3 passed;");
+	UNIT_ASSERT_EQ_INT(t.last_gas, r->gas);
+	{
+		int64_t		traced_gas = r->gas;
+
+		run_trace = NULL;
+		r = run_src(src, "{\"amount\": 5}");
+		/* tracing changes nothing of the run */
+		UNIT_ASSERT_EQ_INT(r->gas, traced_gas);
+		UNIT_ASSERT_EQ_INT(t.n, 2);
+	}
+	/* a run stopped by the input check, before any instruction, reports nothing */
+	memset(&t, 0, sizeof(t));
+	run_trace = log_event;
+	r = run_src("policy p(a: number) { return a }", "{}");
+	UNIT_ASSERT_EQ_INT(r->status, ECL_FAIL);
+	UNIT_ASSERT_EQ_INT(t.n, 0);
+	/* a host call that fails is reported as failed, then the run's error */
+	memset(&t, 0, sizeof(t));
+	r = run_src("policy p { log(\"x\")\n return true }", "{}");
+	UNIT_ASSERT_EQ_INT(r->status, ECL_FAIL);
+	UNIT_ASSERT_EQ_STR(t.text, "host@1:12;");
+	run_trace = NULL;
+	run_trace_ctx = NULL;
 }

@@ -288,6 +288,8 @@ prepare_context(const EclRunRequest *req, const EclHostOps *ops,
 	ctx->limits.max_stack_depth = (uint32_t) ecl_max_stack_depth;
 	ctx->interrupt = run_interrupt;
 	ctx->interrupt_ctx = clock;
+	ctx->trace = req->trace;
+	ctx->trace_ctx = req->trace_ctx;
 }
 
 /* One VM execution, as handed to the table host's transaction wrapper. */

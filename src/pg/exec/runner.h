@@ -93,6 +93,14 @@ typedef struct EclRunRequest
 	 * still raise.  Only for callers that do not want the detail.
 	 */
 	bool		deny_on_error;
+
+	/*
+	 * ecl.explain: the VM's trace hook (vm.h), called at each require,
+	 * branch, host call and return.  Only for callers that want the detail
+	 * (no memo of runs answers a traced run).
+	 */
+	ecl_trace_fn trace;
+	void	   *trace_ctx;
 } EclRunRequest;
 
 typedef struct EclRunOutcome
