@@ -79,7 +79,15 @@ typedef struct tr
 	size_t		reason_len;
 } tr;
 
+#if defined(__GNUC__)
+#define ECL_TR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define ECL_TR_PRINTF(f, a)
+#endif
+
 static const char *const dim_names[ECL_TRUST_DIMS] = {"r", "i", "c", "p", "v", "omega"};
+
+static void refuse(tr *t, const char *fmt,...) ECL_TR_PRINTF(2, 3);
 
 static void
 refuse(tr *t, const char *fmt,...)
@@ -311,6 +319,9 @@ mk_case(tr *t, ecl_tr_node *c, ecl_tr_node *x, ecl_tr_node *y)
 	}
 	return n;
 }
+
+static ecl_tr_node *mk_raise(tr *t, const state *s, ecl_error_code code,
+							 const char *fmt,...) ECL_TR_PRINTF(4, 5);
 
 static ecl_tr_node *
 mk_raise(tr *t, const state *s, ecl_error_code code, const char *fmt,...)
