@@ -4,55 +4,28 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
-#include "utils/inval.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "catalog_cache.h"
 #include "handler_cache.h"
 #include "identity.h"
 #include "owner_spi.h"
 
 typedef struct HandlerEntry
 {
-	struct HandlerEntry *next;
-	uint32		hash;
+	EclCacheEntry base;			/* must be first; base.cxt owns the names */
 	char	   *engine;
 	char	   *key;
 	char	   *policy_name;
 } HandlerEntry;
 
-#define HANDLER_BUCKETS 64
-
-static MemoryContext handler_cxt = NULL;
-static HandlerEntry *handler_buckets[HANDLER_BUCKETS];
-static uint64 handler_inval_count = 0;
-static Oid	handlers_relid = InvalidOid;
-static bool handler_callback_registered = false;
+static EclCatalogCache handlers = ECL_CATALOG_CACHE("handlers", "ecl handlers");
 static SPIPlanPtr handler_plan = NULL;
-
-/*
- * Entries hold only names, and callers copy what they use before running
- * anything, so an invalidation may free the entries on the spot.
- */
-static void
-handlers_relcache_callback(Datum arg, Oid relid)
-{
-	if (relid != InvalidOid && relid != handlers_relid)
-		return;
-	if (handler_cxt != NULL)
-		MemoryContextReset(handler_cxt);
-	memset(handler_buckets, 0, sizeof(handler_buckets));
-	handler_inval_count++;
-	/* a dropped and re-created extension has a new table */
-	if (relid != InvalidOid)
-		handlers_relid = InvalidOid;
-}
 
 static uint32
 handler_hash(const char *engine, const char *key)
@@ -108,36 +81,23 @@ char *
 ecl_handler_lookup(const char *engine, const char *key)
 {
 	uint32		hash = handler_hash(engine, key);
+	EclCacheEntry *ce;
 	HandlerEntry *e;
 	uint64		inval_before;
 	char	   *policy_name;
+	MemoryContext cxt;
 
-	if (!handler_callback_registered)
+	ecl_catalog_cache_open(&handlers);
+
+	for (ce = ecl_catalog_cache_chain(&handlers, hash); ce != NULL; ce = ce->next)
 	{
-		CacheRegisterRelcacheCallback(handlers_relcache_callback, (Datum) 0);
-		handler_callback_registered = true;
-	}
-	if (handler_cxt == NULL)
-		handler_cxt = AllocSetContextCreate(TopMemoryContext, "ecl handlers",
-											ALLOCSET_SMALL_SIZES);
-
-	/* pending invalidations first, so a hit is never stale */
-	AcceptInvalidationMessages();
-
-	for (e = handler_buckets[hash % HANDLER_BUCKETS]; e != NULL; e = e->next)
-		if (e->hash == hash && strcmp(e->engine, engine) == 0 &&
+		e = (HandlerEntry *) ce;
+		if (ce->hash == hash && strcmp(e->engine, engine) == 0 &&
 			strcmp(e->key, key) == 0)
 			return pstrdup(e->policy_name);
-
-	if (!OidIsValid(handlers_relid))
-	{
-		Oid			nsp = get_namespace_oid("ecl", true);
-
-		handlers_relid = OidIsValid(nsp) ? get_relname_relid("handlers", nsp)
-			: InvalidOid;
 	}
 
-	inval_before = handler_inval_count;
+	inval_before = handlers.inval_count;
 	policy_name = read_handler(engine, key);
 	if (policy_name == NULL)
 		ereport(ERROR,
@@ -146,16 +106,14 @@ ecl_handler_lookup(const char *engine, const char *key)
 				 errhint("Register it with ecl.register_handler('%s', '%s', source).",
 						 engine, key)));
 
-	/* a lookup that raced with an invalidation is used but not kept */
-	if (handler_inval_count == inval_before && OidIsValid(handlers_relid))
-	{
-		e = MemoryContextAlloc(handler_cxt, sizeof(HandlerEntry));
-		e->hash = hash;
-		e->engine = MemoryContextStrdup(handler_cxt, engine);
-		e->key = MemoryContextStrdup(handler_cxt, key);
-		e->policy_name = MemoryContextStrdup(handler_cxt, policy_name);
-		e->next = handler_buckets[hash % HANDLER_BUCKETS];
-		handler_buckets[hash % HANDLER_BUCKETS] = e;
-	}
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "ecl handler",
+								ALLOCSET_SMALL_SIZES);
+	e = MemoryContextAllocZero(cxt, sizeof(HandlerEntry));
+	e->base.cxt = cxt;
+	e->base.hash = hash;
+	e->engine = MemoryContextStrdup(cxt, engine);
+	e->key = MemoryContextStrdup(cxt, key);
+	e->policy_name = MemoryContextStrdup(cxt, policy_name);
+	ecl_catalog_cache_keep(&handlers, &e->base, inval_before);
 	return policy_name;
 }

@@ -2,24 +2,15 @@
  * policy_catalog.c — per-backend cache of registered policies (see
  * policy_catalog.h), and the trigger function that invalidates it.
  *
- * Entries live in their own memory contexts under one long-lived context.
- * The relcache callback cannot free an entry on the spot: an invalidation
- * may be processed in the middle of a run of that very policy (a host
- * lookup takes a lock, which accepts pending invalidations).  So dropped
- * entries move to a graveyard that is freed at the end of the transaction,
- * when no run can still hold them.  (jsonb_bridge.c relies on this too: a
- * program that ran is not freed before its transaction ends.)
- *
- * A miss that races with an invalidation (the row may have been read just
- * before a concurrent change committed) is returned for this use but not
- * cached: it goes straight to the graveyard.
+ * The cache is a catalog cache over ecl.policies (catalog_cache.h: entries
+ * in their own contexts, emptied by relcache invalidations, freed at
+ * transaction end so a running program is never freed under its run, a
+ * miss that races with an invalidation used once and not kept).
  */
 #include "postgres.h"
 
 #include <sodium.h>
 
-#include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
@@ -27,34 +18,25 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
 #include "ecl_pg.h"
 #include "identity.h"
 #include "owner_spi.h"
+#include "catalog_cache.h"
 #include "policy_catalog.h"
 
 PG_FUNCTION_INFO_V1(ecl_policies_changed);
 
 typedef struct PolicyEntry
 {
-	struct PolicyEntry *next;	/* hash chain, or graveyard list */
-	uint32		hash;
-	MemoryContext cxt;			/* owns the entry and its program */
+	EclCacheEntry base;			/* must be first; base.cxt owns the program */
 	uint32		stack_limit;	/* ecl.max_stack_depth it was loaded with */
 	EclPolicy	policy;
 } PolicyEntry;
 
-#define CATALOG_BUCKETS 128		/* power of two; chains absorb the rest */
-
-static MemoryContext catalog_cxt = NULL;
-static PolicyEntry *buckets[CATALOG_BUCKETS];
-static PolicyEntry *graveyard = NULL;
-static uint64 inval_count = 0;
-static Oid	policies_relid = InvalidOid;
-static bool callbacks_registered = false;
+static EclCatalogCache policies = ECL_CATALOG_CACHE("policies", "ecl policy catalog");
 static SPIPlanPtr read_plan = NULL;
 
 void
@@ -63,68 +45,6 @@ ecl_policy_hash(const uint8 *bytes, size_t len, uint8 out[ECL_POLICY_HASH_BYTES]
 	ecl_sodium_init();
 	if (crypto_generichash(out, ECL_POLICY_HASH_BYTES, bytes, len, NULL, 0) != 0)
 		elog(ERROR, "crypto_generichash failed");
-}
-
-/* ------------------------------------------------------------ invalidation */
-
-static void
-bury_all(void)
-{
-	int			i;
-
-	for (i = 0; i < CATALOG_BUCKETS; i++)
-	{
-		while (buckets[i] != NULL)
-		{
-			PolicyEntry *e = buckets[i];
-
-			buckets[i] = e->next;
-			e->next = graveyard;
-			graveyard = e;
-		}
-	}
-}
-
-static void
-policies_relcache_callback(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || relid == policies_relid)
-	{
-		bury_all();
-		inval_count++;
-		/* a dropped and re-created extension has a new table */
-		if (relid != InvalidOid)
-			policies_relid = InvalidOid;
-	}
-}
-
-/* At transaction end no run holds an entry any more. */
-static void
-policies_xact_callback(XactEvent event, void *arg)
-{
-	if (!ecl_xact_event_ends(event))
-		return;
-	while (graveyard != NULL)
-	{
-		PolicyEntry *e = graveyard;
-
-		graveyard = e->next;
-		MemoryContextDelete(e->cxt);
-	}
-}
-
-static void
-catalog_init(void)
-{
-	if (!callbacks_registered)
-	{
-		CacheRegisterRelcacheCallback(policies_relcache_callback, (Datum) 0);
-		RegisterXactCallback(policies_xact_callback, NULL);
-		callbacks_registered = true;
-	}
-	if (catalog_cxt == NULL)
-		catalog_cxt = AllocSetContextCreate(TopMemoryContext, "ecl policy catalog",
-											ALLOCSET_DEFAULT_SIZES);
 }
 
 /*
@@ -155,30 +75,12 @@ name_hash(const char *name)
 static PolicyEntry *
 cache_find(const char *name, uint32 hash)
 {
-	PolicyEntry *e;
+	EclCacheEntry *e;
 
-	for (e = buckets[hash % CATALOG_BUCKETS]; e != NULL; e = e->next)
-		if (e->hash == hash && strcmp(e->policy.name, name) == 0)
-			return e;
+	for (e = ecl_catalog_cache_chain(&policies, hash); e != NULL; e = e->next)
+		if (e->hash == hash && strcmp(((PolicyEntry *) e)->policy.name, name) == 0)
+			return (PolicyEntry *) e;
 	return NULL;
-}
-
-static void
-cache_remove(PolicyEntry *target)
-{
-	PolicyEntry **link = &buckets[target->hash % CATALOG_BUCKETS];
-
-	while (*link != NULL)
-	{
-		if (*link == target)
-		{
-			*link = target->next;
-			target->next = graveyard;
-			graveyard = target;
-			return;
-		}
-		link = &(*link)->next;
-	}
 }
 
 static void
@@ -263,8 +165,8 @@ work_load_entry(void *arg)
 		ecl_raise(&err, name);
 
 	e = palloc0(sizeof(PolicyEntry));
-	e->cxt = cxt;
-	e->hash = name_hash(name);
+	e->base.cxt = cxt;
+	e->base.hash = name_hash(name);
 	e->stack_limit = (uint32) ecl_max_stack_depth;
 	e->policy.name = pstrdup(name);
 	e->policy.program = program;
@@ -307,14 +209,6 @@ load_entry(const char *name, bool missing_ok)
 	return a.entry;
 }
 
-static Oid
-lookup_policies_relid(void)
-{
-	Oid			nsp = get_namespace_oid("ecl", true);
-
-	return OidIsValid(nsp) ? get_relname_relid("policies", nsp) : InvalidOid;
-}
-
 static const EclPolicy *
 policy_lookup(const char *name, bool missing_ok)
 {
@@ -322,38 +216,22 @@ policy_lookup(const char *name, bool missing_ok)
 	PolicyEntry *e;
 	uint64		inval_before;
 
-	catalog_init();
-
-	/* pending invalidations first, so a hit is never stale */
-	AcceptInvalidationMessages();
+	ecl_catalog_cache_open(&policies);
 
 	e = cache_find(name, hash);
 	if (e != NULL)
 	{
 		if (e->stack_limit == (uint32) ecl_max_stack_depth)
 			return &e->policy;
-		cache_remove(e);		/* loaded under another stack limit */
+		/* loaded under another stack limit */
+		ecl_catalog_cache_bury(&policies, &e->base);
 	}
 
-	if (!OidIsValid(policies_relid))
-		policies_relid = lookup_policies_relid();
-
-	inval_before = inval_count;
+	inval_before = policies.inval_count;
 	e = load_entry(name, missing_ok);
 	if (e == NULL)
 		return NULL;
-	MemoryContextSetParent(e->cxt, catalog_cxt);
-
-	if (inval_count == inval_before && OidIsValid(policies_relid))
-	{
-		e->next = buckets[hash % CATALOG_BUCKETS];
-		buckets[hash % CATALOG_BUCKETS] = e;
-	}
-	else
-	{
-		e->next = graveyard;
-		graveyard = e;
-	}
+	ecl_catalog_cache_keep(&policies, &e->base, inval_before);
 	return &e->policy;
 }
 
@@ -372,9 +250,7 @@ ecl_policy_lookup_optional(const char *name)
 Oid
 ecl_policies_relation(void)
 {
-	if (!OidIsValid(policies_relid))
-		policies_relid = lookup_policies_relid();
-	return policies_relid;
+	return ecl_catalog_cache_relation(&policies);
 }
 
 /* Does the call site remember name, loaded under the present state? */
@@ -383,7 +259,7 @@ call_cache_holds(const EclPolicyCallCache *cache, const char *name,
 				 int name_len)
 {
 	return cache->policy != NULL &&
-		cache->inval_count == inval_count &&
+		cache->inval_count == policies.inval_count &&
 		cache->stamp.lxid == ecl_current_lxid() &&
 		cache->stack_limit == (uint32) ecl_max_stack_depth &&
 		cache->name_len == name_len &&
@@ -405,8 +281,7 @@ ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 		call_cache_holds(cache, name, name_len))
 		return cache->policy;
 
-	catalog_init();
-	AcceptInvalidationMessages();
+	ecl_catalog_cache_open(&policies);
 	if (!call_cache_holds(cache, name, name_len))
 	{
 		char	   *cname = pnstrdup(name, name_len);
@@ -420,7 +295,7 @@ ecl_policy_lookup_cached(EclPolicyCallCache *cache, MemoryContext cxt,
 		cache->name[name_len] = '\0';
 		cache->name_len = name_len;
 		cache->policy = policy;
-		cache->inval_count = inval_count;
+		cache->inval_count = policies.inval_count;
 		cache->stack_limit = (uint32) ecl_max_stack_depth;
 	}
 	/* a policy kept over a transaction boundary was confirmed just now */
