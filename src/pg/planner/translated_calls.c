@@ -169,7 +169,7 @@ host_fact(FactCall *c, const char *realm)
 
 	ecl_table_host_begin(&h, c->did, realm, NULL, true);
 	c->host = &h;
-	ecl_table_host_execute(&h, false, ask_host, c);
+	ecl_table_host_ops.execute(&h, false, ask_host, c);
 	if (!c->ok)
 		ecl_raise(&c->err, NULL);
 }
