@@ -42,6 +42,7 @@ typedef struct MemoTable
 static MemoTable lookup_memo;
 static MemoTable run_memo;
 static EclStatementStamp stamp;
+static uint64 generation = 1;	/* moves whenever the statement's memo ends */
 
 #define MEMO_INITIAL_BUCKETS 256
 
@@ -72,7 +73,15 @@ memo_check_stamp(void)
 		if (run_memo.nentries > 0)
 			memo_clear(&run_memo);
 		ecl_statement_stamp(&stamp);
+		generation++;
 	}
+}
+
+uint64
+ecl_memo_generation(void)
+{
+	memo_check_stamp();
+	return generation;
 }
 
 void

@@ -83,6 +83,13 @@ void		ecl_memo_put(EclMemoKind kind, const char *a, size_t alen,
  */
 void		ecl_memo_invalidate(void);
 
+/*
+ * A number that stays the same exactly while the memo's statement does (a
+ * new statement stamp or ecl_memo_invalidate moves it): what is derived
+ * for a statement beside the memo is valid while it is unchanged.
+ */
+uint64		ecl_memo_generation(void);
+
 /* entries currently held (for tests and debugging) */
 int64		ecl_memo_size(void);
 

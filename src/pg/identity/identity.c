@@ -22,11 +22,13 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
@@ -172,11 +174,13 @@ identity_facts_spi(const char *did, size_t len, EclIdentityFacts *f)
 	ecl_as_owner(work_identity_facts, &q);
 }
 
+static void identity_facts_probe(const char *did, size_t len,
+								 EclIdentityFacts *out);
+
 void
 ecl_identity_facts(const char *did, size_t len, EclIdentityFacts *out)
 {
 	EclMemoValue mv;
-	Datum		key;
 
 	memset(out, 0, sizeof(*out));
 	if (ecl_memo_get(ECL_MEMO_IDENTITY, did, len, "", 0, &mv))
@@ -188,6 +192,17 @@ ecl_identity_facts(const char *did, size_t len, EclIdentityFacts *out)
 			   sizeof(out->public_key));
 		return;
 	}
+	identity_facts_probe(did, len, out);
+}
+
+/* The row of a DID the memo does not hold, then memoized. */
+static void
+identity_facts_probe(const char *did, size_t len, EclIdentityFacts *out)
+{
+	EclMemoValue mv;
+	Datum		key;
+
+	memset(out, 0, sizeof(*out));
 	/* no stored DID contains NUL (or is empty) */
 	if (len > 0 && memchr(did, '\0', len) == NULL)
 	{
@@ -206,12 +221,150 @@ ecl_identity_facts(const char *did, size_t len, EclIdentityFacts *out)
 	ecl_memo_put(ECL_MEMO_IDENTITY, did, len, "", 0, &mv);
 }
 
+/*
+ * The revoked identities of a statement, in one read.
+ *
+ * Every host lookup asks whether its DID is revoked; a statement that meets
+ * many distinct DIDs (ecl.check in a WHERE clause over a table of callers)
+ * would probe ecl.identities once per DID on top of the lookup itself.
+ * Revoked identities are few, so once a statement has probed
+ * REVOKED_SET_AFTER DIDs, the set of revoked DIDs is read in one query and
+ * answers the question for the rest of the statement (when there are more
+ * than REVOKED_SET_MAX, the probes go on).  The set lives exactly as long as
+ * the statement memo does (ecl_memo_generation), so it answers what the
+ * memo would: the rows as of the statement.  A DID the memo already holds
+ * is answered by the memo, so one statement never gives two answers.
+ */
+#define REVOKED_SET_AFTER 256
+#define REVOKED_SET_MAX 4096
+
+typedef enum
+{
+	REVOKED_SET_NONE,			/* counting probes */
+	REVOKED_SET_LOADED,
+	REVOKED_SET_UNUSABLE		/* too many revoked DIDs for this statement */
+} RevokedSetState;
+
+typedef struct RevokedSlot
+{
+	uint32		hash;
+	uint32		len;
+	char	   *did;			/* NULL: empty slot */
+} RevokedSlot;
+
+static struct
+{
+	uint64		generation;
+	RevokedSetState state;
+	int			probes;
+	MemoryContext cxt;
+	RevokedSlot *slots;			/* open addressing, nslots a power of 2 */
+	uint32		nslots;
+	uint32		nentries;
+} revoked_set;
+
+static SPIPlanPtr revoked_plan = NULL;
+
+static void
+work_revoked_set(void *arg)
+{
+	uint64		n;
+	MemoryContext old;
+
+	n = ecl_owner_select(&revoked_plan, "SELECT i.did FROM ecl.identities i"
+						 " WHERE i.revoked",
+						 0, NULL, NULL, REVOKED_SET_MAX + 1, false,
+						 "revoked identities lookup");
+	if (n > REVOKED_SET_MAX)
+		return;
+
+	if (revoked_set.cxt == NULL)
+		revoked_set.cxt = AllocSetContextCreate(TopMemoryContext,
+												"ecl revoked identities",
+												ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(revoked_set.cxt);
+	old = MemoryContextSwitchTo(revoked_set.cxt);
+	revoked_set.nslots = 16;
+	while (revoked_set.nslots < 2 * n)
+		revoked_set.nslots *= 2;
+	revoked_set.slots = palloc0(sizeof(RevokedSlot) * revoked_set.nslots);
+	revoked_set.nentries = 0;
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
+									  SPI_tuptable->tupdesc, 1, &isnull);
+		text	   *t;
+		uint32		len,
+					hash,
+					slot;
+
+		if (isnull)
+			continue;
+		t = DatumGetTextPP(d);
+		len = VARSIZE_ANY_EXHDR(t);
+		hash = hash_bytes((const unsigned char *) VARDATA_ANY(t), (int) len);
+		slot = hash & (revoked_set.nslots - 1);
+		while (revoked_set.slots[slot].did != NULL)
+			slot = (slot + 1) & (revoked_set.nslots - 1);
+		revoked_set.slots[slot].hash = hash;
+		revoked_set.slots[slot].len = len;
+		revoked_set.slots[slot].did = palloc(len + 1);
+		memcpy(revoked_set.slots[slot].did, VARDATA_ANY(t), len);
+		revoked_set.slots[slot].did[len] = '\0';
+		revoked_set.nentries++;
+	}
+	MemoryContextSwitchTo(old);
+	revoked_set.state = REVOKED_SET_LOADED;
+}
+
+static bool
+revoked_set_contains(const char *did, size_t len)
+{
+	uint32		hash,
+				slot;
+
+	if (revoked_set.nentries == 0)
+		return false;
+	hash = hash_bytes((const unsigned char *) did, (int) len);
+	for (slot = hash & (revoked_set.nslots - 1);
+		 revoked_set.slots[slot].did != NULL;
+		 slot = (slot + 1) & (revoked_set.nslots - 1))
+	{
+		RevokedSlot *e = &revoked_set.slots[slot];
+
+		if (e->hash == hash && e->len == len && memcmp(e->did, did, len) == 0)
+			return true;
+	}
+	return false;
+}
+
 bool
 ecl_did_revoked(const char *did, size_t len)
 {
 	EclIdentityFacts f;
+	EclMemoValue mv;
+	uint64		generation = ecl_memo_generation();
 
-	ecl_identity_facts(did, len, &f);
+	if (revoked_set.generation != generation)
+	{
+		revoked_set.generation = generation;
+		revoked_set.state = REVOKED_SET_NONE;
+		revoked_set.probes = 0;
+	}
+	if (ecl_memo_get(ECL_MEMO_IDENTITY, did, len, "", 0, &mv))
+		return mv.u.identity.revoked;
+	if (revoked_set.state == REVOKED_SET_NONE &&
+		++revoked_set.probes > REVOKED_SET_AFTER)
+	{
+		/* loading sets LOADED; an error or too many rows leave it unused */
+		revoked_set.state = REVOKED_SET_UNUSABLE;
+		ecl_as_owner(work_revoked_set, NULL);
+	}
+	if (revoked_set.state == REVOKED_SET_LOADED)
+		return revoked_set_contains(did, len);
+
+	identity_facts_probe(did, len, &f);
 	return f.revoked;
 }
 

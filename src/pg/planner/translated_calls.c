@@ -35,6 +35,7 @@
 
 #include "ecl_pg.h"
 #include "host_tables.h"
+#include "statement_memo.h"
 #include "identity.h"
 #include "planner_support.h"
 
@@ -162,10 +163,41 @@ ask_host(void *arg)
 	return false;				/* nothing to keep: lookups only */
 }
 
+/*
+ * The answer the statement memo already holds: the table host's lookups
+ * look there first (host_load_trust, host_has_credential) and do nothing
+ * else on a hit, so a row whose caller was seen earlier in the statement
+ * needs no host.
+ */
+static bool
+memo_fact(FactCall *c, const char *realm)
+{
+	EclMemoValue mv;
+	size_t		len = strlen(c->did);
+
+	if (c->schema == NULL)
+	{
+		if (!ecl_memo_get(ECL_MEMO_TRUST, c->did, len, realm, strlen(realm), &mv))
+			return false;
+		c->trust = mv.u.trust;
+	}
+	else
+	{
+		if (!ecl_memo_get(ECL_MEMO_CREDENTIAL, c->did, len,
+						  c->schema, strlen(c->schema), &mv))
+			return false;
+		c->holds = mv.flag;
+	}
+	return true;
+}
+
 static void
 host_fact(FactCall *c, const char *realm)
 {
 	EclTableHost h;
+
+	if (memo_fact(c, realm))
+		return;
 
 	ecl_table_host_begin(&h, c->did, realm, NULL, true);
 	c->host = &h;
