@@ -16,6 +16,8 @@
 
 #include "ecl/translate.h"
 
+#include "value_util.h"
+
 #define DEFAULT_MAX_NODES 4000
 
 /* Atom status on a path */
@@ -673,34 +675,6 @@ equal_node(tr *t, const sval *x, const sval *y)
 				  mk_not(t, mk1(t, ECL_TR_IS_NULL, ECL_TR_BOOL, a->e)));
 }
 
-static const char *
-op_symbol(ecl_opcode op)
-{
-	switch (op)
-	{
-		case ECL_OP_ADD:
-			return "+";
-		case ECL_OP_SUB:
-			return "-";
-		case ECL_OP_MUL:
-			return "*";
-		case ECL_OP_DIV:
-			return "/";
-		case ECL_OP_MOD:
-			return "%";
-		case ECL_OP_LT:
-			return "<";
-		case ECL_OP_LE:
-			return "<=";
-		case ECL_OP_GT:
-			return ">";
-		case ECL_OP_GE:
-			return ">=";
-		default:
-			return "?";
-	}
-}
-
 /* A constant result, or the error the VM gives, of op on two constants */
 static ecl_tr_node *
 const_binary(tr *t, state *s, ecl_opcode op, ecl_value x, ecl_value y)
@@ -1180,7 +1154,7 @@ run(tr *t, state *s)
 					}
 					return leaf(t, s, mk_raise(t, s, ECL_ERR_TYPE,
 											   "cannot apply '%s' to %s and %s",
-											   op_symbol(op), sv_type_name(x), sv_type_name(y)));
+											   ecl_op_symbol(op), sv_type_name(x), sv_type_name(y)));
 				}
 			case ECL_OP_NEG:
 				{
@@ -1249,7 +1223,7 @@ run(tr *t, state *s)
 					}
 					return leaf(t, s, mk_raise(t, s, ECL_ERR_TYPE,
 											   "cannot apply '%s' to %s and %s",
-											   op_symbol(op), sv_type_name(x), sv_type_name(y)));
+											   ecl_op_symbol(op), sv_type_name(x), sv_type_name(y)));
 				}
 			case ECL_OP_NOT:
 				*TOP(0) = bool_sval(mk_not(t, truthy(t, TOP(0))));

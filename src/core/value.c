@@ -559,8 +559,8 @@ ecl_value_to_text(const ecl_alloc *a, ecl_value v, ecl_value *out, ecl_error *er
 
 /* ------------------------------------------------------------- operators */
 
-static const char *
-op_symbol(int op)
+const char *
+ecl_op_symbol(int op)
 {
 	switch (op)
 	{
@@ -599,7 +599,7 @@ static ecl_status
 binary_type_error(int op, ecl_value x, ecl_value y, ecl_error *err)
 {
 	return ecl_error_set(err, ECL_ERR_TYPE, 0, 0, "cannot apply '%s' to %s and %s",
-						 op_symbol(op), ecl_type_name((ecl_type) x.type),
+						 ecl_op_symbol(op), ecl_type_name((ecl_type) x.type),
 						 ecl_type_name((ecl_type) y.type));
 }
 

@@ -65,4 +65,11 @@ ecl_read_u16(const uint8_t *p)
 	return (uint16_t) (p[0] | (p[1] << 8));
 }
 
+/*
+ * The source symbol of an operator opcode ("+", "==", "!", ...), as the
+ * VM's type errors name it; the translator's errors use it too, so their
+ * messages are the VM's by construction.
+ */
+const char *ecl_op_symbol(int op);
+
 #endif							/* ECL_VALUE_UTIL_H */
