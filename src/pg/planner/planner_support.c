@@ -30,6 +30,11 @@
  * stack limits) are read here, at plan time; changing any of them resets
  * the backend's cached plans (ecl.c).
  *
+ * Before any of that, and whatever the settings, a call of a policy that
+ * declares its inputs is checked against the constant keys of its
+ * jsonb_build_object (check_declared_keys): an undeclared key or a missing
+ * required field is 42703 at plan time.
+ *
  * Not translated, and so run in the VM as before: ecl.rate_limit on (runs
  * must pay), ecl.rls_errors = deny (errors must become counted denials), a
  * database encoding other than UTF8, and everything translate.c refuses.
@@ -56,6 +61,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/varlena.h"
 
 #include "ecl/translate.h"
 
@@ -883,6 +889,171 @@ translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
 	return result;
 }
 
+/* ------------------------------------------- declared inputs at plan time */
+
+/*
+ * The constant keys of a jsonb_build_object(...) input, or false when the
+ * input is anything else or some key is not a constant string (then which
+ * fields the call passes is known only per row, and the run checks them).
+ */
+static bool
+constant_keys(Node *input, List **keys)
+{
+	FuncExpr   *f;
+
+	*keys = NIL;
+	if (!IsA(input, FuncExpr))
+		return false;
+	f = (FuncExpr *) input;
+	if ((f->funcid != F_JSONB_BUILD_OBJECT_ANY && f->funcid != F_JSONB_BUILD_OBJECT_) ||
+		f->funcvariadic || list_length(f->args) % 2 != 0)
+		return false;
+	for (int i = 0; i < list_length(f->args); i += 2)
+	{
+		Node	   *key = strip_relabel(list_nth(f->args, i));
+		Const	   *kc;
+
+		if (!IsA(key, Const))
+			return false;
+		kc = (Const *) key;
+		if (kc->constisnull ||
+			(kc->consttype != TEXTOID && kc->consttype != VARCHAROID &&
+			 kc->consttype != UNKNOWNOID))
+			return false;
+		*keys = lappend(*keys, kc->consttype == UNKNOWNOID
+						? pstrdup(DatumGetCString(kc->constvalue))
+						: TextDatumGetCString(kc->constvalue));
+	}
+	return true;
+}
+
+/* The declared field closest to a misspelt key, if one is close enough */
+static const char *
+closest_declared(const ecl_program *p, const char *key)
+{
+	const char *best = NULL;
+	int			best_d = INT_MAX;
+	int			klen = (int) strlen(key);
+
+	for (uint32 i = 0; i < p->ninputs; i++)
+	{
+		const ecl_input_decl *d = &p->inputs[i];
+		int			dist = varstr_levenshtein(key, klen, d->name, (int) d->len,
+											  1, 1, 1, true);
+
+		/* a shortened name ("class" for "classification") counts as close */
+		if (klen >= 3 && klen < (int) d->len && strncmp(key, d->name, klen) == 0)
+			dist = 1;
+		if (dist < best_d && dist <= Max(klen, (int) d->len) / 3 + 1)
+		{
+			best_d = dist;
+			best = d->name;
+		}
+	}
+	return best;
+}
+
+static char *
+declared_list(const ecl_program *p)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (uint32 i = 0; i < p->ninputs; i++)
+		appendStringInfo(&s, "%s%s%s", i > 0 ? ", " : "", p->inputs[i].name,
+						 p->inputs[i].optional ? "?" : "");
+	return s.data;
+}
+
+/*
+ * A call of a declaring policy whose input is jsonb_build_object with
+ * constant keys is checked against the declaration here, at plan time: a
+ * key the policy does not declare, or a non-optional declared field the
+ * call does not pass, is an error before any row is read.
+ *
+ * At run time an extra field is ignored and a missing one fails only when a
+ * row reaches the call (EC006), so a typo at the call site would show up
+ * for some users, on some rows, or never (ecl.rls_errors = deny turns it
+ * into a silent denial).  The check uses only the query text and the
+ * registered bytecode (read as the extension's owner), never the caller or
+ * the rows, so every user planning the statement gets the same answer.
+ * Both cases are 42703 (undefined_column): like a misspelt column, it is a
+ * mistake in the statement's names, not in a row's data, which is what
+ * EC006 reports; one code lets a client treat both halves of a typo alike.
+ *
+ * It runs whatever ecl.translate, ecl.rate_limit and ecl.rls_errors say:
+ * those choose how the call runs, not whether the statement is well formed.
+ * The plan depends on ecl.policies, so a new declaration replans it.
+ */
+static void
+check_declared_keys(PlannerInfo *root, FuncExpr *fcall)
+{
+	int			nargs = list_length(fcall->args);
+	Node	   *name_arg;
+	char	   *name;
+	List	   *keys;
+	const EclPolicy *policy;
+	const ecl_program *p;
+	ListCell   *lc;
+
+	if (nargs != 3 && nargs != 4)
+		return;
+	name_arg = strip_relabel(linitial(fcall->args));
+	if (!IsA(name_arg, Const) || ((Const *) name_arg)->constisnull)
+		return;
+	if (!constant_keys((Node *) llast(fcall->args), &keys))
+		return;
+
+	if (root != NULL)
+	{
+		Oid			relid = ecl_policies_relation();
+
+		if (OidIsValid(relid))
+			root->glob->relationOids = lappend_oid(root->glob->relationOids, relid);
+	}
+
+	name = TextDatumGetCString(((Const *) name_arg)->constvalue);
+	policy = ecl_policy_lookup_optional(name);
+	/* a missing policy is the run's error to report; undeclared: any keys */
+	if (policy == NULL || policy->program->ninputs == 0)
+		return;
+	p = policy->program;
+
+	foreach(lc, keys)
+	{
+		const char *key = lfirst(lc);
+		bool		declared = false;
+		const char *near;
+
+		for (uint32 i = 0; i < p->ninputs && !declared; i++)
+			declared = strcmp(p->inputs[i].name, key) == 0;
+		if (declared)
+			continue;
+		near = closest_declared(p, key);
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("input field \"%s\" is not declared by policy \"%s\"", key, name),
+				 errdetail("Policy \"%s\" declares: %s.", name, declared_list(p)),
+				 near ? errhint("Did you mean \"%s\"?", near) : 0));
+	}
+	for (uint32 i = 0; i < p->ninputs; i++)
+	{
+		bool		passed = false;
+
+		if (p->inputs[i].optional)
+			continue;
+		foreach(lc, keys)
+			if (strcmp(lfirst(lc), p->inputs[i].name) == 0)
+				passed = true;
+		if (!passed)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("policy \"%s\" requires input field \"%s\", which the call's jsonb_build_object does not pass",
+							name, p->inputs[i].name),
+					 errdetail("Policy \"%s\" declares: %s.", name, declared_list(p))));
+	}
+}
+
 /* ecl.policy_support(internal) RETURNS internal */
 Datum
 ecl_policy_support(PG_FUNCTION_ARGS)
@@ -897,6 +1068,8 @@ ecl_policy_support(PG_FUNCTION_ARGS)
 	if (!IsA(rawreq, SupportRequestSimplify))
 		PG_RETURN_POINTER(NULL);
 	req = (SupportRequestSimplify *) rawreq;
+	/* before the settings that only choose how the call runs */
+	check_declared_keys(req->root, req->fcall);
 	if (req->root == NULL || !ecl_translate_enabled)
 		PG_RETURN_POINTER(NULL);
 
