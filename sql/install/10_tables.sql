@@ -130,6 +130,30 @@ CREATE TABLE ecl.policies (
 	updated_at	timestamptz NOT NULL DEFAULT now()
 );
 
+-- Every version a name has had, the current one included (so the history
+-- is complete without a join to ecl.policies), written by register_policy
+-- and rollback_policy in the same statement as ecl.policies.  No bytecode:
+-- a rollback recompiles the source, so what runs always comes from this
+-- build's compiler.  Dropping a policy keeps its rows: the history is an
+-- audit trail, and a later registration of the name continues its numbering.
+-- registered_by is the session user: the login that SET ROLE ecl_admin or a
+-- SECURITY DEFINER wrapper cannot hide.
+CREATE TABLE ecl.policy_versions (
+	name		text NOT NULL CHECK (name <> ''),
+	version		integer NOT NULL CHECK (version >= 1),
+	kind		text NOT NULL CHECK (kind IN (
+		'crossing', 'membership', 'transaction', 'governance', 'privacy',
+		'api', 'ui', 'datalogic', 'controller', 'custom')),
+	realm_id	text,
+	source		text NOT NULL,
+	hash		bytea NOT NULL,
+	registered_by name NOT NULL DEFAULT session_user,
+	registered_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (name, version)
+);
+COMMENT ON TABLE ecl.policy_versions IS
+	'Every registered version of every policy, the current one included; kept when the policy is dropped';
+
 CREATE TABLE ecl.handlers (
 	engine		text NOT NULL CHECK (engine IN (
 		'api', 'ui', 'datalogic', 'governance', 'controller')),
@@ -373,6 +397,7 @@ SELECT pg_catalog.pg_extension_config_dump('ecl.balances', '');
 SELECT pg_catalog.pg_extension_config_dump('ecl.realms', '');
 SELECT pg_catalog.pg_extension_config_dump('ecl.realm_members', '');
 SELECT pg_catalog.pg_extension_config_dump('ecl.policies', '');
+SELECT pg_catalog.pg_extension_config_dump('ecl.policy_versions', '');
 SELECT pg_catalog.pg_extension_config_dump('ecl.handlers', '');
 SELECT pg_catalog.pg_extension_config_dump('ecl.store', '');
 SELECT pg_catalog.pg_extension_config_dump('ecl.events', '');
@@ -394,7 +419,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON
 	ecl.identities, ecl.trust, ecl.credentials, ecl.balances,
 	ecl.realms, ecl.realm_members, ecl.role_dids
 	TO ecl_admin;
-GRANT SELECT ON ecl.policies, ecl.handlers, ecl.events, ecl.store TO ecl_admin;
+GRANT SELECT ON ecl.policies, ecl.policy_versions, ecl.handlers, ecl.events, ecl.store
+	TO ecl_admin;
 
 -- ---------------------------------------------------------------------
 -- ecl.bind_role / ecl.unbind_role: maintain ecl.role_dids with checks

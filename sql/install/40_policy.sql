@@ -1,7 +1,8 @@
 -- 40_policy.sql — registered policies and running them (docs/sql-api.md, "Registered policies").
 --
 -- Privileges (docs/security.md):
---   register_policy, drop_policy   ecl_admin (they write ecl.policies as the
+--   register_policy, drop_policy,  ecl_admin (they write ecl.policies as the
+--   rollback_policy
 --                                  owner of schema ecl; EXECUTE is the gate)
 --   run_policy, enforce, check     ecl_executor and ecl_admin
 --   allowed                        PUBLIC (the caller is the role's own DID)
@@ -61,14 +62,21 @@ RETURNS bytea
 AS 'MODULE_PATHNAME', 'ecl_register_policy'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ecl.register_policy(text, text, text, text) IS
-'Compile and store a policy; re-registering a name replaces it (version + 1). Returns the BLAKE2b hash of the bytecode';
+'Compile and store a policy; re-registering a name replaces it (version + 1, the old one stays in ecl.policy_versions) unless source, kind and realm are unchanged. Returns the BLAKE2b hash of the bytecode';
+
+CREATE FUNCTION ecl.rollback_policy(name text, version integer)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ecl_rollback_policy'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ecl.rollback_policy(text, integer) IS
+'Make an old version (from ecl.policy_versions) current again as a new version, recompiled from its source. Returns the hash';
 
 CREATE FUNCTION ecl.drop_policy(name text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'ecl_drop_policy'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ecl.drop_policy(text) IS
-'Remove a registered policy (and the handlers that use it)';
+'Remove a registered policy (and the handlers that use it); its versions stay in ecl.policy_versions';
 
 -- ---------------------------------------------------------------------
 -- Running
@@ -114,12 +122,14 @@ COMMENT ON FUNCTION ecl.enforce(text, text, text, jsonb) IS
 -- ---------------------------------------------------------------------
 REVOKE ALL ON FUNCTION ecl.register_policy(text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ecl.drop_policy(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ecl.rollback_policy(text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ecl.run_policy(text, text, text, jsonb, bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ecl.check(text, text, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ecl.enforce(text, text, text, jsonb) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION ecl.register_policy(text, text, text, text) TO ecl_admin;
 GRANT EXECUTE ON FUNCTION ecl.drop_policy(text) TO ecl_admin;
+GRANT EXECUTE ON FUNCTION ecl.rollback_policy(text, integer) TO ecl_admin;
 GRANT EXECUTE ON FUNCTION ecl.run_policy(text, text, text, jsonb, bigint, bigint)
 	TO ecl_executor, ecl_admin;
 GRANT EXECUTE ON FUNCTION ecl.enforce(text, text, text, jsonb)

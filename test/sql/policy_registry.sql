@@ -116,7 +116,8 @@ SELECT ecl.drop_policy('pr_nope');
 SELECT ecl.drop_policy('pr_alias') AS dropped;
 SELECT ecl.run_policy('pr_alias', NULL, NULL);
 \echo :LAST_ERROR_SQLSTATE
--- a dropped name can be registered again, starting at version 1
+-- a dropped name can be registered again; its history was kept
+-- (ecl.policy_versions), so the numbering continues from it
 SELECT ecl.register_policy('pr_alias', 'return "back"') IS NOT NULL AS back;
 SELECT version FROM ecl.policies WHERE name = 'pr_alias';
 SELECT value FROM ecl.run_policy('pr_alias', NULL, NULL);
@@ -180,4 +181,5 @@ SELECT pg_temp.site_versions() AS true_then_false_then_gone;
 -- ------------------------------------------------------------------ clean up
 SELECT count(*) AS dropped FROM ecl.policies p, LATERAL ecl.drop_policy(p.name) AS d
  WHERE p.name LIKE 'pr\_%' OR p.name = 'second';
+DELETE FROM ecl.policy_versions WHERE name LIKE 'pr\_%' OR name = 'second';
 DELETE FROM ecl.realms WHERE realm_id = 'pr-realm';

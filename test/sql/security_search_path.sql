@@ -38,6 +38,9 @@ CREATE OPERATOR regress_hijack.= (LEFTARG = name, RIGHTARG = name, FUNCTION = re
 CREATE OPERATOR regress_hijack.= (LEFTARG = name, RIGHTARG = text, FUNCTION = regress_hijack.yes_name_text);
 CREATE OPERATOR regress_hijack.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = regress_hijack.yes_int8);
 CREATE OPERATOR regress_hijack.= (LEFTARG = bytea, RIGHTARG = bytea, FUNCTION = regress_hijack.yes_bytea);
+CREATE FUNCTION regress_hijack.yes_int4(integer, integer) RETURNS boolean LANGUAGE sql
+	AS $$ INSERT INTO regress_hijack.calls VALUES ('= integer'); SELECT true $$;
+CREATE OPERATOR regress_hijack.= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = regress_hijack.yes_int4);
 CREATE FUNCTION regress_hijack.yes_concat(text, text) RETURNS text LANGUAGE sql
 	AS $$ INSERT INTO regress_hijack.calls VALUES ('|| text'); SELECT 'hijacked' $$;
 CREATE OPERATOR regress_hijack.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_hijack.yes_concat);
@@ -71,6 +74,10 @@ CREATE TABLE regress_hijack.realms (realm_id text, name text, min_trust float8, 
 CREATE TABLE regress_hijack.policies (name text, kind text, realm_id text, source text, bytecode bytea,
 	hash bytea, version int, created_at timestamptz, updated_at timestamptz);
 CREATE TABLE regress_hijack.handlers (engine text, key text, policy_name text);
+CREATE TABLE regress_hijack.policy_versions (name text, version int, kind text, realm_id text,
+	source text, hash bytea, registered_by name, registered_at timestamptz);
+INSERT INTO regress_hijack.policy_versions VALUES
+	('hijack_probe', 1, 'custom', NULL, 'return "hijacked"', '\x00', 'x', now());
 CREATE TABLE regress_hijack.store (realm_id text, store_name text, owner_did text, key text, value jsonb,
 	updated_at timestamptz);
 INSERT INTO regress_hijack.role_dids VALUES ('regress_hijacker', 'did:regress:hijacked');
@@ -137,6 +144,17 @@ SELECT allowed, violations FROM ecl.validate_crossing(:'victim', 'x', 'hijack-re
 SELECT allowed FROM ecl.validate_crossing(:'victim', 'x', 'hijack-evil-realm');
 SELECT pg_catalog.jsonb_typeof(ecl.snapshot('hijack-realm')) AS snapshot_type;
 SELECT ecl.snapshot('hijack-realm', ARRAY['did:regress:hijack-victim']) -> 'trust' AS shadow_victim_not_in_snapshot;
+-- identical again (a no-op), then a rollback to version 1: both compare
+-- text, bytea and integer, read the history and write it (this suite's own
+-- comparisons name pg_catalog's operators: the shadows are for ecl's)
+SELECT ecl.register_policy('hijack_probe', source, kind, realm_id) OPERATOR(pg_catalog.=) hash AS identical_noop
+  FROM ecl.policies WHERE name OPERATOR(pg_catalog.=) 'hijack_probe';
+SELECT ecl.register_policy('hijack_probe', 'return "v2"', 'custom', 'hijack-realm') IS NOT NULL AS v2;
+SELECT ecl.rollback_policy('hijack_probe', 1) OPERATOR(pg_catalog.=) v.hash AS rolled_back
+  FROM ecl.policy_versions v
+ WHERE v.name OPERATOR(pg_catalog.=) 'hijack_probe' AND v.version OPERATOR(pg_catalog.=) 1;
+SELECT version, source LIKE '%store_put%' AS v1_source
+  FROM ecl.policies WHERE name OPERATOR(pg_catalog.=) 'hijack_probe';
 SELECT ecl.drop_policy('hijack_probe') AS policy_dropped;
 SELECT ecl.unbind_role('regress_hijacker') AS unbound;
 RESET search_path;
@@ -147,6 +165,7 @@ SELECT (SELECT count(*) FROM regress_hijack.role_dids) AS shadow_bindings,
 	   (SELECT count(*) FROM regress_hijack.store) AS shadow_store_rows,
 	   (SELECT count(*) FROM regress_hijack.policies) AS shadow_policies,
 	   (SELECT count(*) FROM regress_hijack.handlers) AS shadow_handlers,
+	   (SELECT count(*) FROM regress_hijack.policy_versions) AS shadow_versions,
 	   (SELECT count(*) FROM pg_temp.role_dids) AS temp_bindings,
 	   (SELECT count(*) FROM pg_temp.store) AS temp_store_rows,
 	   (SELECT count(*) FROM pg_temp.policies) AS temp_policies,
@@ -169,6 +188,7 @@ SELECT p.proname, c.setting
 DELETE FROM ecl.store WHERE realm_id = 'hijack-realm';
 DELETE FROM ecl.identities WHERE did IN (:'victim', :'issuer');
 DELETE FROM ecl.realms WHERE realm_id = 'hijack-realm';
+DELETE FROM ecl.policy_versions WHERE name = 'hijack_probe';
 DROP SCHEMA regress_hijack CASCADE;
 DROP TABLE pg_temp.identities, pg_temp.role_dids, pg_temp.trust, pg_temp.credentials,
 	pg_temp.realms, pg_temp.policies, pg_temp.handlers, pg_temp.store;

@@ -2,6 +2,7 @@
  * sql_policy.c — registered policies from SQL (docs/sql-api.md, "Registered policies"):
  *
  *   ecl.register_policy(name, source, kind, realm) -> hash
+ *   ecl.rollback_policy(name, version) -> hash
  *   ecl.drop_policy(name) -> true
  *   ecl.run_policy(policy, caller, realm, input, gas_limit, mana_limit)
  *   ecl.check(policy, caller, realm, input)       read-only, -> boolean
@@ -47,6 +48,7 @@
 #include "stats.h"
 
 PG_FUNCTION_INFO_V1(ecl_register_policy);
+PG_FUNCTION_INFO_V1(ecl_rollback_policy);
 PG_FUNCTION_INFO_V1(ecl_drop_policy);
 PG_FUNCTION_INFO_V1(ecl_run_policy);
 PG_FUNCTION_INFO_V1(ecl_check);
@@ -107,6 +109,8 @@ typedef struct RegisterArgs
 
 static SPIPlanPtr realm_plan = NULL;
 static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr version_plan = NULL;
+static SPIPlanPtr history_plan = NULL;
 static SPIPlanPtr delete_plan = NULL;
 
 static void
@@ -147,10 +151,27 @@ work_upsert(void *p)
 	values[4] = PointerGetDatum(a->bytecode);
 	values[5] = PointerGetDatum(a->hash);
 
+	/*
+	 * One statement writes the policy and its history row, so the two
+	 * cannot disagree.  The WHERE of DO UPDATE makes an identical
+	 * registration (same kind, realm, source and hash) a no-op: nothing is
+	 * updated, RETURNING yields no row and no history row is written, so a
+	 * migration that registers its policies can run again.  The hash is
+	 * compared too: the same source compiled by a build whose bytecode
+	 * differs is a new version.  The realm comparison is NULL-safe through
+	 * COALESCE (both NULL = equal), since a NULL inside the NOT would
+	 * silently turn a change into a no-op.  A new name (or one dropped
+	 * earlier) continues the numbering of its history, so (name, version)
+	 * names one source for good.
+	 */
 	rc = SPI_execute_plan(ecl_keep_plan(&upsert_plan,
-									   "INSERT INTO ecl.policies AS p"
-									   "       (name, kind, realm_id, source, bytecode, hash)"
-									   " VALUES ($1, $2, $3, $4, $5, $6)"
+									   "WITH up AS ("
+									   " INSERT INTO ecl.policies AS p"
+									   "        (name, kind, realm_id, source, bytecode, hash, version)"
+									   " VALUES ($1, $2, $3, $4, $5, $6,"
+									   "         (SELECT COALESCE(pg_catalog.max(v.version), 0) OPERATOR(pg_catalog.+) 1"
+									   "            FROM ecl.policy_versions v"
+									   "           WHERE v.name OPERATOR(pg_catalog.=) $1))"
 									   " ON CONFLICT (name) DO UPDATE"
 									   "   SET kind = EXCLUDED.kind,"
 									   "       realm_id = EXCLUDED.realm_id,"
@@ -158,7 +179,18 @@ work_upsert(void *p)
 									   "       bytecode = EXCLUDED.bytecode,"
 									   "       hash = EXCLUDED.hash,"
 									   "       version = p.version OPERATOR(pg_catalog.+) 1,"
-									   "       updated_at = pg_catalog.now()",
+									   "       updated_at = pg_catalog.now()"
+									   "   WHERE NOT (p.kind OPERATOR(pg_catalog.=) EXCLUDED.kind"
+									   "          AND COALESCE(p.realm_id OPERATOR(pg_catalog.=) EXCLUDED.realm_id,"
+									   "                       p.realm_id IS NULL AND EXCLUDED.realm_id IS NULL)"
+									   "          AND p.source OPERATOR(pg_catalog.=) EXCLUDED.source COLLATE pg_catalog.\"C\""
+									   "          AND p.hash OPERATOR(pg_catalog.=) EXCLUDED.hash)"
+									   " RETURNING p.name, p.version, p.kind, p.realm_id, p.source, p.hash)"
+									   " INSERT INTO ecl.policy_versions"
+									   "        (name, version, kind, realm_id, source, hash, registered_by)"
+									   " SELECT up.name, up.version, up.kind, up.realm_id, up.source, up.hash,"
+									   "        SESSION_USER"
+									   "   FROM up",
 									   6, argtypes),
 						  values, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
@@ -176,6 +208,53 @@ make_bytea(const void *data, size_t len)
 }
 
 /*
+ * The one way a policy gets into ecl.policies (register_policy and
+ * rollback_policy): check kind and realm, compile, store; returns the hash.
+ * args->name, kind and realm are set by the caller.
+ */
+static bytea *
+register_source(RegisterArgs *args, text *source)
+{
+	uint8_t    *bytes;
+	size_t		nbytes;
+	uint8		hash[ECL_POLICY_HASH_BYTES];
+	const char *const *k;
+
+	for (k = policy_kinds; *k != NULL; k++)
+		if (strcmp(*k, args->kind) == 0)
+			break;
+	if (*k == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown policy kind \"%s\"", args->kind),
+				 errhint("Kinds are crossing, membership, transaction, governance, privacy, api, ui, datalogic, controller and custom.")));
+
+	if (args->realm != NULL)
+	{
+		ecl_as_owner(work_realm_exists, args);
+		if (!args->realm_exists)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("realm \"%s\" does not exist", args->realm)));
+	}
+
+	/*
+	 * The policy called name when the source defines it, else the source's
+	 * only policy (or its script-mode body): a policy may be registered
+	 * under a name other than the one it is written with.
+	 */
+	bytes = ecl_pg_compile(VARDATA(source), VARSIZE(source) - VARHDRSZ,
+						   args->name, true, &nbytes);
+	ecl_policy_hash(bytes, nbytes, hash);
+
+	args->source = source;
+	args->bytecode = make_bytea(bytes, nbytes);
+	args->hash = make_bytea(hash, sizeof(hash));
+	ecl_as_owner(work_upsert, args);
+	return args->hash;
+}
+
+/*
  * ecl.register_policy(name text, source text, kind text DEFAULT 'custom',
  *                     realm text DEFAULT NULL) RETURNS bytea
  */
@@ -184,10 +263,6 @@ ecl_register_policy(PG_FUNCTION_ARGS)
 {
 	RegisterArgs args;
 	text	   *source;
-	uint8_t    *bytes;
-	size_t		nbytes;
-	uint8		hash[ECL_POLICY_HASH_BYTES];
-	const char *const *k;
 
 	refuse_if_read_only("ecl.register_policy()");
 	memset(&args, 0, sizeof(args));
@@ -204,39 +279,108 @@ ecl_register_policy(PG_FUNCTION_ARGS)
 	args.kind = PG_ARGISNULL(2) ? "custom" : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	args.realm = optional_text(fcinfo, 3);
 
-	for (k = policy_kinds; *k != NULL; k++)
-		if (strcmp(*k, args.kind) == 0)
-			break;
-	if (*k == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown policy kind \"%s\"", args.kind),
-				 errhint("Kinds are crossing, membership, transaction, governance, privacy, api, ui, datalogic, controller and custom.")));
+	PG_RETURN_BYTEA_P(register_source(&args, source));
+}
 
-	if (args.realm != NULL)
+typedef struct VersionArgs
+{
+	const char *name;
+	int32		version;
+	MemoryContext cxt;			/* where the row found is copied */
+	bool		found;			/* the version exists */
+	bool		name_known;		/* the name has some history */
+	text	   *source;
+	char	   *kind;
+	char	   *realm;
+} VersionArgs;
+
+static void
+work_find_version(void *p)
+{
+	VersionArgs *a = (VersionArgs *) p;
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		values[2];
+	int			rc;
+
+	values[0] = CStringGetTextDatum(a->name);
+	values[1] = Int32GetDatum(a->version);
+	rc = SPI_execute_plan(ecl_keep_plan(&version_plan,
+									   "SELECT v.source, v.kind, v.realm_id"
+									   "  FROM ecl.policy_versions v"
+									   " WHERE v.name OPERATOR(pg_catalog.=) $1"
+									   "   AND v.version OPERATOR(pg_catalog.=) $2",
+									   2, argtypes),
+						  values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "policy version lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
 	{
-		ecl_as_owner(work_realm_exists, &args);
-		if (!args.realm_exists)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("realm \"%s\" does not exist", args.realm)));
+		HeapTuple	row = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+		MemoryContext old = MemoryContextSwitchTo(a->cxt);
+
+		d = SPI_getbinval(row, desc, 1, &isnull);
+		a->source = DatumGetTextPCopy(d);
+		a->kind = TextDatumGetCString(SPI_getbinval(row, desc, 2, &isnull));
+		d = SPI_getbinval(row, desc, 3, &isnull);
+		a->realm = isnull ? NULL : TextDatumGetCString(d);
+		MemoryContextSwitchTo(old);
+		a->found = a->name_known = true;
+		return;
 	}
 
-	/*
-	 * The policy called name when the source defines it, else the source's
-	 * only policy (or its script-mode body): a policy may be registered
-	 * under a name other than the one it is written with.
-	 */
-	bytes = ecl_pg_compile(VARDATA(source), VARSIZE(source) - VARHDRSZ,
-						   args.name, true, &nbytes);
-	ecl_policy_hash(bytes, nbytes, hash);
+	/* only to say which of the two is unknown */
+	rc = SPI_execute_plan(ecl_keep_plan(&history_plan,
+									   "SELECT FROM ecl.policy_versions v"
+									   " WHERE v.name OPERATOR(pg_catalog.=) $1",
+									   1, argtypes),
+						  values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "policy history lookup failed: %s", SPI_result_code_string(rc));
+	a->name_known = SPI_processed > 0;
+}
 
-	args.source = source;
-	args.bytecode = make_bytea(bytes, nbytes);
-	args.hash = make_bytea(hash, sizeof(hash));
-	ecl_as_owner(work_upsert, &args);
+/*
+ * ecl.rollback_policy(name text, version integer) RETURNS bytea
+ *
+ * The old version's source, kind and realm go through register_source like
+ * a new registration: recompiled here, so the bytecode is this build's, and
+ * stored as the next version, so the history says what happened.  Rolling
+ * back to what is already current is therefore the identical-source no-op.
+ */
+Datum
+ecl_rollback_policy(PG_FUNCTION_ARGS)
+{
+	VersionArgs v;
+	RegisterArgs args;
 
-	PG_RETURN_BYTEA_P(args.hash);
+	refuse_if_read_only("ecl.rollback_policy()");
+	memset(&v, 0, sizeof(v));
+	v.name = ecl_required_text(fcinfo, 0, "policy name");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("policy version must not be NULL")));
+	v.version = PG_GETARG_INT32(1);
+	v.cxt = CurrentMemoryContext;
+	ecl_as_owner(work_find_version, &v);
+	if (!v.name_known)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("policy \"%s\" does not exist", v.name)));
+	if (!v.found)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("policy \"%s\" has no version %d", v.name, v.version),
+				 errhint("Its versions are listed in ecl.policy_versions.")));
+
+	memset(&args, 0, sizeof(args));
+	args.name = v.name;
+	args.kind = v.kind;
+	args.realm = v.realm;
+	PG_RETURN_BYTEA_P(register_source(&args, v.source));
 }
 
 typedef struct DropArgs
