@@ -21,10 +21,10 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "catalog_cache.h"
 #include "ecl_pg.h"
 #include "identity.h"
 #include "owner_spi.h"
-#include "catalog_cache.h"
 #include "policy_catalog.h"
 
 PG_FUNCTION_INFO_V1(ecl_policies_changed);
