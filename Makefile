@@ -23,6 +23,7 @@ CORE_SRCS = $(sort $(wildcard src/core/*.c))
 #   host/            the host functions (tables, state snapshot)
 #   identity/        identities, credentials, tokens
 #   stats/           statistics and the rate limiter (shared memory)
+#   planner/         the planner support function (policies as SQL)
 PG_DIRS = src/pg $(sort $(dir $(wildcard src/pg/*/*.c)))
 PG_SRCS = $(sort $(wildcard $(addsuffix /*.c,$(patsubst %/,%,$(PG_DIRS)))))
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
