@@ -97,6 +97,15 @@ typedef struct ecl_trace_event
 /* Called for each event; the event and its values live until the run ends. */
 typedef void (*ecl_trace_fn) (void *tctx, const ecl_trace_event *ev);
 
+/*
+ * What ecl.explain and `ecl explain` show of an event (trace.c): its name
+ * ("require", "branch", "and", "or", "host_call", "return", "deny") and
+ * its detail as a JSON object, written into memory from a.
+ */
+const char *ecl_trace_event_name(const ecl_trace_event *ev);
+ecl_status	ecl_trace_event_detail(const ecl_alloc *a, const ecl_trace_event *ev,
+								   char **json, size_t *len, ecl_error *err);
+
 typedef struct ecl_run_ctx
 {
 	const ecl_alloc *alloc;		/* run-scoped memory, released by the caller */

@@ -382,32 +382,6 @@ typedef struct cli_tracer
 	int64_t		held_gas;
 } cli_tracer;
 
-/* v as JSON into buf (truncated to fit) */
-static void
-json_of(cli_tracer *t, ecl_value v, char *buf, size_t size)
-{
-	char	   *json;
-	size_t		len;
-	ecl_error	err;
-
-	if (ecl_json_write(t->alloc, v, &json, &len, &err) != ECL_OK)
-		snprintf(buf, size, "null");
-	else
-		snprintf(buf, size, "%.*s", (int) len, json);
-}
-
-static void
-json_string(cli_tracer *t, const char *s, char *buf, size_t size)
-{
-	ecl_value	v;
-	ecl_error	err;
-
-	if (s == NULL || ecl_string_new(t->alloc, s, strlen(s), &v, &err) != ECL_OK)
-		snprintf(buf, size, "null");
-	else
-		json_of(t, v, buf, size);
-}
-
 /* Print the held row with the gas used from the row before it up to gas_after. */
 static void
 flush_held(cli_tracer *t, int64_t gas_after)
@@ -419,81 +393,25 @@ flush_held(cli_tracer *t, int64_t gas_after)
 	t->held = false;
 }
 
-static const char *
-cli_function_name(ecl_opcode op)
-{
-	for (int i = 0; i < ecl_builtin_count; i++)
-		if (ecl_builtin_table[i].op == op)
-			return ecl_builtin_table[i].name;
-	return ecl_opcode_table[op].name;
-}
-
-/* The same events and detail as ecl.explain (src/pg/frontdoor/sql_explain.c). */
+/* The same events and detail as ecl.explain: both describe them with trace.c. */
 static void
 cli_trace(void *tctx, const ecl_trace_event *ev)
 {
 	cli_tracer *t = tctx;
-	char		a[1024],
-				b[1024],
-				detail[3000];
-	const char *event = "?";
+	char	   *detail;
+	size_t		len;
+	ecl_error	err;
 
 	flush_held(t, t->held_gas);
-	detail[0] = '\0';
-	switch (ev->kind)
+	if (ecl_trace_event_detail(t->alloc, ev, &detail, &len, &err) != ECL_OK)
 	{
-		case ECL_TRACE_REQUIRE:
-			event = "require";
-			json_of(t, ev->value, a, sizeof(a));
-			json_string(t, ev->message, b, sizeof(b));
-			snprintf(detail, sizeof(detail), "{\"passed\": %s, \"value\": %s, \"message\": %s}",
-					 ev->passed ? "true" : "false", a, b);
-			break;
-		case ECL_TRACE_BRANCH:
-			event = "branch";
-			snprintf(detail, sizeof(detail), "{\"condition\": %s, \"taken\": \"%s\"}",
-					 ev->value.u.b ? "true" : "false",
-					 ev->jumped == (ev->op == ECL_OP_JUMP_IF_FALSE) ? "else" : "then");
-			break;
-		case ECL_TRACE_SHORT_CIRCUIT:
-			event = ev->op == ECL_OP_AND ? "and" : "or";
-			json_of(t, ev->value, a, sizeof(a));
-			snprintf(detail, sizeof(detail), "{\"left\": %s, \"short_circuit\": %s}",
-					 a, ev->jumped ? "true" : "false");
-			break;
-		case ECL_TRACE_HOST_CALL:
-			{
-				size_t		at;
-
-				event = "host_call";
-				snprintf(detail, sizeof(detail), "{\"function\": \"%s\", \"args\": [",
-						 cli_function_name(ev->op));
-				for (uint32_t i = 0; i < ev->nargs; i++)
-				{
-					json_of(t, ev->args[i], a, sizeof(a));
-					at = strlen(detail);
-					snprintf(detail + at, sizeof(detail) - at, "%s%s", i > 0 ? ", " : "", a);
-				}
-				json_of(t, ev->value, a, sizeof(a));
-				at = strlen(detail);
-				snprintf(detail + at, sizeof(detail) - at, "], \"result\": %s%s}", a,
-						 ev->failed ? ", \"failed\": true" : "");
-			}
-			break;
-		case ECL_TRACE_RETURN:
-			event = "return";
-			json_of(t, ev->value, a, sizeof(a));
-			snprintf(detail, sizeof(detail), "{\"passed\": %s, \"value\": %s}",
-					 ev->passed ? "true" : "false", a);
-			break;
-		case ECL_TRACE_DENY:
-			event = "deny";
-			json_string(t, ev->message, b, sizeof(b));
-			snprintf(detail, sizeof(detail), "{\"message\": %s}", b);
-			break;
+		detail = NULL;
+		len = 4;
 	}
-	snprintf(t->line, sizeof(t->line), "%d\t%u\t%u\t%s\t%s", ++t->step,
-			 ev->line, ev->column, event, detail);
+	snprintf(t->line, sizeof(t->line), "%d\t%u\t%u\t%s\t%.*s", ++t->step,
+			 ev->line, ev->column, ecl_trace_event_name(ev), (int) len,
+			 detail ? detail : "null");
+	ecl_free(t->alloc, detail);
 	t->held = true;
 	t->held_gas = ev->gas;
 }

@@ -26,50 +26,11 @@
 #include "ecl/arena.h"
 #include "ecl/lexer.h"
 #include "ecl/parser.h"
+#include "ecl/textbuf.h"
 #include "fmt.h"
 
 #define INDENT "    "
 #define MAX_NEST 512
-
-typedef struct buf
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	bool		oom;
-} buf;
-
-static void
-put(buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap)
-	{
-		size_t		ncap = b->cap ? b->cap * 2 : 1024;
-		char	   *nd;
-
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		nd = realloc(b->data, ncap);
-		if (nd == NULL)
-		{
-			b->oom = true;
-			return;
-		}
-		b->data = nd;
-		b->cap = ncap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-static void
-puts_(buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
 
 typedef struct open_bracket
 {
@@ -126,7 +87,7 @@ ends_value(ecl_token_kind k)
 
 typedef struct formatter
 {
-	buf			out;
+	ecl_textbuf out;
 	open_bracket stack[MAX_NEST];
 	int			depth;
 	open_bracket base;			/* outside every bracket: its '?' count */
@@ -184,7 +145,7 @@ indent_level(formatter *f, ecl_token_kind t)
 static void
 new_line(formatter *f, bool blank)
 {
-	puts_(&f->out, blank ? "\n\n" : "\n");
+	ecl_textbuf_puts(&f->out, blank ? "\n\n" : "\n");
 	f->line += blank ? 2 : 1;
 	f->line_empty = true;
 }
@@ -255,6 +216,7 @@ ecl_format(const char *src, size_t len, char **out, size_t *out_len, ecl_error *
 	}
 
 	memset(&f, 0, sizeof(f));
+	ecl_textbuf_init(&f.out, &ecl_std_alloc);
 	f.at_start = true;
 	f.line_empty = true;
 	f.line = 1;
@@ -333,10 +295,10 @@ ecl_format(const char *src, size_t len, char **out, size_t *out_len, ecl_error *
 			unsigned	level = indent_level(&f, t.kind) + (f.continues ? 1 : 0);
 
 			for (unsigned i = 0; i < level; i++)
-				puts_(&f.out, INDENT);
+				ecl_textbuf_puts(&f.out, INDENT);
 		}
 		else if (space_before(&f, &t, unary))
-			puts_(&f.out, " ");
+			ecl_textbuf_puts(&f.out, " ");
 
 		if (t.kind == ECL_TOK_COMMENT)
 		{
@@ -347,7 +309,7 @@ ecl_format(const char *src, size_t len, char **out, size_t *out_len, ecl_error *
 				while (n > 2 && (t.start[n - 1] == ' ' || t.start[n - 1] == '\t' ||
 								 t.start[n - 1] == '\r'))
 					n--;
-			put(&f.out, t.start, n);
+			ecl_textbuf_put(&f.out, t.start, n);
 			/* count the lines a block comment spans */
 			for (size_t i = 0; i < n; i++)
 				if (t.start[i] == '\n')
@@ -357,7 +319,7 @@ ecl_format(const char *src, size_t len, char **out, size_t *out_len, ecl_error *
 			f.line_empty = false;
 			continue;
 		}
-		put(&f.out, t.start, t.len);
+		ecl_textbuf_put(&f.out, t.start, t.len);
 
 		/* brackets */
 		switch (t.kind)
@@ -411,10 +373,10 @@ ecl_format(const char *src, size_t len, char **out, size_t *out_len, ecl_error *
 		f.line_empty = false;
 	}
 	if (!f.at_start)
-		puts_(&f.out, "\n");
+		ecl_textbuf_puts(&f.out, "\n");
 done:
 	ecl_arena_release(&arena);
-	if (st != ECL_OK || f.out.oom)
+	if (st != ECL_OK || f.out.failed)
 	{
 		free(f.out.data);
 		if (st == ECL_OK)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ecl/textbuf.h"
 #include "ecl/translate.h"
 
 #include "value_util.h"
@@ -1492,60 +1493,17 @@ ecl_translate(ecl_arena *arena, const ecl_tr_request *req,
 
 /* ------------------------------------------------------------------- text */
 
-typedef struct buf
-{
-	ecl_arena  *arena;
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-} buf;
-
 static void
-put(buf *b, const char *s, size_t n)
+put_literal(ecl_textbuf *b, const char *s, size_t n)
 {
-	if (b->data == NULL && b->cap != 0)
-		return;
-	if (b->len + n + 1 > b->cap)
-	{
-		size_t		cap = (b->cap ? b->cap * 2 : 256);
-		char	   *d;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		d = ecl_arena_alloc(b->arena, cap);
-		if (d == NULL)
-		{
-			b->data = NULL;
-			b->cap = 1;
-			return;
-		}
-		if (b->len)
-			memcpy(d, b->data, b->len);
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-static void
-puts_(buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
-static void
-put_literal(buf *b, const char *s, size_t n)
-{
-	puts_(b, "'");
+	ecl_textbuf_puts(b, "'");
 	for (size_t i = 0; i < n; i++)
 	{
 		if (s[i] == '\'')
-			puts_(b, "'");
-		put(b, s + i, 1);
+			ecl_textbuf_puts(b, "'");
+		ecl_textbuf_put(b, s + i, 1);
 	}
-	puts_(b, "'");
+	ecl_textbuf_puts(b, "'");
 }
 
 static const char *
@@ -1596,7 +1554,7 @@ typedef struct names
 } names;
 
 static void
-text_of(buf *b, const ecl_tr_node *n, const names *nm)
+text_of(ecl_textbuf *b, const ecl_tr_node *n, const names *nm)
 {
 	char		num[64];
 
@@ -1604,121 +1562,121 @@ text_of(buf *b, const ecl_tr_node *n, const names *nm)
 	{
 		case ECL_TR_CONST:
 			if (n->type == ECL_TR_BOOL)
-				puts_(b, n->b ? "true" : "false");
+				ecl_textbuf_puts(b, n->b ? "true" : "false");
 			else if (n->type == ECL_TR_NUM)
 			{
 				ecl_format_number(n->num, num);
-				puts_(b, "'");
-				puts_(b, num);
-				puts_(b, "'::float8");
+				ecl_textbuf_puts(b, "'");
+				ecl_textbuf_puts(b, num);
+				ecl_textbuf_puts(b, "'::float8");
 			}
 			else
 				put_literal(b, n->str, n->len);
 			break;
 		case ECL_TR_FIELD:
-			puts_(b, nm->field_sql[n->index]);
+			ecl_textbuf_puts(b, nm->field_sql[n->index]);
 			break;
 		case ECL_TR_CALLER:
-			puts_(b, nm->caller_sql);
+			ecl_textbuf_puts(b, nm->caller_sql);
 			break;
 		case ECL_TR_REALM:
-			puts_(b, nm->realm_sql);
+			ecl_textbuf_puts(b, nm->realm_sql);
 			break;
 		case ECL_TR_TRUST_DIM:
-			puts_(b, "(SELECT ecl.policy_trust(");
-			puts_(b, nm->caller_sql);
-			puts_(b, ", ");
-			puts_(b, nm->realm_sql);
+			ecl_textbuf_puts(b, "(SELECT ecl.policy_trust(");
+			ecl_textbuf_puts(b, nm->caller_sql);
+			ecl_textbuf_puts(b, ", ");
+			ecl_textbuf_puts(b, nm->realm_sql);
 			snprintf(num, sizeof(num), ", %d))", n->index);
-			puts_(b, num);
+			ecl_textbuf_puts(b, num);
 			break;
 		case ECL_TR_CREDENTIAL:
-			puts_(b, "(SELECT ecl.policy_credential(");
-			puts_(b, nm->caller_sql);
-			puts_(b, ", ");
+			ecl_textbuf_puts(b, "(SELECT ecl.policy_credential(");
+			ecl_textbuf_puts(b, nm->caller_sql);
+			ecl_textbuf_puts(b, ", ");
 			put_literal(b, n->str, n->len);
-			puts_(b, "))");
+			ecl_textbuf_puts(b, "))");
 			break;
 		case ECL_TR_ARITH:
-			puts_(b, arith_function(n->op));
-			puts_(b, "(");
+			ecl_textbuf_puts(b, arith_function(n->op));
+			ecl_textbuf_puts(b, "(");
 			text_of(b, n->a, nm);
-			puts_(b, ", ");
+			ecl_textbuf_puts(b, ", ");
 			text_of(b, n->b_, nm);
-			puts_(b, ", ");
+			ecl_textbuf_puts(b, ", ");
 			put_literal(b, n->str, n->len);
-			puts_(b, ")");
+			ecl_textbuf_puts(b, ")");
 			break;
 		case ECL_TR_NEG:
-			puts_(b, "(- ");
+			ecl_textbuf_puts(b, "(- ");
 			text_of(b, n->a, nm);
-			puts_(b, ")");
+			ecl_textbuf_puts(b, ")");
 			break;
 		case ECL_TR_CONCAT:
-			puts_(b, "(");
+			ecl_textbuf_puts(b, "(");
 			text_of(b, n->a, nm);
-			puts_(b, " || ");
+			ecl_textbuf_puts(b, " || ");
 			text_of(b, n->b_, nm);
-			puts_(b, ")");
+			ecl_textbuf_puts(b, ")");
 			break;
 		case ECL_TR_CMP:
-			puts_(b, "(");
+			ecl_textbuf_puts(b, "(");
 			text_of(b, n->a, nm);
 			if (n->a->type == ECL_TR_STR && n->op != ECL_OP_EQ && n->op != ECL_OP_NE)
-				puts_(b, " COLLATE \"C\"");
-			puts_(b, cmp_symbol(n->op));
+				ecl_textbuf_puts(b, " COLLATE \"C\"");
+			ecl_textbuf_puts(b, cmp_symbol(n->op));
 			text_of(b, n->b_, nm);
-			puts_(b, ")");
+			ecl_textbuf_puts(b, ")");
 			break;
 		case ECL_TR_NOT_DISTINCT:
-			puts_(b, "(");
+			ecl_textbuf_puts(b, "(");
 			text_of(b, n->a, nm);
-			puts_(b, " IS NOT DISTINCT FROM ");
+			ecl_textbuf_puts(b, " IS NOT DISTINCT FROM ");
 			text_of(b, n->b_, nm);
-			puts_(b, ")");
+			ecl_textbuf_puts(b, ")");
 			break;
 		case ECL_TR_IS_NULL:
-			puts_(b, "(");
+			ecl_textbuf_puts(b, "(");
 			text_of(b, n->a, nm);
-			puts_(b, " IS NULL)");
+			ecl_textbuf_puts(b, " IS NULL)");
 			break;
 		case ECL_TR_IS_TRUE:
-			puts_(b, "(");
+			ecl_textbuf_puts(b, "(");
 			text_of(b, n->a, nm);
-			puts_(b, " IS TRUE)");
+			ecl_textbuf_puts(b, " IS TRUE)");
 			break;
 		case ECL_TR_NONEMPTY:
-			puts_(b, "(octet_length(");
+			ecl_textbuf_puts(b, "(octet_length(");
 			text_of(b, n->a, nm);
-			puts_(b, ") > 0)");
+			ecl_textbuf_puts(b, ") > 0)");
 			break;
 		case ECL_TR_NOT:
-			puts_(b, "(NOT ");
+			ecl_textbuf_puts(b, "(NOT ");
 			text_of(b, n->a, nm);
-			puts_(b, ")");
+			ecl_textbuf_puts(b, ")");
 			break;
 		case ECL_TR_AND:
 		case ECL_TR_OR:
-			puts_(b, "(");
+			ecl_textbuf_puts(b, "(");
 			text_of(b, n->a, nm);
-			puts_(b, n->kind == ECL_TR_AND ? " AND " : " OR ");
+			ecl_textbuf_puts(b, n->kind == ECL_TR_AND ? " AND " : " OR ");
 			text_of(b, n->b_, nm);
-			puts_(b, ")");
+			ecl_textbuf_puts(b, ")");
 			break;
 		case ECL_TR_CASE:
-			puts_(b, "CASE WHEN ");
+			ecl_textbuf_puts(b, "CASE WHEN ");
 			text_of(b, n->a, nm);
-			puts_(b, " THEN ");
+			ecl_textbuf_puts(b, " THEN ");
 			text_of(b, n->b_, nm);
-			puts_(b, " ELSE ");
+			ecl_textbuf_puts(b, " ELSE ");
 			text_of(b, n->c, nm);
-			puts_(b, " END");
+			ecl_textbuf_puts(b, " END");
 			break;
 		case ECL_TR_RAISE:
 			snprintf(num, sizeof(num), "ecl.policy_error(%d, ", (int) n->code);
-			puts_(b, num);
+			ecl_textbuf_puts(b, num);
 			put_literal(b, n->str, n->len);
-			puts_(b, ")");
+			ecl_textbuf_puts(b, ")");
 			break;
 	}
 }
@@ -1728,14 +1686,13 @@ ecl_tr_to_text(ecl_arena *arena, const ecl_tr_node *n,
 			   const char *const *field_sql, const char *caller_sql,
 			   const char *realm_sql)
 {
-	buf			b;
+	ecl_textbuf b;
 	names		nm;
 
-	memset(&b, 0, sizeof(b));
-	b.arena = arena;
+	ecl_textbuf_init(&b, ecl_arena_allocator(arena));
 	nm.field_sql = field_sql;
 	nm.caller_sql = caller_sql;
 	nm.realm_sql = realm_sql;
 	text_of(&b, n, &nm);
-	return b.data;
+	return b.failed ? NULL : b.data;
 }

@@ -41,114 +41,26 @@ typedef struct Tracer
 	List	   *rows;
 } Tracer;
 
-static void
-append_value(StringInfo buf, ecl_value v)
-{
-	Jsonb	   *jb = ecl_value_to_jsonb(v);
-
-	appendStringInfoString(buf, JsonbToCString(NULL, &jb->root, VARSIZE(jb)));
-}
-
-/* The ECL name of a host instruction (load_trust, has_credential, ...). */
-static const char *
-function_name(ecl_opcode op)
-{
-	for (int i = 0; i < ecl_builtin_count; i++)
-		if (ecl_builtin_table[i].op == op)
-			return ecl_builtin_table[i].name;
-	return ecl_opcode_table[op].name;
-}
-
-static const char *
-trace_event_name(const ecl_trace_event *ev)
-{
-	switch (ev->kind)
-	{
-		case ECL_TRACE_REQUIRE:
-			return "require";
-		case ECL_TRACE_BRANCH:
-			return "branch";
-		case ECL_TRACE_SHORT_CIRCUIT:
-			return ev->op == ECL_OP_AND ? "and" : "or";
-		case ECL_TRACE_HOST_CALL:
-			return "host_call";
-		case ECL_TRACE_RETURN:
-			return "return";
-		case ECL_TRACE_DENY:
-			return "deny";
-	}
-	return "?";
-}
-
-/* The VM's hook: one row per event, its values turned into JSON at once. */
+/*
+ * The VM's hook: one row per event, described at once (trace.c, shared
+ * with `ecl explain`) into memory that outlives the run.
+ */
 static void
 collect_event(void *tctx, const ecl_trace_event *ev)
 {
 	Tracer	   *t = tctx;
 	MemoryContext old = MemoryContextSwitchTo(t->cxt);
 	TraceRow   *row = palloc0(sizeof(TraceRow));
-	StringInfoData buf;
+	ecl_alloc	alloc;
+	ecl_error	err;
+	size_t		len;
 
-	initStringInfo(&buf);
-	switch (ev->kind)
-	{
-		case ECL_TRACE_REQUIRE:
-			appendStringInfo(&buf, "{\"passed\": %s, \"value\": ",
-							 ev->passed ? "true" : "false");
-			append_value(&buf, ev->value);
-			appendStringInfoString(&buf, ", \"message\": ");
-			if (ev->message != NULL)
-				escape_json(&buf, ev->message);
-			else
-				appendStringInfoString(&buf, "null");
-			appendStringInfoChar(&buf, '}');
-			break;
-		case ECL_TRACE_BRANCH:
-			/* a jump on false skips the then-branch */
-			appendStringInfo(&buf, "{\"condition\": %s, \"taken\": \"%s\"}",
-							 ev->value.u.b ? "true" : "false",
-							 ev->jumped == (ev->op == ECL_OP_JUMP_IF_FALSE) ? "else" : "then");
-			break;
-		case ECL_TRACE_SHORT_CIRCUIT:
-			appendStringInfoString(&buf, "{\"left\": ");
-			append_value(&buf, ev->value);
-			appendStringInfo(&buf, ", \"short_circuit\": %s}", ev->jumped ? "true" : "false");
-			break;
-		case ECL_TRACE_HOST_CALL:
-			appendStringInfoString(&buf, "{\"function\": ");
-			escape_json(&buf, function_name(ev->op));
-			appendStringInfoString(&buf, ", \"args\": [");
-			for (uint32 i = 0; i < ev->nargs; i++)
-			{
-				if (i > 0)
-					appendStringInfoString(&buf, ", ");
-				append_value(&buf, ev->args[i]);
-			}
-			appendStringInfoString(&buf, "], \"result\": ");
-			append_value(&buf, ev->value);
-			if (ev->failed)
-				appendStringInfoString(&buf, ", \"failed\": true");
-			appendStringInfoChar(&buf, '}');
-			break;
-		case ECL_TRACE_RETURN:
-			appendStringInfo(&buf, "{\"passed\": %s, \"value\": ",
-							 ev->passed ? "true" : "false");
-			append_value(&buf, ev->value);
-			appendStringInfoChar(&buf, '}');
-			break;
-		case ECL_TRACE_DENY:
-			appendStringInfoString(&buf, "{\"message\": ");
-			if (ev->message != NULL)
-				escape_json(&buf, ev->message);
-			else
-				appendStringInfoString(&buf, "null");
-			appendStringInfoChar(&buf, '}');
-			break;
-	}
-	row->event = trace_event_name(ev);
+	ecl_pg_alloc_init(&alloc, t->cxt);
+	if (ecl_trace_event_detail(&alloc, ev, &row->detail, &len, &err) != ECL_OK)
+		ecl_raise(&err, NULL);
+	row->event = ecl_trace_event_name(ev);
 	row->line = (int32) ev->line;
 	row->column = (int32) ev->column;
-	row->detail = buf.data;
 	row->gas = ev->gas;
 	t->rows = lappend(t->rows, row);
 	MemoryContextSwitchTo(old);
