@@ -25,6 +25,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -109,6 +110,7 @@ typedef struct RegisterArgs
 
 static SPIPlanPtr realm_plan = NULL;
 static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr upsert_plan_0_1 = NULL;	/* the 0.1 install script */
 static SPIPlanPtr version_plan = NULL;
 static SPIPlanPtr history_plan = NULL;
 static SPIPlanPtr delete_plan = NULL;
@@ -164,6 +166,39 @@ work_upsert(void *p)
 	 * earlier) continues the numbering of its history, so (name, version)
 	 * names one source for good.
 	 */
+	/*
+	 * The library serves the 0.1 install script until ALTER EXTENSION ecl
+	 * UPDATE runs (docs/operations.md, "Upgrading from 0.1"): 0.1 has no
+	 * ecl.policy_versions, so there the policy alone is written, with the
+	 * same versioning (the update starts the history with it).
+	 */
+	if (!OidIsValid(get_relname_relid("policy_versions",
+									  get_namespace_oid("ecl", false))))
+	{
+		rc = SPI_execute_plan(ecl_keep_plan(&upsert_plan_0_1,
+										   "INSERT INTO ecl.policies AS p"
+										   "        (name, kind, realm_id, source, bytecode, hash)"
+										   " VALUES ($1, $2, $3, $4, $5, $6)"
+										   " ON CONFLICT (name) DO UPDATE"
+										   "   SET kind = EXCLUDED.kind,"
+										   "       realm_id = EXCLUDED.realm_id,"
+										   "       source = EXCLUDED.source,"
+										   "       bytecode = EXCLUDED.bytecode,"
+										   "       hash = EXCLUDED.hash,"
+										   "       version = p.version OPERATOR(pg_catalog.+) 1,"
+										   "       updated_at = pg_catalog.now()"
+										   "   WHERE NOT (p.kind OPERATOR(pg_catalog.=) EXCLUDED.kind"
+										   "          AND COALESCE(p.realm_id OPERATOR(pg_catalog.=) EXCLUDED.realm_id,"
+										   "                       p.realm_id IS NULL AND EXCLUDED.realm_id IS NULL)"
+										   "          AND p.source OPERATOR(pg_catalog.=) EXCLUDED.source COLLATE pg_catalog.\"C\""
+										   "          AND p.hash OPERATOR(pg_catalog.=) EXCLUDED.hash)",
+										   6, argtypes),
+							  values, nulls, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "policy insert failed: %s", SPI_result_code_string(rc));
+		return;
+	}
+
 	rc = SPI_execute_plan(ecl_keep_plan(&upsert_plan,
 									   "WITH up AS ("
 									   " INSERT INTO ecl.policies AS p"

@@ -47,21 +47,45 @@ visible(Oid dbid, bool all)
 	return all || dbid == MyDatabaseId;
 }
 
-/* Set up a materialized result for a function declared with OUT columns. */
-static Tuplestorestate *
-begin_rows(FunctionCallInfo fcinfo, TupleDesc *tupdesc_out, int natts)
+/*
+ * A result being built: the rows' values start with the dbid; a function
+ * declared by the 0.1 install script has no dbid column, and the library
+ * serves that script until ALTER EXTENSION ecl UPDATE runs
+ * (docs/operations.md, "Upgrading from 0.1").  Such a declaration shows
+ * the current database's rows only, since it cannot say whose they are.
+ */
+typedef struct StatRows
 {
-	TupleDesc	tupdesc;
 	Tuplestorestate *store;
+	TupleDesc	tupdesc;
+	bool		with_dbid;
+	bool		all;			/* show every database's rows */
+} StatRows;
 
+/*
+ * Set up a materialized result for a function declared with OUT columns;
+ * natts counts the dbid.
+ */
+static void
+begin_rows(FunctionCallInfo fcinfo, StatRows *rows, int natts)
+{
 	ecl_stats_require_available();
 	ecl_stats_flush_pending();	/* this session sees its own runs */
-	store = ecl_begin_materialized_srf(fcinfo, &tupdesc);
-	if (tupdesc->natts != natts)
+	rows->store = ecl_begin_materialized_srf(fcinfo, &rows->tupdesc);
+	rows->with_dbid = (rows->tupdesc->natts == natts);
+	if (!rows->with_dbid && rows->tupdesc->natts != natts - 1)
 		elog(ERROR, "ecl statistics function declared with %d columns, expected %d "
-			 "(install script and library do not match)", tupdesc->natts, natts);
-	*tupdesc_out = tupdesc;
-	return store;
+			 "(install script and library do not match)", rows->tupdesc->natts, natts);
+	rows->all = rows->with_dbid && sees_all_databases();
+}
+
+/* Add a row whose values (and nulls) start with the dbid. */
+static void
+put_row(StatRows *rows, Datum *values, bool *nulls)
+{
+	int			skip = rows->with_dbid ? 0 : 1;
+
+	tuplestore_putvalues(rows->store, rows->tupdesc, values + skip, nulls + skip);
 }
 
 static void
@@ -87,9 +111,8 @@ set_name(Datum *value, bool *isnull, const char *name)
  * current database is given a row first, so that it always shows.
  */
 static EclDatabaseCounters *
-visible_databases(Oid **dbids_out, int *n_out)
+visible_databases(bool all, Oid **dbids_out, int *n_out)
 {
-	bool		all = sees_all_databases();
 	HASH_SEQ_STATUS seq;
 	EclDatabaseEntry *entry;
 	EclDatabaseCounters *rows;
@@ -131,11 +154,13 @@ Datum
 ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 {
 #define NCOLS (1 + ECL_GC_COUNT + 4)
-	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, NCOLS);
+	StatRows	out;
 	Oid		   *dbids;
 	int			n;
-	EclDatabaseCounters *rows = visible_databases(&dbids, &n);
+	EclDatabaseCounters *rows;
+
+	begin_rows(fcinfo, &out, NCOLS);
+	rows = visible_databases(out.all, &dbids, &n);
 
 	for (int r = 0; r < n; r++)
 	{
@@ -161,7 +186,7 @@ ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 		col++;
 		values[col++] = TimestampTzGetDatum(c->stats_reset);
 		Assert(col == NCOLS);
-		tuplestore_putvalues(store, tupdesc, values, nulls);
+		put_row(&out, values, nulls);
 	}
 	return (Datum) 0;
 #undef NCOLS
@@ -171,11 +196,13 @@ ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 Datum
 ecl_stat_eclvm_kind_counters(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 2 + ECL_KC_COUNT);
+	StatRows	out;
 	Oid		   *dbids;
 	int			n;
-	EclDatabaseCounters *rows = visible_databases(&dbids, &n);
+	EclDatabaseCounters *rows;
+
+	begin_rows(fcinfo, &out, 2 + ECL_KC_COUNT);
+	rows = visible_databases(out.all, &dbids, &n);
 
 	for (int r = 0; r < n; r++)
 	{
@@ -188,7 +215,7 @@ ecl_stat_eclvm_kind_counters(PG_FUNCTION_ARGS)
 			values[1] = CStringGetTextDatum(ecl_stats_kind_name(k));
 			for (int c = 0; c < ECL_KC_COUNT; c++)
 				values[2 + c] = Int64GetDatum((int64) rows[r].by_kind[k][c]);
-			tuplestore_putvalues(store, tupdesc, values, nulls);
+			put_row(&out, values, nulls);
 		}
 	}
 	return (Datum) 0;
@@ -201,12 +228,11 @@ ecl_stat_eclvm_kind_counters(PG_FUNCTION_ARGS)
 Datum
 ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 9);
-	bool		all = sees_all_databases();
+	StatRows	out;
 	HASH_SEQ_STATUS seq;
 	EclRealmEntry *entry;
 
+	begin_rows(fcinfo, &out, 9);
 	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
 	hash_seq_init(&seq, ecl_stats_realms);
 	while ((entry = hash_seq_search(&seq)) != NULL)
@@ -215,7 +241,7 @@ ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 		bool		nulls[9] = {false};
 		EclRealmCounters c;
 
-		if (!visible(entry->key.dbid, all))
+		if (!visible(entry->key.dbid, out.all))
 			continue;
 		SpinLockAcquire(&entry->mutex);
 		c = entry->counters;
@@ -230,7 +256,7 @@ ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 		values[6] = Int64GetDatum(c.gas);
 		values[7] = Int64GetDatum(c.mana);
 		values[8] = Int64GetDatum(c.crossing_policies);
-		tuplestore_putvalues(store, tupdesc, values, nulls);
+		put_row(&out, values, nulls);
 	}
 	LWLockRelease(ecl_stats_shared->lock);
 	return (Datum) 0;
@@ -243,12 +269,11 @@ ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 Datum
 ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 14);
-	bool		all = sees_all_databases();
+	StatRows	out;
 	HASH_SEQ_STATUS seq;
 	EclPolicyEntry *entry;
 
+	begin_rows(fcinfo, &out, 14);
 	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
 	hash_seq_init(&seq, ecl_stats_policies);
 	while ((entry = hash_seq_search(&seq)) != NULL)
@@ -257,7 +282,7 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 		bool		nulls[14] = {false};
 		EclPolicyCounters c;
 
-		if (!visible(entry->key.dbid, all))
+		if (!visible(entry->key.dbid, out.all))
 			continue;
 		SpinLockAcquire(&entry->mutex);
 		c = entry->counters;
@@ -282,7 +307,7 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 		values[12] = Int64GetDatum(c.min_time_ns / 1000);
 		values[13] = Int64GetDatum(c.max_time_ns / 1000);
 		nulls[12] = nulls[13] = (c.calls == 0);
-		tuplestore_putvalues(store, tupdesc, values, nulls);
+		put_row(&out, values, nulls);
 	}
 	LWLockRelease(ecl_stats_shared->lock);
 	return (Datum) 0;
@@ -296,7 +321,8 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 Datum
 ecl_stat_reset(PG_FUNCTION_ARGS)
 {
-	bool		all_databases = !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
+	/* 0.1 declared stat_reset() (docs/operations.md, "Upgrading from 0.1") */
+	bool		all_databases = PG_NARGS() > 0 && !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
 
 	ecl_stats_require_available();
 	if (all_databases && !superuser())
