@@ -54,6 +54,9 @@ expect "the update path 0.1 -> current exists" \
 expect "0.1 installed" "0.1" \
 	"$("${PSQL[@]}" -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'ecl'")"
 
+# Counters start from zero in this database (0.1's stat_reset(), no argument)
+"${PSQL[@]}" -d "$OLD" -c "SELECT ecl.stat_reset()" >/dev/null
+
 # ---------------------------------------------------------------- the data
 # Keys live in a table of the user's (not ecl's), as an application would.
 "${PSQL[@]}" -d "$OLD" >/dev/null <<'SQL'
@@ -122,6 +125,60 @@ SELECT ecl.bind_role('ecl_upgrade_app', 'did:web:alice');
 GRANT USAGE ON SCHEMA public TO ecl_upgrade_app;
 SQL
 
+# ------------------------------------------- 0.1's functions on this library
+# Every function of the 0.1 script not used above, called as 0.1 declared
+# it, on the current library (which must serve it until the update runs).
+cat >"$WORK/surface.sql" <<'SQL'
+SELECT 'compile ' || (octet_length(ecl.compile('return 1')) > 0);
+SELECT 'disassemble ' || (count(*) > 0) FROM ecl.disassemble(ecl.compile('return 1'));
+SELECT 'did_key ' || (ecl.did_key_from_public_key(ecl.did_key_public_key(did)) = did) FROM app_keys WHERE who = 'carol';
+SELECT 'enforce ' || (ecl.enforce('transfer', 'did:web:alice', NULL, '{"amount": 1}')).passed;
+SELECT 'allow_crossing ' || (ecl.allow_crossing('did:web:alice', 'lobby', 'shop') IS NOT NULL);
+SELECT 'ui ' || (ecl.register_handler('ui', 'panel', 'return trust.r > 0.5', 'shop') IS NOT NULL)
+	|| ' ' || (ecl.run_ui('panel', 'did:web:alice', 'shop', '{"component": "panel"}')).value::text;
+SELECT 'datalogic ' || (ecl.register_handler('datalogic', 'big', 'return input.event.amount > 10') IS NOT NULL)
+	|| ' ' || (ecl.run_datalogic('big', 'did:web:alice', NULL, '{"event": {"amount": 11}}')).value::text;
+SELECT 'governance ' || (ecl.register_handler('governance', 'budget', 'return input.proposal.yes > input.proposal.no') IS NOT NULL)
+	|| ' ' || (ecl.run_governance('budget', 'did:web:alice', NULL,
+		'{"proposal": {"id": "p1", "yes": 3, "no": 1, "total": 4, "status": "open"}, "voter": "did:web:alice"}')).value::text;
+SELECT 'snapshot ' || (ecl.snapshot('shop', ARRAY['did:web:alice']) ? 'identities');
+SELECT 'simulate ' || (ecl.simulate('transfer', 'did:web:alice', NULL, '{"amount": 1}',
+	ecl.snapshot('', ARRAY['did:web:alice']))).passed;
+SELECT 'test_policy ' || string_agg(ok || ' ' || detail, ', ') FROM ecl.test_policy('kyc_only',
+	'[{"caller": "did:web:alice", "realm": "shop", "expect": {"value": false}}]');
+SELECT 'rate_limit ' || (count(*) >= 0) FROM ecl.rate_limit_accounts();
+SELECT 'rate_limit_reset ' || (ecl.rate_limit_reset() >= 0);
+SELECT 'drop_policy ' || (ecl.register_policy('temp', 'return 1') IS NOT NULL) || ' ' || ecl.drop_policy('temp');
+SELECT 'drop_handler ' || (ecl.register_handler('ui', 'temp', 'return 1') IS NOT NULL) || ' ' || ecl.drop_handler('ui', 'temp');
+SELECT 'unbind_role ' || ecl.bind_role('ecl_upgrade_app', 'did:web:bob')::text
+	|| '/' || ecl.unbind_role('ecl_upgrade_app')::text
+	|| '/' || ecl.bind_role('ecl_upgrade_app', 'did:web:alice')::text;
+SELECT 'stat_eclvm ' || (policies_executed > 0) FROM ecl.stat_eclvm;
+SELECT 'stat_eclvm_by_type ' || sum(executions) FILTER (WHERE policy_type = 'api') FROM ecl.stat_eclvm_by_type;
+SELECT 'stat_eclvm_realms ' || (count(*) > 0) FROM ecl.stat_eclvm_realms WHERE realm_id = 'shop';
+SQL
+"${PSQL[@]}" -d "$OLD" -f "$WORK/surface.sql" >"$WORK/surface.out" 2>&1 || true
+expect "0.1's functions work on this library before the update" \
+"compile true
+disassemble true
+did_key true
+enforce true
+allow_crossing true
+ui true true
+datalogic true true
+governance true true
+snapshot true
+simulate true
+test_policy true ok
+rate_limit true
+rate_limit_reset true
+drop_policy true true
+drop_handler true true
+unbind_role /true/
+stat_eclvm true
+stat_eclvm_by_type 2
+stat_eclvm_realms true" "$(cat "$WORK/surface.out")"
+
 # ---------------------------------------------------------------- decisions
 # Read-only questions; every answer a deterministic text (no times, no gas).
 cat >"$WORK/decisions.sql" <<'SQL'
@@ -172,7 +229,7 @@ stats_sql="SELECT policy || ' ' || calls || ' ' || passed || ' ' || denied || ' 
 "${PSQL[@]}" -d "$OLD" -f "$WORK/md5.sql" >"$WORK/md5.before"
 "${PSQL[@]}" -d "$OLD" -c "$stats_sql ORDER BY 1" >"$WORK/stats.before"
 expect "the data is there (rows in identities, credentials, policies, handlers, store, events)" \
-	"5 4 5 2 2 2" \
+	"5 4 8 5 2 2" \
 	"$("${PSQL[@]}" -d "$OLD" -c "SELECT (SELECT count(*) FROM ecl.identities) || ' ' || (SELECT count(*) FROM ecl.credentials) || ' ' || (SELECT count(*) FROM ecl.policies) || ' ' || (SELECT count(*) FROM ecl.handlers) || ' ' || (SELECT count(*) FROM ecl.store) || ' ' || (SELECT count(*) FROM ecl.events)")"
 
 # ---------------------------------------------------------------- the update
