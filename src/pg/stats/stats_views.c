@@ -48,11 +48,13 @@ visible(Oid dbid, bool all)
 }
 
 /*
- * A result being built: the rows' values start with the dbid; a function
- * declared by the 0.1 install script has no dbid column, and the library
- * serves that script until ALTER EXTENSION ecl UPDATE runs
- * (docs/operations.md, "Upgrading from 0.1").  Such a declaration shows
- * the current database's rows only, since it cannot say whose they are.
+ * A result being built: the rows' values start with the dbid.  The library
+ * serves the 0.1 install script until ALTER EXTENSION ecl UPDATE runs
+ * (docs/operations.md, "Upgrading from 0.1"), whose functions have no dbid
+ * column and fewer columns: 0.1's are the ones after the dbid, in order,
+ * so such a row is the values from the second on, cut after 0.1's last
+ * (columns added later go at the end).  A 0.1 declaration shows the
+ * current database's rows only, since it cannot say whose they are.
  */
 typedef struct StatRows
 {
@@ -64,22 +66,25 @@ typedef struct StatRows
 
 /*
  * Set up a materialized result for a function declared with OUT columns;
- * natts counts the dbid.
+ * natts counts the dbid, natts_0_1 is the number of columns 0.1 declared.
  */
 static void
-begin_rows(FunctionCallInfo fcinfo, StatRows *rows, int natts)
+begin_rows(FunctionCallInfo fcinfo, StatRows *rows, int natts, int natts_0_1)
 {
 	ecl_stats_require_available();
 	ecl_stats_flush_pending();	/* this session sees its own runs */
 	rows->store = ecl_begin_materialized_srf(fcinfo, &rows->tupdesc);
 	rows->with_dbid = (rows->tupdesc->natts == natts);
-	if (!rows->with_dbid && rows->tupdesc->natts != natts - 1)
+	if (!rows->with_dbid && rows->tupdesc->natts != natts_0_1)
 		elog(ERROR, "ecl statistics function declared with %d columns, expected %d "
 			 "(install script and library do not match)", rows->tupdesc->natts, natts);
 	rows->all = rows->with_dbid && sees_all_databases();
 }
 
-/* Add a row whose values (and nulls) start with the dbid. */
+/*
+ * Add a row whose values (and nulls) start with the dbid; the tuple store
+ * takes as many as the declaration has columns.
+ */
 static void
 put_row(StatRows *rows, Datum *values, bool *nulls)
 {
@@ -148,8 +153,12 @@ visible_databases(bool all, Oid **dbids_out, int *n_out)
 /*
  * One row per database: dbid, every global counter in ECL_GLOBAL_COUNTERS
  * order, then avg_evaluation_time_us, policy_success_rate,
- * crossing_allow_rate, stats_reset.
+ * crossing_allow_rate, stats_reset.  0.1's declaration has the counters up
+ * to events_emitted (later ones are added to the list after it), then the
+ * same four.
  */
+#define ECL_GC_COUNT_0_1 (ECL_GC_EVENTS_EMITTED + 1)
+
 Datum
 ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 {
@@ -157,9 +166,11 @@ ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 	StatRows	out;
 	Oid		   *dbids;
 	int			n;
+	int			n_global;
 	EclDatabaseCounters *rows;
 
-	begin_rows(fcinfo, &out, NCOLS);
+	begin_rows(fcinfo, &out, NCOLS, ECL_GC_COUNT_0_1 + 4);
+	n_global = out.with_dbid ? ECL_GC_COUNT : ECL_GC_COUNT_0_1;
 	rows = visible_databases(out.all, &dbids, &n);
 
 	for (int r = 0; r < n; r++)
@@ -172,7 +183,7 @@ ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 
 		memset(nulls, 0, sizeof(nulls));
 		values[col++] = ObjectIdGetDatum(dbids[r]);
-		for (int i = 0; i < ECL_GC_COUNT; i++)
+		for (int i = 0; i < n_global; i++)
 			values[col++] = Int64GetDatum((int64) ecl_stats_shown(c, i));
 		/* from the nanoseconds, so that sub-microsecond runs show */
 		set_ratio(&values[col], &nulls[col], g[ECL_GC_TOTAL_TIME_NS],
@@ -185,7 +196,7 @@ ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 				  g[ECL_GC_CROSSING_EVALUATIONS]);
 		col++;
 		values[col++] = TimestampTzGetDatum(c->stats_reset);
-		Assert(col == NCOLS);
+		Assert(col == 1 + n_global + 4);
 		put_row(&out, values, nulls);
 	}
 	return (Datum) 0;
@@ -201,7 +212,7 @@ ecl_stat_eclvm_kind_counters(PG_FUNCTION_ARGS)
 	int			n;
 	EclDatabaseCounters *rows;
 
-	begin_rows(fcinfo, &out, 2 + ECL_KC_COUNT);
+	begin_rows(fcinfo, &out, 2 + ECL_KC_COUNT, 5);
 	rows = visible_databases(out.all, &dbids, &n);
 
 	for (int r = 0; r < n; r++)
@@ -232,7 +243,7 @@ ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 	HASH_SEQ_STATUS seq;
 	EclRealmEntry *entry;
 
-	begin_rows(fcinfo, &out, 9);
+	begin_rows(fcinfo, &out, 9, 8);
 	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
 	hash_seq_init(&seq, ecl_stats_realms);
 	while ((entry = hash_seq_search(&seq)) != NULL)
@@ -273,7 +284,7 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 	HASH_SEQ_STATUS seq;
 	EclPolicyEntry *entry;
 
-	begin_rows(fcinfo, &out, 14);
+	begin_rows(fcinfo, &out, 14, 13);
 	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
 	hash_seq_init(&seq, ecl_stats_policies);
 	while ((entry = hash_seq_search(&seq)) != NULL)
