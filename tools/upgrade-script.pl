@@ -22,8 +22,9 @@
 #                                        the object is new
 #   ALTER TABLE on a table of OLD        left out (hand-written), except
 #                                        ENABLE/DISABLE ... TRIGGER (idempotent)
-#   ALTER TABLE / INSERT INTO on a       kept
-#     table new in NEW
+#   ALTER TABLE / INSERT INTO /          kept
+#     CREATE POLICY on a table new in NEW
+#   CREATE POLICY on a table of OLD      left out (hand-written)
 #   COMMENT, GRANT, REVOKE, ALTER        kept (they are idempotent)
 #     FUNCTION, DO, SELECT
 #     pg_extension_config_dump(...)
@@ -157,6 +158,10 @@ for my $fragment (@fragments)
 		{
 			$keep = !is_old('index', $2);
 		}
+		elsif ($h =~ /^CREATE POLICY \S+ ON (\S+)/i)
+		{
+			$keep = !is_old('table', $1);
+		}
 		elsif ($h =~ /^ALTER TABLE (?:ONLY )?(\S+) (ENABLE|DISABLE)( REPLICA| ALWAYS)? TRIGGER /i)
 		{
 		}
@@ -180,8 +185,9 @@ for my $fragment (@fragments)
 		}
 		else
 		{
-			(my $what = $h) =~ s/^(\S+ \S+ (?:\S+ )?\S+).*/$1/;
-			$out .= "\n-- (left out, $what exists since the old version: $before)";
+			(my $what = $h) =~ s/^((?:CREATE (?:UNIQUE )?\S+|ALTER TABLE|INSERT INTO|CREATE POLICY \S+ ON) \S+).*/$1/i;
+			$what =~ s/\($//;
+			$out .= "\n-- (left out: $what; the old version has it, changes are in $before)";
 		}
 	}
 	$out .= "\n";
