@@ -224,10 +224,22 @@ SELECT format('SELECT %L || '' '' || last_value || '' '' || is_called FROM %s;',
  ORDER BY 1;
 SQL
 
-stats_sql="SELECT policy || ' ' || calls || ' ' || passed || ' ' || denied || ' ' || errors FROM ecl.stat_eclvm_policies"
+# The statistics through each view, by column name (0.1's names are kept);
+# WHERE is added after the update, when the views show every database.
+stats_queries=(
+	"SELECT policies_compiled, policy_compile_errors, policies_executed, policies_passed, policies_denied, policy_runtime_errors, out_of_gas_aborts, mana_rate_limited, total_gas_consumed, total_mana_consumed, crossing_evaluations, crossings_allowed, crossings_denied, events_emitted, avg_evaluation_time_us, policy_success_rate, crossing_allow_rate, stats_reset FROM ecl.stat_eclvm"
+	"SELECT policy_type, executions, passed, denied, errors FROM ecl.stat_eclvm_by_type"
+	"SELECT realm_id, policies_executed, passed, denied, success_rate, gas_consumed, mana_consumed, crossing_policies FROM ecl.stat_eclvm_realms"
+	"SELECT policy, kind, realm_id, calls, passed, denied, errors, total_gas, total_mana, total_time_us, mean_time_us, min_time_us, max_time_us FROM ecl.stat_eclvm_policies"
+)
+stats() {
+	for q in "${stats_queries[@]}"; do
+		"${PSQL[@]}" -d "$OLD" -c "$q $1 ORDER BY 1, 2, 3"
+	done
+}
 "${PSQL[@]}" -d "$OLD" -f "$WORK/decisions.sql" >"$WORK/decisions.before"
 "${PSQL[@]}" -d "$OLD" -f "$WORK/md5.sql" >"$WORK/md5.before"
-"${PSQL[@]}" -d "$OLD" -c "$stats_sql ORDER BY 1" >"$WORK/stats.before"
+stats "" >"$WORK/stats.before"
 expect "the data is there (rows in identities, credentials, policies, handlers, store, events)" \
 	"5 4 8 5 2 2" \
 	"$("${PSQL[@]}" -d "$OLD" -c "SELECT (SELECT count(*) FROM ecl.identities) || ' ' || (SELECT count(*) FROM ecl.credentials) || ' ' || (SELECT count(*) FROM ecl.policies) || ' ' || (SELECT count(*) FROM ecl.handlers) || ' ' || (SELECT count(*) FROM ecl.store) || ' ' || (SELECT count(*) FROM ecl.events)")"
@@ -248,8 +260,9 @@ fi
 
 # the statistics the 0.1 objects showed are what the new views show for
 # this database (before any new run)
-"${PSQL[@]}" -d "$OLD" -c "$stats_sql WHERE datname = current_database() ORDER BY 1" >"$WORK/stats.after"
-expect "statistics kept across the update" "$(cat "$WORK/stats.before")" "$(cat "$WORK/stats.after")"
+stats "WHERE datname = current_database()" >"$WORK/stats.after"
+expect "statistics kept across the update, every counter of the four views ($(wc -l <"$WORK/stats.before") rows)" \
+	"$(cat "$WORK/stats.before")" "$(cat "$WORK/stats.after")"
 
 "${PSQL[@]}" -d "$OLD" -f "$WORK/decisions.sql" >"$WORK/decisions.after"
 if diff -u "$WORK/decisions.before" "$WORK/decisions.after" >"$WORK/decisions.diff"; then
