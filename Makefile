@@ -9,6 +9,7 @@
 #   make unit       only the core unit tests (no PostgreSQL needed)
 #   make cli        only the ecl command (src/cli; no PostgreSQL needed)
 #   make bench / make fuzz   long-running, not part of make test
+#   make check-upgrade       the update from the released 0.1 library
 
 EXTENSION = ecl
 EXTVERSION = 0.2
@@ -120,7 +121,7 @@ sql/$(EXTENSION)--%--$(EXTVERSION).sql: sql/$(EXTENSION)--%.sql \
 
 $(OBJS): $(wildcard include/ecl/*.h src/core/*.h src/pg/*.h src/pg/*/*.h)
 
-.PHONY: deps unit cli test demo bench fuzz check-memory docs
+.PHONY: deps unit cli test demo bench fuzz check-memory check-upgrade docs
 cli: $(CLI_PROGRAM)
 
 deps:
@@ -141,6 +142,11 @@ bench: deps
 
 fuzz:
 	@test/fuzz/run.sh
+
+# ALTER EXTENSION ecl UPDATE from the released 0.1 library (built from git),
+# in a private copy of PostgreSQL; not part of make test (it builds 0.1).
+check-upgrade: deps
+	@test/upgrade-from-release.sh
 
 # Slow memory checks (valgrind), not part of make test.
 check-memory: deps
