@@ -517,9 +517,12 @@ add_realm_counters(EclRealmCounters *dst, const EclRealmCounters *d)
 static void
 add_policy_counters(EclPolicyCounters *dst, const EclPolicyCounters *d)
 {
-	if (dst->calls == 0 || d->min_time_ns < dst->min_time_ns)
+	/* pending shadow comparisons alone carry no times */
+	if (d->calls > 0 &&
+		(dst->calls == 0 || d->min_time_ns < dst->min_time_ns))
 		dst->min_time_ns = d->min_time_ns;
-	if (dst->calls == 0 || d->max_time_ns > dst->max_time_ns)
+	if (d->calls > 0 &&
+		(dst->calls == 0 || d->max_time_ns > dst->max_time_ns))
 		dst->max_time_ns = d->max_time_ns;
 	dst->calls += d->calls;
 	dst->passed += d->passed;
@@ -528,13 +531,23 @@ add_policy_counters(EclPolicyCounters *dst, const EclPolicyCounters *d)
 	dst->total_gas += d->total_gas;
 	dst->total_mana += d->total_mana;
 	dst->total_time_ns += d->total_time_ns;
+	dst->shadow_runs += d->shadow_runs;
+	dst->shadow_disagreements += d->shadow_disagreements;
+}
+
+/* Something to add to the policy's row (runs or shadow comparisons). */
+static inline bool
+policy_has_pending(const EclPolicyCounters *c)
+{
+	return c->calls > 0 || c->shadow_runs > 0;
 }
 
 static bool
 slot_has_pending(const CachedRunKeys *k)
 {
 	return k->used &&
-		(k->realm_pending.executed > 0 || k->policy_pending.calls > 0);
+		(k->realm_pending.executed > 0 ||
+		 policy_has_pending(&k->policy_pending));
 }
 
 static CachedRunKeys *
@@ -687,6 +700,27 @@ ecl_stats_record_run(const EclRunReport *r)
 	note_pending_event();
 }
 
+/*
+ * The comparison follows the run it shadows, so the slot is the one the
+ * run just used.  Not an event of its own for the flush cadence: it rides
+ * with the run's.
+ */
+void
+ecl_stats_record_shadow(const char *policy_name, const char *policy_type,
+						const char *realm_id, bool disagreed)
+{
+	CachedRunKeys *keys;
+
+	if (!ecl_track || ecl_stats_shared == NULL)
+		return;
+	keys = run_keys(policy_name, realm_id, kind_from_name(policy_type));
+	keys->policy_pending.shadow_runs++;
+	if (disagreed)
+		keys->policy_pending.shadow_disagreements++;
+	if (unlikely(!flush_callbacks_registered))
+		register_flush_callbacks();
+}
+
 void
 ecl_stats_record_compile(bool ok)
 {
@@ -754,7 +788,7 @@ apply_slot(CachedRunKeys *k, bool may_insert)
 			complete = false;
 	}
 
-	if (k->policy_pending.calls > 0)
+	if (policy_has_pending(&k->policy_pending))
 	{
 		EclPolicyEntry *policy;
 

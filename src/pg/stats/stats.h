@@ -40,6 +40,14 @@ void		ecl_stats_init(void);
 bool		ecl_stats_available(void);
 
 void		ecl_stats_record_run(const EclRunReport *report);
+
+/*
+ * One comparison of a policy's shadow candidate with the version that
+ * answered (runner.c): counted in the policy's row, next to its runs.
+ */
+void		ecl_stats_record_shadow(const char *policy_name,
+									const char *policy_type,
+									const char *realm_id, bool disagreed);
 void		ecl_stats_record_compile(bool ok);
 void		ecl_stats_record_crossing(const char *realm_id, bool allowed);
 

@@ -133,6 +133,9 @@ typedef struct EclPolicyCounters
 	int64		total_time_ns;
 	int64		min_time_ns;
 	int64		max_time_ns;
+	/* the shadow candidate's comparisons (ecl.set_shadow) */
+	int64		shadow_runs;
+	int64		shadow_disagreements;
 } EclPolicyCounters;
 
 typedef struct EclPolicyEntry

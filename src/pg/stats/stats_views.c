@@ -238,13 +238,14 @@ ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 
 /*
  * dbid, policy, kind, realm_id, calls, passed, denied, errors, total_gas,
- * total_mana, total_time_us, mean_time_us, min_time_us, max_time_us
+ * total_mana, total_time_us, mean_time_us, min_time_us, max_time_us,
+ * shadow_runs, shadow_disagreements
  */
 Datum
 ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 14);
+	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 16);
 	bool		all = sees_all_databases();
 	HASH_SEQ_STATUS seq;
 	EclPolicyEntry *entry;
@@ -253,8 +254,8 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 	hash_seq_init(&seq, ecl_stats_policies);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		Datum		values[14];
-		bool		nulls[14] = {false};
+		Datum		values[16];
+		bool		nulls[16] = {false};
 		EclPolicyCounters c;
 
 		if (!visible(entry->key.dbid, all))
@@ -282,6 +283,8 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 		values[12] = Int64GetDatum(c.min_time_ns / 1000);
 		values[13] = Int64GetDatum(c.max_time_ns / 1000);
 		nulls[12] = nulls[13] = (c.calls == 0);
+		values[14] = Int64GetDatum(c.shadow_runs);
+		values[15] = Int64GetDatum(c.shadow_disagreements);
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 	}
 	LWLockRelease(ecl_stats_shared->lock);
