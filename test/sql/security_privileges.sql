@@ -56,6 +56,9 @@ INSERT INTO expected_grants VALUES
 	-- administration
 	('register_policy(text,text,text,text)', false, false, true, false),
 	('drop_policy(text)',						false, false, true, false),
+	('set_shadow(text,text)',					false, false, true, false),
+	('promote_shadow(text)',					false, false, true, false),
+	('drop_shadow(text)',						false, false, true, false),
 	('rollback_policy(text,integer)',			false, false, true, false),
 	('register_handler(text,text,text,text)', false, false, true, false),
 	('drop_handler(text,text)',			false, false, true, false),
