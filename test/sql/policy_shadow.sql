@@ -230,6 +230,22 @@ SELECT (ecl.run_policy('sh_amount', 'did:regress:sh', 'sh-realm', '{"amount": 70
 -- and 1 of version 2; the comparisons stopped with the promotion
 SELECT calls, passed, denied, shadow_runs, shadow_disagreements
   FROM ecl.stat_eclvm_policies WHERE policy = 'sh_amount';
+-- ... and each version's own row says which version did what
+SELECT policy, version, hash = :'candidate_hash'::bytea AS candidate_hash,
+	   calls, passed, denied, errors, shadow_runs, shadow_disagreements
+  FROM ecl.stat_eclvm_policy_versions WHERE policy = 'sh_amount' ORDER BY version;
+-- a rollback is a new version with the old hash: a row of its own, and the
+-- policy's row goes on counting
+SELECT ecl.rollback_policy('sh_amount', 1) IS NOT NULL AS rolled_back;
+SELECT (ecl.run_policy('sh_amount', 'did:regress:sh', 'sh-realm', '{"amount": 70}')).passed AS v3_answers;
+SELECT v.version, v.hash = p.hash AS same_hash_as_v1, v.calls, v.passed
+  FROM ecl.stat_eclvm_policy_versions v,
+	   (SELECT hash FROM ecl.policy_versions WHERE name = 'sh_amount' AND version = 1) p
+ WHERE v.policy = 'sh_amount' ORDER BY v.version;
+SELECT calls, passed, denied FROM ecl.stat_eclvm_policies WHERE policy = 'sh_amount';
+-- ad hoc code has no version row
+SELECT ecl.eval('return 1') AS ad_hoc;
+SELECT count(*) AS ad_hoc_version_rows FROM ecl.stat_eclvm_policy_versions WHERE policy IS NULL;
 -- a policy dropped with a candidate takes the candidate with it
 SELECT ecl.drop_policy('sh_fail') AS dropped;
 SELECT ecl.register_policy('sh_fail', 'policy sh_fail { return true }') IS NOT NULL AS registered_again;

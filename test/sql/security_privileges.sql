@@ -74,6 +74,7 @@ INSERT INTO expected_grants VALUES
 	('stat_eclvm_kind_counters()',					false, false, true, true),
 	('stat_eclvm_realm_counters()',					false, false, true, true),
 	('stat_eclvm_policy_counters()',					false, false, true, true),
+	('stat_eclvm_policy_version_counters()',					false, false, true, true),
 	('rate_limit_accounts()',							false, false, true, true),
 	-- internal: the cache invalidation trigger
 	('policies_changed()',							false, false, false, false),

@@ -149,6 +149,8 @@ report_run(const EclRunRequest *req, EclRunStatus status, int64 gas_used,
 	report.mana_used = mana_used;
 	report.duration_ns = duration_ns;
 	report.events_emitted = events_emitted;
+	report.policy_version = req->policy_version;
+	report.policy_hash = req->policy_hash;
 	ecl_stats_record_run(&report);
 }
 
@@ -196,6 +198,8 @@ ecl_run_request_for_policy(EclRunRequest *req, const EclPolicy *policy,
 								policy->kind, caller,
 								realm != NULL ? realm : policy->realm_id,
 								input, flags);
+	req->policy_version = policy->version;
+	req->policy_hash = policy->hash;
 	req->has_shadow = policy->has_shadow;
 	req->shadow_program = policy->shadow;
 	req->shadow_error = policy->shadow_error;
@@ -931,7 +935,7 @@ run_shadow(const EclRunRequest *req, EclRunOutcome *out)
 	disagreed = candidate != current;
 	out->shadow_result = disagreed ? ECL_SHADOW_DISAGREED : ECL_SHADOW_AGREED;
 	ecl_stats_record_shadow(req->policy_name, req->policy_type, req->realm_id,
-							disagreed);
+							req->policy_version, disagreed);
 	if (disagreed)
 		log_disagreement(req, current, candidate, why);
 }

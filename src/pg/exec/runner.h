@@ -44,6 +44,8 @@ typedef struct EclRunRequest
 	const ecl_program *program; /* verified; owned by the caller (cache) */
 	const char *policy_name;	/* for messages and statistics; NULL = ad hoc */
 	const char *policy_type;	/* docs/sql-api.md, "Registered policies" kind: custom, crossing, api, ... */
+	int64		policy_version; /* registered policies: for the statistics */
+	const uint8 *policy_hash;	/* per version; 0 / NULL for ad hoc code */
 	const char *caller_did;		/* NULL = no caller */
 	const char *realm_id;		/* NULL = no realm */
 	Jsonb	   *input;			/* NULL = {} */

@@ -31,6 +31,7 @@ PG_FUNCTION_INFO_V1(ecl_stat_eclvm_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_eclvm_kind_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_eclvm_realm_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_eclvm_policy_counters);
+PG_FUNCTION_INFO_V1(ecl_stat_eclvm_policy_version_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_reset);
 
 /* Whether the calling role may see the statistics of other databases. */
@@ -285,6 +286,59 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 		nulls[12] = nulls[13] = (c.calls == 0);
 		values[14] = Int64GetDatum(c.shadow_runs);
 		values[15] = Int64GetDatum(c.shadow_disagreements);
+		tuplestore_putvalues(store, tupdesc, values, nulls);
+	}
+	LWLockRelease(ecl_stats_shared->lock);
+	return (Datum) 0;
+}
+
+/*
+ * dbid, policy, version, hash, calls, passed, denied, errors, total_gas,
+ * total_mana, total_time_us, mean_time_us, shadow_runs, shadow_disagreements
+ */
+Datum
+ecl_stat_eclvm_policy_version_counters(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 14);
+	bool		all = sees_all_databases();
+	HASH_SEQ_STATUS seq;
+	EclVersionEntry *entry;
+
+	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
+	hash_seq_init(&seq, ecl_stats_versions);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		Datum		values[14];
+		bool		nulls[14] = {false};
+		EclPolicyCounters c;
+		bytea	   *hash = palloc(VARHDRSZ + ECL_STATS_HASH_BYTES);
+
+		if (!visible(entry->key.dbid, all))
+			continue;
+		SET_VARSIZE(hash, VARHDRSZ + ECL_STATS_HASH_BYTES);
+		SpinLockAcquire(&entry->mutex);
+		c = entry->counters;
+		memcpy(VARDATA(hash), entry->hash, ECL_STATS_HASH_BYTES);
+		SpinLockRelease(&entry->mutex);
+
+		values[0] = ObjectIdGetDatum(entry->key.dbid);
+		set_name(&values[1], &nulls[1], entry->key.name);
+		values[2] = Int32GetDatum(entry->key.version);
+		values[3] = PointerGetDatum(hash);
+		values[4] = Int64GetDatum(c.calls);
+		values[5] = Int64GetDatum(c.passed);
+		values[6] = Int64GetDatum(c.denied);
+		values[7] = Int64GetDatum(c.errors);
+		values[8] = Int64GetDatum(c.total_gas);
+		values[9] = Int64GetDatum(c.total_mana);
+		values[10] = Int64GetDatum(c.total_time_ns / 1000);
+		if (c.calls > 0)
+			values[11] = Float8GetDatum((double) c.total_time_ns / 1000.0 / (double) c.calls);
+		else
+			nulls[11] = true;
+		values[12] = Int64GetDatum(c.shadow_runs);
+		values[13] = Int64GetDatum(c.shadow_disagreements);
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 	}
 	LWLockRelease(ecl_stats_shared->lock);
