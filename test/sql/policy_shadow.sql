@@ -110,10 +110,13 @@ policy sh_memo {
     return amount < 50
 }
 $ecl$) IS NOT NULL AS candidate_set;
--- 40 rows, 4 distinct inputs (10, 60, 110, 160): 10 of them with 60 disagree
+-- 40 rows, 4 distinct inputs (10, 60, 110, 160): 10 of them with 60
+-- disagree, and one LOG line says so for the whole statement
+SET client_min_messages = log;
 SELECT count(*) FILTER (WHERE ecl.check('sh_memo', 'did:regress:sh', 'sh-realm',
 		jsonb_build_object('amount', 10 + 50 * (g % 4)))) AS passed_rows
   FROM generate_series(1, 40) g;
+RESET client_min_messages;
 SELECT calls, shadow_runs, shadow_disagreements
   FROM ecl.stat_eclvm_policies WHERE policy = 'sh_memo';
 
