@@ -88,6 +88,15 @@ SELECT (ecl.enforce('sh_amount', 'did:regress:sh', 'sh-realm', '{"amount": 70}')
 SET ecl.allow_anonymous = on;
 SELECT ecl.allowed('sh_amount', 'sh-realm', '{"amount": 70}') AS allowed_answers;
 RESET ecl.allow_anonymous;
+-- an engine's handler is a policy too (named engine:key)
+SELECT ecl.register_handler('api', 'sh', 'return true', 'sh-realm') IS NOT NULL AS handler_registered;
+SET ROLE regress_sh_admin;
+SELECT ecl.set_shadow('api:sh', 'return false') IS NOT NULL AS handler_candidate;
+RESET ROLE;
+SELECT passed FROM ecl.run_api('sh', 'did:regress:sh', 'sh-realm',
+	'{"method": "GET", "path": "/", "params": {}, "body": null}');
+SELECT calls, shadow_runs, shadow_disagreements FROM ecl.stat_eclvm_policies WHERE policy = 'api:sh';
+SELECT ecl.drop_handler('api', 'sh') AS handler_dropped;
 -- ecl.simulate is not traffic: no candidate runs
 SELECT (ecl.simulate('sh_amount', 'did:regress:sh', 'sh-realm', '{"amount": 70}', '{}')).passed AS simulated;
 -- 3 + 3 + 1 + 1 comparisons, 1 + 1 + 1 + 1 disagreements; the runs of the
@@ -257,7 +266,7 @@ SELECT shadow_source IS NULL AS no_candidate FROM ecl.policies WHERE name = 'sh_
 -- -------------------------------------------------------------- clean up
 SELECT count(*) AS dropped FROM ecl.policies p, LATERAL ecl.drop_policy(p.name) d
  WHERE p.name LIKE 'sh\_%';
-DELETE FROM ecl.policy_versions WHERE name LIKE 'sh\_%';
+DELETE FROM ecl.policy_versions WHERE name LIKE 'sh\_%' OR name = 'api:sh';
 DROP TABLE sh_rows;
 DELETE FROM ecl.realms WHERE realm_id = 'sh-realm';
 SELECT ecl.rate_limit_reset('did:regress:sh-payer') >= 0 AS reset;
