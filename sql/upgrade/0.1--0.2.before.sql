@@ -36,3 +36,15 @@ DROP FUNCTION ecl.stat_eclvm_policy_counters();
 -- stat_reset(all_databases boolean DEFAULT false) replaces stat_reset():
 -- calls without an argument mean what they meant.
 DROP FUNCTION ecl.stat_reset();
+
+-- The shadow candidate of a policy (ecl.set_shadow), at the end of the table
+-- as in the fragment.
+ALTER TABLE ecl.policies
+	ADD COLUMN shadow_source text,
+	ADD COLUMN shadow_bytecode bytea,
+	ADD COLUMN shadow_hash bytea,
+	ADD COLUMN shadow_set_by name,
+	ADD COLUMN shadow_set_at timestamptz,
+	ADD CONSTRAINT policies_shadow_complete CHECK (
+		(shadow_source IS NULL) = (shadow_bytecode IS NULL) AND
+		(shadow_source IS NULL) = (shadow_hash IS NULL));

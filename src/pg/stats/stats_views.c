@@ -31,6 +31,7 @@ PG_FUNCTION_INFO_V1(ecl_stat_eclvm_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_eclvm_kind_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_eclvm_realm_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_eclvm_policy_counters);
+PG_FUNCTION_INFO_V1(ecl_stat_eclvm_policy_version_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_reset);
 
 /* Whether the calling role may see the statistics of other databases. */
@@ -275,7 +276,8 @@ ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 
 /*
  * dbid, policy, kind, realm_id, calls, passed, denied, errors, total_gas,
- * total_mana, total_time_us, mean_time_us, min_time_us, max_time_us
+ * total_mana, total_time_us, mean_time_us, min_time_us, max_time_us,
+ * shadow_runs, shadow_disagreements
  */
 Datum
 ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
@@ -284,13 +286,13 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 	HASH_SEQ_STATUS seq;
 	EclPolicyEntry *entry;
 
-	begin_rows(fcinfo, &out, 14, 13);
+	begin_rows(fcinfo, &out, 16, 13);
 	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
 	hash_seq_init(&seq, ecl_stats_policies);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		Datum		values[14];
-		bool		nulls[14] = {false};
+		Datum		values[16];
+		bool		nulls[16] = {false};
 		EclPolicyCounters c;
 
 		if (!visible(entry->key.dbid, out.all))
@@ -318,6 +320,62 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 		values[12] = Int64GetDatum(c.min_time_ns / 1000);
 		values[13] = Int64GetDatum(c.max_time_ns / 1000);
 		nulls[12] = nulls[13] = (c.calls == 0);
+		values[14] = Int64GetDatum(c.shadow_runs);
+		values[15] = Int64GetDatum(c.shadow_disagreements);
+		put_row(&out, values, nulls);
+	}
+	LWLockRelease(ecl_stats_shared->lock);
+	return (Datum) 0;
+}
+
+/*
+ * dbid, policy, version, hash, calls, passed, denied, errors, total_gas,
+ * total_mana, total_time_us, mean_time_us, shadow_runs, shadow_disagreements
+ */
+Datum
+ecl_stat_eclvm_policy_version_counters(PG_FUNCTION_ARGS)
+{
+	StatRows	out;
+	HASH_SEQ_STATUS seq;
+	EclVersionEntry *entry;
+
+	/* new in 0.2: no 0.1 declaration to serve */
+	begin_rows(fcinfo, &out, 14, 14);
+
+	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
+	hash_seq_init(&seq, ecl_stats_versions);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		Datum		values[14];
+		bool		nulls[14] = {false};
+		EclPolicyCounters c;
+		bytea	   *hash = palloc(VARHDRSZ + ECL_STATS_HASH_BYTES);
+
+		if (!visible(entry->key.dbid, out.all))
+			continue;
+		SET_VARSIZE(hash, VARHDRSZ + ECL_STATS_HASH_BYTES);
+		SpinLockAcquire(&entry->mutex);
+		c = entry->counters;
+		memcpy(VARDATA(hash), entry->hash, ECL_STATS_HASH_BYTES);
+		SpinLockRelease(&entry->mutex);
+
+		values[0] = ObjectIdGetDatum(entry->key.dbid);
+		set_name(&values[1], &nulls[1], entry->key.name);
+		values[2] = Int32GetDatum(entry->key.version);
+		values[3] = PointerGetDatum(hash);
+		values[4] = Int64GetDatum(c.calls);
+		values[5] = Int64GetDatum(c.passed);
+		values[6] = Int64GetDatum(c.denied);
+		values[7] = Int64GetDatum(c.errors);
+		values[8] = Int64GetDatum(c.total_gas);
+		values[9] = Int64GetDatum(c.total_mana);
+		values[10] = Int64GetDatum(c.total_time_ns / 1000);
+		if (c.calls > 0)
+			values[11] = Float8GetDatum((double) c.total_time_ns / 1000.0 / (double) c.calls);
+		else
+			nulls[11] = true;
+		values[12] = Int64GetDatum(c.shadow_runs);
+		values[13] = Int64GetDatum(c.shadow_disagreements);
 		put_row(&out, values, nulls);
 	}
 	LWLockRelease(ecl_stats_shared->lock);
