@@ -9,6 +9,8 @@
 #   make unit       only the core unit tests (no PostgreSQL needed)
 #   make cli        only the ecl command (src/cli; no PostgreSQL needed)
 #   make bench / make fuzz   long-running, not part of make test
+#   make package    the Debian package, built from a clean copy in PACKAGE_DIR
+#   make package-check   build it, install it (root), smoke-test, put back
 
 EXTENSION = ecl
 EXTVERSION = 0.1
@@ -129,6 +131,19 @@ fuzz:
 # Slow memory checks (valgrind), not part of make test.
 check-memory: deps
 	@test/check-memory.sh
+
+# The Debian package (debian/, pg_buildext) from a clean copy of the checkout,
+# built in PACKAGE_DIR (outside the checkout).  package-check installs it into
+# the system with dpkg, smoke-tests it in a fresh cluster, then purges it and
+# restores the files it replaced (test/package/check.sh; root).  make test runs
+# both as its last step.
+PACKAGE_DIR ?= /tmp/ecl-package
+.PHONY: package package-check
+package:
+	@test/package/build.sh '$(PACKAGE_DIR)'
+
+package-check:
+	@deb=$$(test/package/build.sh '$(PACKAGE_DIR)' | tail -n 1) && test/package/check.sh "$$deb"
 
 # Regenerate the instruction table in docs/language.md from opcodes.h.
 docs:
