@@ -20,10 +20,16 @@ esac
 
 rm -rf "$out/ecl"
 mkdir "$out/ecl"
-# deleted-but-tracked files are skipped (--ignore-failed-read)
-git -C "$ROOT" ls-files -z --cached --others --exclude-standard |
-	tar -C "$ROOT" --null -T - --ignore-failed-read -cf - 2>/dev/null |
-	tar -C "$out/ecl" -xf -
+if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	# deleted-but-tracked files are skipped (--ignore-failed-read)
+	git -C "$ROOT" ls-files -z --cached --others --exclude-standard |
+		tar -C "$ROOT" --null -T - --ignore-failed-read -cf - 2>/dev/null |
+		tar -C "$out/ecl" -xf -
+else
+	# not a git checkout (an unpacked tarball): everything, then make clean
+	tar -C "$ROOT" -cf - . | tar -C "$out/ecl" -xf -
+	make -C "$out/ecl" clean >/dev/null
+fi
 rm -f "$out"/*.deb "$out"/*.changes "$out"/*.buildinfo
 
 if ! (cd "$out/ecl" && dpkg-buildpackage -us -uc -b -j2) >"$out/build.log" 2>&1; then

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Smoke test of an installed postgresql-<major>-ecl package (check.sh runs it
-# inside pg_virtualenv -o shared_preload_libraries=ecl): the extension from
+# Smoke test of an installed postgresql-<major>-ecl package (debian/tests/smoke
+# runs it inside pg_virtualenv -o shared_preload_libraries=ecl): the extension from
 # the package's files creates, a registered policy decides both ways through
 # ecl.run_policy and ecl.check, the statistics count those runs, and the
 # package's ecl command checks a policy file and reports the extension's
