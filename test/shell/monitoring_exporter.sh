@@ -5,7 +5,8 @@
 # of ecl) with contrib/monitoring/queries.yaml, listens on a free loopback
 # port, and its /metrics must carry ecl's series per database, policy, realm
 # and type with exactly the counts the runs produced, typed as counters or
-# gauges; a second scrape after more runs shows the new counts.  A role
+# gauges; a second scrape after more runs shows the new counts, and under
+# --auto-discover-databases nothing is doubled and no query fails.  A role
 # without pg_monitor may not read the statistics at all.
 #
 # Runs inside the throw-away cluster of test/run-all-tests.sh (PGHOST,
@@ -82,23 +83,32 @@ expect "a role without pg_monitor may not read ecl.stat_eclvm_policies" "ERROR: 
 # such as pg_virtualenv's PGSYSCONFDIR: the exporter gets none of them, only
 # its DATA_SOURCE_NAME, as under its systemd unit
 unset_pg=$(env | sed -n 's/^\(PG[A-Z_]*\)=.*/-u \1/p')
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# shellcheck disable=SC2086
-env $unset_pg DATA_SOURCE_NAME="host=$PGHOST port=$PGPORT dbname=$A user=prometheus password=exporter-test sslmode=disable" \
-	"$EXPORTER" --web.listen-address="127.0.0.1:$port" \
-	--extend.query-path="$MON/queries.yaml" >"$work/exporter.log" 2>&1 &
-exporter_pid=$!
+start_exporter() { # start_exporter [flag...]: on a free loopback port
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	# shellcheck disable=SC2086
+	env $unset_pg DATA_SOURCE_NAME="host=$PGHOST port=$PGPORT dbname=$A user=prometheus password=exporter-test sslmode=disable" \
+		"$EXPORTER" --web.listen-address="127.0.0.1:$port" \
+		--extend.query-path="$MON/queries.yaml" "$@" >"$work/exporter.log" 2>&1 &
+	exporter_pid=$!
+}
+stop_exporter() {
+	kill "$exporter_pid" 2>/dev/null || true
+	wait "$exporter_pid" 2>/dev/null || true
+	exporter_pid=""
+}
+start_exporter
 
-scrape() { # scrape <file>: /metrics once it answers (up to 10 s)
+scrape() { # scrape <file>: /metrics once the exporter listens (up to 10 s)
 	for _ in $(seq 1 50); do
-		if curl -sf "http://127.0.0.1:$port/metrics" -o "$1"; then
-			return 0
-		fi
+		code=$(curl -s -o "$1" -w '%{http_code}' "http://127.0.0.1:$port/metrics") && break
 		sleep 0.2
 	done
-	echo "not ok - the exporter did not answer on 127.0.0.1:$port"
-	sed 's/^/    /' "$work/exporter.log"
-	exit 1
+	if [ "${code:-000}" != 200 ]; then
+		echo "not ok - GET /metrics on 127.0.0.1:$port: HTTP ${code:-000} (000: no answer)"
+		head -c 2000 "$1" 2>/dev/null | sed 's/^/    /'
+		sed 's/^/    /' "$work/exporter.log" | tail -n 20
+		exit 1
+	fi
 }
 
 # metric <file> <name> <label=value,...>: the value of the one series with
@@ -126,6 +136,8 @@ typeof() { sed -n "s/^# TYPE $2 //p" "$1"; }
 
 scrape "$work/m1"
 expect "the exporter reaches the server" "1" "$(m "$work/m1" pg_up "")"
+expect "the exporter loaded queries.yaml" "0" \
+	"$(m "$work/m1" pg_exporter_user_queries_load_error "filename=$MON/queries.yaml,hashsum=$(sha256sum "$MON/queries.yaml" | cut -d' ' -f1)")"
 
 # per policy: labels datname, policy, kind, realm_id
 PA="datname=$A,policy=spend_limit,kind=transaction,realm_id=shop"
@@ -168,8 +180,10 @@ expect "counters are typed counter" "counter counter counter" \
 	"$(echo $(typeof "$work/m1" ecl_policy_calls) $(typeof "$work/m1" ecl_policies_executed) $(typeof "$work/m1" ecl_type_executions))"
 expect "rates and extremes are typed gauge" "gauge gauge gauge" \
 	"$(echo $(typeof "$work/m1" ecl_success_rate) $(typeof "$work/m1" ecl_realm_success_rate) $(typeof "$work/m1" ecl_policy_max_time_seconds))"
-expect "the exporter loaded the query file without errors" "" \
-	"$(grep -iE 'level=(error|warn)' "$work/exporter.log" | grep -iE 'ecl|queries.yaml|user quer' || true)"
+# a failing query is logged at level info (err=...), a scrape with failures
+# as "queryNamespaceMappings returned N errors"
+expect "no query failed" "" \
+	"$(grep -E 'err=|level=(error|warn)' "$work/exporter.log" || true)"
 
 # the endpoint is live: more runs, new counts
 runs $A spend_limit 4 10
@@ -177,6 +191,18 @@ scrape "$work/m2"
 expect "a second scrape counts the new runs" "9 7" \
 	"$(m "$work/m2" ecl_policy_calls "$PA") $(m "$work/m2" ecl_policy_passed "$PA")"
 expect "... and per database" "13" "$(m "$work/m2" ecl_policies_executed "datname=$A")"
+
+# --auto-discover-databases connects to every database; the ecl queries
+# still run once (master: true), so no series is doubled
+stop_exporter
+start_exporter --auto-discover-databases
+scrape "$work/m3"
+expect "with --auto-discover-databases: one series per policy, same counts" "9 7" \
+	"$(m "$work/m3" ecl_policy_calls "$PA") $(m "$work/m3" ecl_policy_calls "datname=$B,policy=spend_limit,kind=transaction,realm_id=")"
+expect "... one per database" "13 7" \
+	"$(m "$work/m3" ecl_policies_executed "datname=$A") $(m "$work/m3" ecl_policies_executed "datname=$B")"
+expect "... and no query failed (none ran where ecl is not installed)" "" \
+	"$(grep -E 'err=|level=(error|warn)' "$work/exporter.log" || true)"
 
 if [ "$failures" -ne 0 ]; then
 	echo "exporter log:"
