@@ -74,6 +74,12 @@ runs $B spend_limit 7 1
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -f "$MON/grants.sql" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "ALTER ROLE prometheus PASSWORD 'exporter-test'"
 
+# it reads, but may not reset the statistics or register policies
+expect "the exporter's role may not reset the statistics" "ERROR:  42501" \
+	"$(PGUSER=prometheus PGPASSWORD=exporter-test q $A "SELECT ecl.stat_reset()")"
+expect "... nor register a policy" "ERROR:  42501" \
+	"$(PGUSER=prometheus PGPASSWORD=exporter-test q $A "SELECT ecl.register_policy('x', 'return true')")"
+
 # and a role without pg_monitor reads nothing (insufficient_privilege)
 psql -X -q -d postgres -c "CREATE ROLE ecl_mon_nobody LOGIN PASSWORD 'nobody'" >/dev/null
 expect "a role without pg_monitor may not read ecl.stat_eclvm_policies" "ERROR:  42501" \
