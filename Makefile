@@ -10,6 +10,8 @@
 #   make cli        only the ecl command (src/cli; no PostgreSQL needed)
 #   make bench / make fuzz   long-running, not part of make test
 #   make check-upgrade       the update from the released 0.1 library
+#   make package    the Debian package, built from a clean copy in PACKAGE_DIR
+#   make package-check   build it, install it (root), smoke-test, put back
 
 EXTENSION = ecl
 EXTVERSION = 0.2
@@ -151,6 +153,19 @@ check-upgrade: deps
 # Slow memory checks (valgrind), not part of make test.
 check-memory: deps
 	@test/check-memory.sh
+
+# The Debian package (debian/, pg_buildext) from a clean copy of the checkout,
+# built in PACKAGE_DIR (outside the checkout).  package-check installs it into
+# the system with dpkg, smoke-tests it in a fresh cluster, then purges it and
+# restores the files it replaced (test/package/check.sh; root).  make test runs
+# both as its last step.
+PACKAGE_DIR ?= /tmp/ecl-package
+.PHONY: package package-check
+package:
+	@test/package/build.sh '$(PACKAGE_DIR)'
+
+package-check:
+	@deb=$$(test/package/build.sh '$(PACKAGE_DIR)' | tail -n 1) && test/package/check.sh "$$deb"
 
 # Regenerate the instruction table in docs/language.md from opcodes.h.
 docs:
