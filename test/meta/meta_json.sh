@@ -72,6 +72,9 @@ check_eq "META.json version is the Makefile's EXTVERSION" "$(as_semver "$extvers
 check_eq "META.json version is $extension.control's default_version" "$(as_semver "$default_version")" "$(meta version)"
 check_eq "provides.$extension.version is the Makefile's EXTVERSION" "$(as_semver "$extversion")" "$(meta provides "$extension" version)"
 check_eq "META.json name is the Makefile's EXTENSION" "$extension" "$(meta name)"
+# the Debian package carries the same version (native package: no revision)
+check_eq "debian/changelog's version is the Makefile's EXTVERSION" "$extversion" \
+	"$(sed -n '1s/^[^ ]* (\([^)]*\)).*/\1/p' debian/changelog)"
 for f in file docfile; do
 	path=$(meta provides "$extension" "$f")
 	if [ -n "$path" ] && [ -f "$path" ]; then
