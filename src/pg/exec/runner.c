@@ -244,7 +244,7 @@ prepare_context(const EclRunRequest *req, const EclHostOps *ops,
 	ecl_error_clear(&err);
 	/* every field is set below (no memset: this runs once per row) */
 	ctx->alloc = alloc;
-	ops->begin(&hs->host, req);
+	ops->begin(&hs->host, req, alloc);
 	ctx->host = ops->vtable;
 	ctx->host_ctx = &hs->host;
 
