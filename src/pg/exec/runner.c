@@ -290,6 +290,7 @@ prepare_context(const EclRunRequest *req, const EclHostOps *ops,
 	ctx->interrupt_ctx = clock;
 	ctx->trace = req->trace;
 	ctx->trace_ctx = req->trace_ctx;
+	ctx->coverage = NULL;
 }
 
 /* One VM execution, as handed to the table host's transaction wrapper. */
