@@ -132,27 +132,7 @@ cmp -s "$WORK/broken.ecl" "$WORK/broken.orig" || fail "fmt rewrote a file that d
 # ```ecl) and the $$ / $ecl$ bodies and quoted sources inside their SQL.  Blocks that are not
 # ECL (or show an error on purpose) fail ecl check and are not counted.
 mkdir "$WORK/ex"
-python3 - "$WORK/ex" "$ROOT"/docs/*.md "$ROOT/README.md" <<'PY'
-import re, sys
-out, files = sys.argv[1], sys.argv[2:]
-n = 0
-for path in files:
-    text = open(path, encoding="utf-8").read()
-    blocks = re.findall(r"^```([a-z]*)\n(.*?)^```", text, re.S | re.M)
-    snippets = [b for tag, b in blocks if tag in ("", "ecl")]
-    for tag, b in blocks:
-        if tag == "sql":
-            snippets += [m[1] for m in re.findall(r"\$(ecl|src|)\$(.*?)\$\1\$", b, re.S)]
-            # 'quoted' sources: ecl.eval('return 1'), register_policy('p', 'policy p {...}')
-            for lit in re.findall(r"'((?:[^']|'')*)'", b):
-                lit = lit.replace("''", "'")
-                if re.search(r"\b(policy|return|require|let|emit|if)\b", lit):
-                    snippets.append(lit)
-    for s in snippets:
-        n += 1
-        with open(f"{out}/{n:03d}.ecl", "w", encoding="utf-8") as f:
-            f.write(s)
-PY
+python3 "$ROOT/test/shell/lib/ecl_examples.py" "$WORK/ex" "$ROOT"/docs/*.md "$ROOT/README.md"
 while IFS= read -r f; do cp "$ROOT/$f" "$WORK/ex/repo-$(echo "$f" | tr / _)"; done \
 	< <(cd "$ROOT" && { git ls-files '*.ecl' 2>/dev/null || find . -name '*.ecl' -not -path './.git/*' | sed 's|^\./||'; })
 
