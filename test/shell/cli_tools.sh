@@ -4,7 +4,8 @@
 # the same text the database gives for the first, ecl fmt (idempotent,
 # comments kept, --check, never rewriting a file that does not parse, and
 # never changing the compiled code: checked for every ECL example in docs/
-# and README.md and every .ecl file in the repository), and ecl disasm
+# and README.md and every .ecl file in the repository, examples/ included),
+# and ecl disasm
 # against ecl.disassemble(ecl.compile(...)).
 #
 # Runs inside the throw-away cluster of test/run-all-tests.sh.
@@ -169,6 +170,9 @@ echo "fmt kept the code of $examples ECL examples of the docs and $repo_files .e
 # extraction broke
 [ "$examples" -ge 15 ] || fail "only $examples ECL examples found in the docs"
 [ "$repo_files" -ge 3 ] || fail "only $repo_files .ecl files found"
+# examples/ is among them, and kept in the canonical layout
+[ "$(find "$WORK/ex" -name 'repo-examples_*.ecl' | wc -l)" -ge 4 ] || fail "the policies of examples/ were not checked"
+expect_rc 0 "$ECL" fmt --check "$ROOT"/examples/*.ecl
 
 # --- declared inputs: check refuses undeclared names, fmt knows the syntax --------
 cat >"$WORK/decl.ecl" <<'ECL'
