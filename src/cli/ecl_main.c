@@ -5,6 +5,7 @@
  *   ecl fmt [--check] [FILE...]      canonical layout, in place (stdin to stdout)
  *   ecl disasm [-p NAME] FILE        the disassembly, as ecl.disassemble
  *   ecl explain [-p NAME] FILE [--input JSON|@FILE] [--caller DID] [--realm R]
+ *               [--state JSON|@FILE]
  *                                    the trace of one run of a pure policy,
  *                                    as ecl.explain
  *   ecl run [-p NAME] FILE [--input JSON|@FILE] [--state JSON|@FILE]
@@ -58,10 +59,12 @@ static const char usage_text[] =
 "  disasm [-p NAME] FILE       print the bytecode: pc, line, opcode, operand, gas\n"
 "                              (tab-separated, as ecl.disassemble)\n"
 "  explain [-p NAME] FILE [--input JSON|@FILE] [--caller DID] [--realm R]\n"
+"      [--state JSON|@FILE]\n"
 "                              run a policy without a database and print its\n"
 "                              trace (step, line, col, event, detail, gas; as\n"
 "                              ecl.explain); exit 0 passed, 1 denied or error;\n"
-"                              host functions are not available\n"
+"                              host functions answer from --state (as ecl run),\n"
+"                              without it they are not available\n"
 "  run [-p NAME] FILE [--input JSON|@FILE] [--state JSON|@FILE]\n"
 "      [--caller DID] [--realm R] [--gas N] [--mana N]\n"
 "                              run a policy once on a snapshot (the format of\n"
@@ -437,9 +440,9 @@ cli_trace(void *tctx, const ecl_trace_event *ev)
 }
 
 /*
- * A pure policy run once on no host (host functions fail), with the
- * defaults of ecl.gas_limit, ecl.mana_limit and ecl.max_stack_depth.  A
- * host for a snapshot (ecl run / ecl explain --state) is not built yet.
+ * A policy run once, read-only as ecl.explain runs it, with the defaults of
+ * ecl.gas_limit, ecl.mana_limit and ecl.max_stack_depth: on the snapshot
+ * host of `ecl run` with --state, else on no host (host functions fail).
  */
 static int
 cmd_explain(int argc, char **argv)
@@ -449,6 +452,9 @@ cmd_explain(int argc, char **argv)
 	const char *input_text = "{}";
 	const char *caller = NULL;
 	const char *realm = NULL;
+	const char *state_arg = NULL;
+	ecl_snapshot_state state;
+	ecl_snapshot_host host;
 	char	   *input_file = NULL;
 	ecl_compile_options opts = {NULL, false};
 	ecl_error	err;
@@ -477,6 +483,8 @@ cmd_explain(int argc, char **argv)
 			opt = &caller;
 		else if (strcmp(argv[i], "--realm") == 0)
 			opt = &realm;
+		else if (strcmp(argv[i], "--state") == 0)
+			opt = &state_arg;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cli_usage_error("explain: unknown option %s", argv[i]);
 		else if (path != NULL)
@@ -539,6 +547,20 @@ cmd_explain(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.alloc = a;
 	ctx.host = &ecl_no_host;
+	if (state_arg != NULL)
+	{
+		if (!cli_load_state(a, state_arg, &state) ||
+			ecl_snapshot_host_begin(&host, &state, caller, realm, a, 0, &err) != ECL_OK)
+		{
+			if (err.code != ECL_ERR_NONE)
+				fprintf(stderr, "ecl: %s\n", err.message);
+			free(input_file);
+			ecl_arena_release(&arena);
+			return EXIT_USAGE;
+		}
+		ctx.host = &ecl_snapshot_host_vtable;
+		ctx.host_ctx = &host;
+	}
 	ctx.caller = ecl_null();
 	ctx.realm = ecl_null();
 	if ((caller != NULL && ecl_did_new(a, caller, strlen(caller), &ctx.caller, &err) != ECL_OK) ||

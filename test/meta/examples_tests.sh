@@ -72,4 +72,14 @@ rc=0
 rc=0
 "$ECL" test --threshold 120 "$WORK" >"$WORK/out" 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "ecl test --threshold 120 exited $rc"
+
+# --- ecl explain over a snapshot: host calls answered from the state -----------------
+rc=0
+"$ECL" explain "$ROOT/examples/kyc_gate.ecl" --state "@$ROOT/examples/state.json" --realm shop \
+	--caller did:example:bob --input '{"amount": 20000}' >"$WORK/out" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "explain of a denied run exited $rc"
+grep -q $'\thost_call\t{"function": "has_credential", "args": \\["did:example:bob", "kyc-level-2"\\], "result": false}\t' "$WORK/out" \
+	|| fail "explain --state: no host call answered from the state: $(cat "$WORK/out")"
+tail -1 "$WORK/out" | grep -q $'^[0-9]*\t14\t9\trequire\t{"passed": false, "value": false, "message": "KYC level 2 required above 10000"}' \
+	|| fail "explain --state: the denying require: $(tail -1 "$WORK/out")"
 echo "ok"
