@@ -180,6 +180,7 @@ run_case(test_state *t, const char *file, ecl_value spec, ecl_value c,
 	cli_run_setup setup;
 	cli_run		run;
 	ecl_snapshot_state case_state;
+	ecl_value	ordered;
 	ecl_value	result;
 	ecl_error	err;
 	char	   *input_text = NULL;
@@ -209,7 +210,8 @@ run_case(test_state *t, const char *file, ecl_value spec, ecl_value c,
 			free(arg);
 			free(p);
 		}
-		else if (!(ok = ecl_snapshot_from_value(*state, &case_state, &err) == ECL_OK))
+		else if (!(ok = cli_jsonb_order(t->a, *state, &ordered, &err) == ECL_OK &&
+				   ecl_snapshot_from_value(ordered, &case_state, &err) == ECL_OK))
 			fprintf(stderr, "ecl: %s: state: %s\n", file, err.message);
 		if (!ok)
 		{
@@ -322,6 +324,7 @@ run_file(test_state *t, const char *file)
 	ecl_snapshot_state file_state;
 	const ecl_snapshot_state *fstate = NULL;
 	const ecl_value *state;
+	ecl_value	ordered;
 
 	text = cli_read_file(file, &len);
 	ecl_error_clear(&err);
@@ -374,7 +377,8 @@ run_file(test_state *t, const char *file)
 			free(arg);
 			free(p);
 		}
-		else if (!(ok = ecl_snapshot_from_value(*state, &file_state, &err) == ECL_OK))
+		else if (!(ok = cli_jsonb_order(t->a, *state, &ordered, &err) == ECL_OK &&
+				   ecl_snapshot_from_value(ordered, &file_state, &err) == ECL_OK))
 			fprintf(stderr, "ecl: %s: state: %s\n", file, err.message);
 		if (!ok)
 		{

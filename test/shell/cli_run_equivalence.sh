@@ -84,6 +84,11 @@ python3 "$ROOT/test/shell/lib/ecl_examples.py" "$WORK/ex" "$ROOT"/docs/*.md "$RO
 for f in "$ROOT"/examples/*.ecl; do
 	[ -e "$f" ] && cp "$f" "$WORK/ex/examples-$(basename "$f")"
 done
+# and one that shows the order of object keys, which jsonb sets (shorter
+# first) whatever order the input's text had
+cat >"$WORK/ex/zz-key-order.ecl" <<'ECL'
+return [keys(input), keys(store_get("docs", "doc-1")), input]
+ECL
 
 # --- runs: the command now, ecl.simulate in the same SQL script ---------------------
 python3 - "$ECL" "$WORK" "$alice" >"$WORK/runs.sql" <<'PY'
@@ -210,9 +215,9 @@ if grep -q '^DIFF' "$WORK/result"; then
 	fail "ecl run and ecl.simulate differ: $(grep '^DIFF' "$WORK/result")"
 fi
 echo "ecl run = ecl.simulate for $policies policies ($fragments fragments skipped), $runs runs"
-# the docs held 18 whole ECL examples when this was written and examples/
-# holds 4: fewer means the extraction broke; every kind of outcome occurs
-[ "$policies" -ge 18 ] || fail "only $policies policies found"
+# the docs held 18 whole ECL examples when this was written, examples/
+# holds 4, plus the key order one: fewer means the extraction broke; every kind of outcome occurs
+[ "$policies" -ge 23 ] || fail "only $policies policies found"
 grep -q '^runs [0-9]*, passed [1-9][0-9]*, denied [1-9][0-9]*, errors [1-9][0-9]*, with writes [1-9]' "$WORK/result" \
 	|| fail "not every outcome occurred: $(cat "$WORK/result")"
 psql -X -q -d postgres -c "DROP DATABASE $DB"
