@@ -87,6 +87,17 @@ ecl_status	ecl_snapshot_from_value(ecl_value root, ecl_snapshot_state *out,
 ecl_status	ecl_snapshot_check_realm(const ecl_snapshot_state *s, const char *realm,
 									 ecl_error *err);
 
+/*
+ * A value as the database keeps it in a jsonb column, which is how the
+ * table host stores what a policy writes and how ecl.simulate receives its
+ * input and state: JSON (a did becomes a string, a trust vector an object)
+ * with every object's keys shorter first, then bytewise (so keys() lists
+ * them in that order).  The snapshot host stores writes in this form; the
+ * ecl command puts its input and state in it.
+ */
+ecl_status	ecl_snapshot_stored_form(const ecl_alloc *a, ecl_value v,
+									 ecl_value *out, ecl_error *err);
+
 /* The hint that goes with a load error. */
 #define ECL_SNAPSHOT_HINT \
 	"The state has the shape ecl.snapshot returns (snapshot format version 1); see docs/host-and-state.md."

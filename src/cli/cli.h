@@ -49,13 +49,6 @@ char	   *cli_json_arg(const char *arg);
 ecl_status	cli_compile(const ecl_alloc *a, const char *src, size_t len,
 						const char *policy, ecl_program **out, ecl_error *err);
 
-/*
- * v with every object's keys in jsonb's order (shorter first, then
- * bytewise), as ecl.simulate sees its input and state.
- */
-ecl_status	cli_jsonb_order(const ecl_alloc *a, ecl_value v, ecl_value *out,
-							ecl_error *err);
-
 /* One run on a snapshot: what it needs ... */
 typedef struct cli_run_setup
 {

@@ -537,7 +537,7 @@ cmd_explain(int argc, char **argv)
 	ecl_error_clear(&err);
 	if (ecl_json_parse(a, input_text, strlen(input_text), &input, &err) != ECL_OK ||
 		input.type != ECL_T_OBJECT ||
-		cli_jsonb_order(a, input, &input, &err) != ECL_OK)
+		ecl_snapshot_stored_form(a, input, &input, &err) != ECL_OK)
 	{
 		fprintf(stderr, "ecl: --input must be a JSON object%s%s\n",
 				err.code != ECL_ERR_NONE ? ": " : "", err.code != ECL_ERR_NONE ? err.message : "");

@@ -24,62 +24,6 @@ cli_json_arg(const char *arg)
 	return strdup(arg);
 }
 
-/*
- * jsonb keeps an object's keys shorter first, then bytewise, whatever order
- * the text had; ecl.simulate's input and state come as jsonb, so keys()
- * sees them in that order.  The same order here keeps `ecl run` equal to
- * ecl.simulate for hand-written JSON too.
- */
-static int
-jsonb_key_cmp(const void *a, const void *b)
-{
-	const ecl_string *ka = *(const ecl_string *const *) a;
-	const ecl_string *kb = *(const ecl_string *const *) b;
-
-	if (ka->len != kb->len)
-		return ka->len < kb->len ? -1 : 1;
-	return memcmp(ka->data, kb->data, ka->len);
-}
-
-ecl_status
-cli_jsonb_order(const ecl_alloc *a, ecl_value v, ecl_value *out, ecl_error *err)
-{
-	if (v.type == ECL_T_ARRAY)
-	{
-		if (ecl_array_new(a, v.u.arr->len, out, err) != ECL_OK)
-			return ECL_FAIL;
-		for (uint32_t i = 0; i < v.u.arr->len; i++)
-			if (cli_jsonb_order(a, v.u.arr->items[i], &out->u.arr->items[i], err) != ECL_OK)
-				return ECL_FAIL;
-		return ECL_OK;
-	}
-	if (v.type == ECL_T_OBJECT)
-	{
-		uint32_t	n = v.u.obj->len;
-		const ecl_string **keys = ecl_malloc(a, (n ? n : 1) * sizeof(*keys));
-
-		if (keys == NULL)
-			return ecl_alloc_failed(a, err, "an object");
-		memcpy(keys, v.u.obj->keys, n * sizeof(*keys));
-		qsort(keys, n, sizeof(*keys), jsonb_key_cmp);
-		if (ecl_object_new(a, n, out, err) != ECL_OK)
-			return ECL_FAIL;
-		for (uint32_t i = 0; i < n; i++)
-		{
-			ecl_value	item;
-
-			if (cli_jsonb_order(a, *ecl_object_get(v.u.obj, keys[i]->data, keys[i]->len),
-								&item, err) != ECL_OK ||
-				ecl_object_set(a, out, keys[i]->data, keys[i]->len, item, err) != ECL_OK)
-				return ECL_FAIL;
-		}
-		ecl_free(a, keys);
-		return ECL_OK;
-	}
-	*out = v;
-	return ECL_OK;
-}
-
 ecl_status
 cli_compile(const ecl_alloc *a, const char *src, size_t len,
 			const char *policy, ecl_program **out, ecl_error *err)
@@ -109,7 +53,7 @@ cli_load_state(const ecl_alloc *a, const char *arg, ecl_snapshot_state *out)
 		return false;
 	ecl_error_clear(&err);
 	ok = ecl_json_parse_keep_huge(a, text, strlen(text), &root, &err) == ECL_OK &&
-		cli_jsonb_order(a, root, &root, &err) == ECL_OK &&
+		ecl_snapshot_stored_form(a, root, &root, &err) == ECL_OK &&
 		ecl_snapshot_from_value(root, out, &err) == ECL_OK;
 	if (!ok)
 		fprintf(stderr, "ecl: --state: %s\n%s\n", err.message, ECL_SNAPSHOT_HINT);
@@ -151,7 +95,7 @@ cli_run_program(cli_run *run, const ecl_program *prog,
 			return ECL_FAIL;
 	}
 	else if (ecl_json_parse(a, setup->input, strlen(setup->input), input, err) != ECL_OK ||
-			 cli_jsonb_order(a, *input, input, err) != ECL_OK)
+			 ecl_snapshot_stored_form(a, *input, input, err) != ECL_OK)
 		return ECL_FAIL;
 	else if (input->type != ECL_T_OBJECT)
 		return ecl_error_set(err, ECL_ERR_INVALID_ARG, 0, 0,

@@ -210,7 +210,7 @@ run_case(test_state *t, const char *file, ecl_value spec, ecl_value c,
 			free(arg);
 			free(p);
 		}
-		else if (!(ok = cli_jsonb_order(t->a, *state, &ordered, &err) == ECL_OK &&
+		else if (!(ok = ecl_snapshot_stored_form(t->a, *state, &ordered, &err) == ECL_OK &&
 				   ecl_snapshot_from_value(ordered, &case_state, &err) == ECL_OK))
 			fprintf(stderr, "ecl: %s: state: %s\n", file, err.message);
 		if (!ok)
@@ -377,7 +377,7 @@ run_file(test_state *t, const char *file)
 			free(arg);
 			free(p);
 		}
-		else if (!(ok = cli_jsonb_order(t->a, *state, &ordered, &err) == ECL_OK &&
+		else if (!(ok = ecl_snapshot_stored_form(t->a, *state, &ordered, &err) == ECL_OK &&
 				   ecl_snapshot_from_value(ordered, &file_state, &err) == ECL_OK))
 			fprintf(stderr, "ecl: %s: state: %s\n", file, err.message);
 		if (!ok)

@@ -719,22 +719,87 @@ snap_get_metric(void *hctx, const ecl_alloc *a, const ecl_string *name,
 
 /* ------------------------------------------------------------------- emit */
 
-/*
- * A value as a jsonb column keeps it: JSON text read back (a did becomes a
- * string, a trust vector an object).
- */
+/* jsonb's key order: shorter first, then bytewise */
+static int
+stored_key_cmp(const void *a, const void *b)
+{
+	const ecl_string *ka = *(const ecl_string *const *) a;
+	const ecl_string *kb = *(const ecl_string *const *) b;
+
+	if (ka->len != kb->len)
+		return ka->len < kb->len ? -1 : 1;
+	return memcmp(ka->data, kb->data, ka->len);
+}
+
+/* v (already plain JSON values) with its objects' keys in stored order */
 static ecl_status
-as_stored(const ecl_alloc *a, ecl_value v, ecl_value *out, ecl_error *err)
+stored_order(const ecl_alloc *a, ecl_value v, ecl_value *out, ecl_error *err,
+			 int depth)
+{
+	if (depth > ECL_MAX_NESTING)
+		return ecl_error_set(err, ECL_ERR_RESOURCE, 0, 0,
+							 "value nested deeper than %d levels", ECL_MAX_NESTING);
+	if (v.type == ECL_T_ARRAY)
+	{
+		if (ecl_array_new(a, v.u.arr->len, out, err) != ECL_OK)
+			return ECL_FAIL;
+		for (uint32_t i = 0; i < v.u.arr->len; i++)
+			if (stored_order(a, v.u.arr->items[i], &out->u.arr->items[i], err,
+							 depth + 1) != ECL_OK)
+				return ECL_FAIL;
+		return ECL_OK;
+	}
+	if (v.type == ECL_T_OBJECT)
+	{
+		uint32_t	n = v.u.obj->len;
+		const ecl_string **keys = ecl_malloc(a, (n ? n : 1) * sizeof(*keys));
+
+		if (keys == NULL)
+			return ecl_alloc_failed(a, err, "an object");
+		if (n > 0)
+			memcpy(keys, v.u.obj->keys, n * sizeof(*keys));
+		qsort(keys, n, sizeof(*keys), stored_key_cmp);
+		if (ecl_object_new(a, n, out, err) != ECL_OK)
+			return ECL_FAIL;
+		for (uint32_t i = 0; i < n; i++)
+		{
+			ecl_value	item;
+
+			if (stored_order(a, *ecl_object_get(v.u.obj, keys[i]->data, keys[i]->len),
+							 &item, err, depth + 1) != ECL_OK ||
+				ecl_object_set(a, out, keys[i]->data, keys[i]->len, item, err) != ECL_OK)
+				return ECL_FAIL;
+		}
+		ecl_free(a, keys);
+		return ECL_OK;
+	}
+	*out = v;
+	return ECL_OK;
+}
+
+ecl_status
+ecl_snapshot_stored_form(const ecl_alloc *a, ecl_value v, ecl_value *out,
+						 ecl_error *err)
 {
 	char	   *text;
 	size_t		len;
+	ecl_value	plain;
 	ecl_status	st;
 
-	if (ecl_json_write(a, v, &text, &len, err) != ECL_OK)
-		return ECL_FAIL;
-	st = ecl_json_parse(a, text, len, out, err);
-	ecl_free(a, text);
-	return st;
+	/* dids and trust vectors as JSON has them */
+	if (v.type == ECL_T_DID || v.type == ECL_T_TRUST ||
+		v.type == ECL_T_ARRAY || v.type == ECL_T_OBJECT)
+	{
+		if (ecl_json_write(a, v, &text, &len, err) != ECL_OK)
+			return ECL_FAIL;
+		st = ecl_json_parse(a, text, len, &plain, err);
+		ecl_free(a, text);
+		if (st != ECL_OK)
+			return ECL_FAIL;
+	}
+	else
+		plain = v;
+	return stored_order(a, plain, out, err, 0);
 }
 
 ecl_status
@@ -751,7 +816,7 @@ ecl_snapshot_host_emit(void *hctx, const ecl_string *event, ecl_value payload,
 	ecl_value	stored;
 
 	if (ecl_string_new(h->alloc, event->data, event->len, &ev, err) != ECL_OK ||
-		as_stored(h->alloc, payload, &stored, err) != ECL_OK)
+		ecl_snapshot_stored_form(h->alloc, payload, &stored, err) != ECL_OK)
 		return ECL_FAIL;
 	vals[0] = ev;
 	vals[1] = stored;
@@ -966,7 +1031,7 @@ snap_store_put(void *hctx, const ecl_string *store, const ecl_string *key,
 	ecl_value	stored;
 	ecl_snapshot_overlay_entry *e;
 
-	if (as_stored(h->alloc, value, &stored, err) != ECL_OK ||
+	if (ecl_snapshot_stored_form(h->alloc, value, &stored, err) != ECL_OK ||
 		entry_lookup(h, &r, key->data, key->len, &existed, &old, err) != ECL_OK)
 		return ECL_FAIL;
 	e = overlay_find(h, 'k', &r, key->data, key->len, true, err, &failed);

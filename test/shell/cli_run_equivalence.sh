@@ -85,9 +85,12 @@ for f in "$ROOT"/examples/*.ecl; do
 	[ -e "$f" ] && cp "$f" "$WORK/ex/examples-$(basename "$f")"
 done
 # and one that shows the order of object keys, which jsonb sets (shorter
-# first) whatever order the input's text had
+# first, then bytewise) whatever order the text had: of the input, of a
+# stored value, of a value the run wrote and reads back
 cat >"$WORK/ex/zz-key-order.ecl" <<'ECL'
-return [keys(input), keys(store_get("docs", "doc-1")), input]
+store_put("notes", "n", {zz: 1, b: 2, aa: {yy: 1, c: 2}})
+return [keys(input), keys(store_get("docs", "doc-1")), keys(store_get("notes", "n")),
+        keys(store_get("notes", "n").aa), input]
 ECL
 
 # --- runs: the command now, ecl.simulate in the same SQL script ---------------------
@@ -198,6 +201,13 @@ SELECT id, file, caller, input, cli, sim,
 			  WHERE sim -> k IS DISTINCT FROM cli -> k ORDER BY n LIMIT 1)
 	   END AS diff
   FROM runs;
+-- the table host keeps that order too: run_policy = simulate on it
+SELECT ecl.register_policy('ex_key_order', :'key_order_src') IS NOT NULL AS registered \gset
+SELECT CASE WHEN r.value = s.value THEN 'key order: run_policy = simulate'
+			ELSE 'DIFF key order: ecl.run_policy ' || r.value::text || ', ecl.simulate ' || s.value::text END
+  FROM ecl.simulate('ex_key_order', NULL, 'ex-realm', '{"bb": 1, "a": 2}',
+					(SELECT s FROM ex_state)) s,
+	   ecl.run_policy('ex_key_order', NULL, 'ex-realm', '{"bb": 1, "a": 2}') r;
 SELECT 'runs ' || count(*) || ', passed ' || count(*) FILTER (WHERE sim @> '{"passed": true}')
 	   || ', denied ' || count(*) FILTER (WHERE sim @> '{"passed": false}')
 	   || ', errors ' || count(*) FILTER (WHERE sim ? 'error')
@@ -209,7 +219,7 @@ SELECT format('DIFF %s in %s (caller %s, input %s): ecl.simulate %s, ecl run %s'
 			  CASE WHEN diff LIKE 'error%' THEN cli -> 'error' ELSE cli -> diff END)
   FROM diffs WHERE diff IS NOT NULL ORDER BY id LIMIT 1;
 SQL
-sql -f "$WORK/compare.sql" >"$WORK/result" 2>"$WORK/err" || { cat "$WORK/err" >&2; fail "the comparison script failed"; }
+sql -v key_order_src="$(cat "$WORK/ex/zz-key-order.ecl")" -f "$WORK/compare.sql" >"$WORK/result" 2>"$WORK/err" || { cat "$WORK/err" >&2; fail "the comparison script failed"; }
 cat "$WORK/result"
 if grep -q '^DIFF' "$WORK/result"; then
 	fail "ecl run and ecl.simulate differ: $(grep '^DIFF' "$WORK/result")"
@@ -218,6 +228,7 @@ echo "ecl run = ecl.simulate for $policies policies ($fragments fragments skippe
 # the docs held 18 whole ECL examples when this was written, examples/
 # holds 4, plus the key order one: fewer means the extraction broke; every kind of outcome occurs
 [ "$policies" -ge 23 ] || fail "only $policies policies found"
+grep -qx 'key order: run_policy = simulate' "$WORK/result" || fail "no key order check: $(cat "$WORK/result")"
 grep -q '^runs [0-9]*, passed [1-9][0-9]*, denied [1-9][0-9]*, errors [1-9][0-9]*, with writes [1-9]' "$WORK/result" \
 	|| fail "not every outcome occurred: $(cat "$WORK/result")"
 psql -X -q -d postgres -c "DROP DATABASE $DB"
