@@ -69,3 +69,25 @@ REVOKE ALL ON FUNCTION ecl.policy_trust(text, text, int) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ecl.policy_credential(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ecl.policy_trust(text, text, int) TO ecl_executor, ecl_admin;
 GRANT EXECUTE ON FUNCTION ecl.policy_credential(text, text) TO ecl_executor, ecl_admin;
+
+-- Calls that stay in the VM, rewritten by the support function to pass the
+-- field values of jsonb_build_object(...) instead of building a jsonb per
+-- row (docs/planner.md).  The grants of the function the user called; each
+-- also checks EXECUTE on that function.
+CREATE FUNCTION ecl.policy_check_fields(policy text, caller text, realm text,
+										keys text[], VARIADIC "values" "any")
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'ecl_policy_check_fields'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ecl.policy_check_fields(text, text, text, text[], "any") IS
+'ecl.check(policy, caller, realm, jsonb_build_object(keys[1], values[1], ...)) without building the jsonb';
+CREATE FUNCTION ecl.policy_allowed_fields(policy text, realm text,
+										  keys text[], VARIADIC "values" "any")
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'ecl_policy_allowed_fields'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ecl.policy_allowed_fields(text, text, text[], "any") IS
+'ecl.allowed(policy, realm, jsonb_build_object(keys[1], values[1], ...)) without building the jsonb';
+REVOKE ALL ON FUNCTION ecl.policy_check_fields(text, text, text, text[], "any") FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ecl.policy_check_fields(text, text, text, text[], "any")
+	TO ecl_executor, ecl_admin;

@@ -1070,13 +1070,17 @@ ecl_policy_support(PG_FUNCTION_ARGS)
 	req = (SupportRequestSimplify *) rawreq;
 	/* before the settings that only choose how the call runs */
 	check_declared_keys(req->root, req->fcall);
-	if (req->root == NULL || !ecl_translate_enabled)
-		PG_RETURN_POINTER(NULL);
-
-	ecl_pg_alloc_init(&alloc, CurrentMemoryContext);
-	ecl_arena_init(&arena, &alloc);
-	result = translate_call(req->root, req->fcall, NULL, &cs, &arena, NULL);
-	ecl_arena_release(&arena);
+	result = NULL;
+	if (req->root != NULL && ecl_translate_enabled)
+	{
+		ecl_pg_alloc_init(&alloc, CurrentMemoryContext);
+		ecl_arena_init(&arena, &alloc);
+		result = translate_call(req->root, req->fcall, NULL, &cs, &arena, NULL);
+		ecl_arena_release(&arena);
+	}
+	/* stays in the VM: without a jsonb per row where it can */
+	if (result == NULL)
+		result = ecl_fallback_call(req->fcall);
 	PG_RETURN_POINTER(result);
 }
 
