@@ -60,9 +60,11 @@ AS 'MODULE_PATHNAME', 'ecl_policy_own_trust' LANGUAGE C STABLE PARALLEL RESTRICT
 CREATE FUNCTION ecl.policy_own_credential(schema text) RETURNS boolean
 AS 'MODULE_PATHNAME', 'ecl_policy_own_credential' LANGUAGE C STABLE PARALLEL RESTRICTED;
 
-CREATE FUNCTION ecl.policy_gate(policy text, function oid) RETURNS boolean
+-- The gates also count the execution in ecl.stat_eclvm_policies
+-- (translated_executions), under realm when not NULL.
+CREATE FUNCTION ecl.policy_gate(policy text, function oid, realm text) RETURNS boolean
 AS 'MODULE_PATHNAME', 'ecl_policy_gate' LANGUAGE C STABLE PARALLEL RESTRICTED;
-CREATE FUNCTION ecl.policy_caller(policy text, function oid) RETURNS text
+CREATE FUNCTION ecl.policy_caller(policy text, function oid, realm text) RETURNS text
 AS 'MODULE_PATHNAME', 'ecl_policy_caller' LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 REVOKE ALL ON FUNCTION ecl.policy_trust(text, text, int) FROM PUBLIC;

@@ -100,6 +100,7 @@ typedef struct CallSite
 	Node	   *realm_expr;		/* NULL when constant */
 	ecl_tr_request req;
 	bool		sublinks;		/* may we add sub-selects? */
+	bool		caller_used;	/* the translation reads caller_expr */
 	PlannerInfo *root;
 } CallSite;
 
@@ -268,7 +269,10 @@ static Node *
 caller_text_expr(CallSite *cs)
 {
 	if (cs->caller_expr != NULL)
+	{
+		cs->caller_used = true;
 		return copyObject(cs->caller_expr);
+	}
 	if (cs->req.caller.str == NULL)
 		return (Node *) makeNullConst(TEXTOID, -1, DEFAULT_COLLATION_OID);
 	return text_const(cs->req.caller.str, cs->req.caller.len);
@@ -713,6 +717,19 @@ analyse_atom(CallSite *cs, Node *arg, ecl_tr_atom *atom, Node **expr,
 /* ------------------------------------------------------------ translating */
 
 /*
+ * The realm the gate counts the translated execution under: the call's
+ * when the plan knows it (a constant, or the policy's own realm), else
+ * NULL (none).
+ */
+static Node *
+gate_realm(CallSite *cs)
+{
+	if (cs->req.realm.is_const && cs->req.realm.str != NULL)
+		return text_const(cs->req.realm.str, cs->req.realm.len);
+	return (Node *) makeNullConst(TEXTOID, -1, DEFAULT_COLLATION_OID);
+}
+
+/*
  * Translate the call fcall (ecl.check or ecl.allowed).  root may be NULL
  * (ecl.policy_sql): then nothing is added to a plan.  Returns the
  * expression, or NULL with the reason in *reason (when not NULL).  *tree
@@ -730,7 +747,8 @@ translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
 	ecl_tr_node *t;
 	char		refusal[512];
 	Node	   *result;
-	Oid			gate_types[2] = {TEXTOID, OIDOID};
+	Oid			gate_types[3] = {TEXTOID, OIDOID, TEXTOID};
+	FuncExpr   *caller_gate = NULL;
 
 	memset(cs, 0, sizeof(*cs));
 	cs->root = root;
@@ -784,13 +802,14 @@ translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
 	/* the caller */
 	if (cs->is_allowed)
 	{
-		Node	   *gate = make_func(ecl_function("policy_caller", 2, gate_types), TEXTOID,
+		Node	   *gate = make_func(ecl_function("policy_caller", 3, gate_types), TEXTOID,
 									 list_make2(text_const(cs->policy_name, strlen(cs->policy_name)),
 												(Node *) makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
 																   ObjectIdGetDatum(fcall->funcid),
 																   false, true)),
 									 DEFAULT_COLLATION_OID);
 
+		caller_gate = (FuncExpr *) gate;	/* its realm argument follows */
 		cs->caller_expr = make_sublink(cs, gate);
 		cs->req.caller.is_const = false;
 		cs->req.caller.nullable = true;
@@ -824,6 +843,9 @@ translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
 		}
 	}
 
+	if (caller_gate != NULL)
+		caller_gate->args = lappend(caller_gate->args, gate_realm(cs));
+
 	cs->req.program = cs->policy->program;
 	cs->req.policy_name = cs->policy->name;
 	cs->req.fields = cs->fields;
@@ -844,14 +866,19 @@ translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
 
 	result = to_expr(cs, t);
 
-	/* ecl.check: the EXECUTE check the call would have made, once */
-	if (!cs->is_allowed)
+	/*
+	 * ecl.check, and ecl.allowed whose translation never reads the caller
+	 * (ecl.allow_anonymous on): the EXECUTE check the call would have
+	 * made, once, which also counts the execution
+	 */
+	if (!cs->is_allowed || !cs->caller_used)
 	{
-		Node	   *gate = make_func(ecl_function("policy_gate", 2, gate_types), BOOLOID,
-									 list_make2(text_const(cs->policy_name, strlen(cs->policy_name)),
+		Node	   *gate = make_func(ecl_function("policy_gate", 3, gate_types), BOOLOID,
+									 list_make3(text_const(cs->policy_name, strlen(cs->policy_name)),
 												(Node *) makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
 																   ObjectIdGetDatum(fcall->funcid),
-																   false, true)),
+																   false, true),
+												gate_realm(cs)),
 									 InvalidOid);
 
 		gate = make_sublink(cs, gate);

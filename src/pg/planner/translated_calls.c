@@ -38,6 +38,8 @@
 #include "statement_memo.h"
 #include "identity.h"
 #include "planner_support.h"
+#include "policy_catalog.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(ecl_policy_add);
 PG_FUNCTION_INFO_V1(ecl_policy_sub);
@@ -293,21 +295,46 @@ check_execute(Oid funcid)
 		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(funcid));
 }
 
-/* ecl.policy_gate(policy text, function oid) RETURNS boolean */
+/*
+ * The gate runs once per execution of a plan that evaluates the translated
+ * policy (an InitPlan, evaluated on first use): it counts that execution in
+ * the policy's row of ecl.stat_eclvm_policies (translated_executions),
+ * under the call's realm when the plan knows it (a constant, or the
+ * policy's own realm), else under none.  Not a VM run: nothing else moves.
+ */
+static void
+count_translated_execution(FunctionCallInfo fcinfo)
+{
+	char	   *name;
+	const EclPolicy *policy;
+
+	if (PG_ARGISNULL(0))
+		return;
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	policy = ecl_policy_lookup_optional(name);
+	if (policy == NULL)
+		return;
+	ecl_stats_record_translated(policy->name, policy->kind,
+								PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)));
+}
+
+/* ecl.policy_gate(policy text, function oid, realm text) RETURNS boolean */
 Datum
 ecl_policy_gate(PG_FUNCTION_ARGS)
 {
 	check_execute(PG_GETARG_OID(1));
+	count_translated_execution(fcinfo);
 	PG_RETURN_BOOL(true);
 }
 
-/* ecl.policy_caller(policy text, function oid) RETURNS text */
+/* ecl.policy_caller(policy text, function oid, realm text) RETURNS text */
 Datum
 ecl_policy_caller(PG_FUNCTION_ARGS)
 {
 	char	   *did;
 
 	check_execute(PG_GETARG_OID(1));
+	count_translated_execution(fcinfo);
 	did = ecl_current_did();
 	if (did == NULL)
 		PG_RETURN_NULL();

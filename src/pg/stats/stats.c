@@ -513,14 +513,18 @@ add_realm_counters(EclRealmCounters *dst, const EclRealmCounters *d)
 	dst->crossing_policies += d->crossing_policies;
 }
 
-/* Add pending policy counts (d->calls > 0) to a row, merging min and max. */
+/*
+ * Add pending policy counts to a row, merging min and max (which only runs
+ * have: translated executions alone leave them).
+ */
 static void
 add_policy_counters(EclPolicyCounters *dst, const EclPolicyCounters *d)
 {
-	if (dst->calls == 0 || d->min_time_ns < dst->min_time_ns)
+	if (d->calls > 0 && (dst->calls == 0 || d->min_time_ns < dst->min_time_ns))
 		dst->min_time_ns = d->min_time_ns;
-	if (dst->calls == 0 || d->max_time_ns > dst->max_time_ns)
+	if (d->calls > 0 && (dst->calls == 0 || d->max_time_ns > dst->max_time_ns))
 		dst->max_time_ns = d->max_time_ns;
+	dst->translated_executions += d->translated_executions;
 	dst->calls += d->calls;
 	dst->passed += d->passed;
 	dst->denied += d->denied;
@@ -534,7 +538,8 @@ static bool
 slot_has_pending(const CachedRunKeys *k)
 {
 	return k->used &&
-		(k->realm_pending.executed > 0 || k->policy_pending.calls > 0);
+		(k->realm_pending.executed > 0 || k->policy_pending.calls > 0 ||
+		 k->policy_pending.translated_executions > 0);
 }
 
 static CachedRunKeys *
@@ -687,6 +692,24 @@ ecl_stats_record_run(const EclRunReport *r)
 	note_pending_event();
 }
 
+/*
+ * One statement execution that evaluated the policy as translated SQL
+ * (planner: the once-per-execution gate).  Only the policy's row counts it:
+ * no run happened, so the global, per-kind and realm counters do not move.
+ */
+void
+ecl_stats_record_translated(const char *policy_name, const char *policy_type,
+							const char *realm_id)
+{
+	CachedRunKeys *keys;
+
+	if (!ecl_track || ecl_stats_shared == NULL || policy_name == NULL)
+		return;
+	keys = run_keys(policy_name, realm_id, kind_from_name(policy_type));
+	keys->policy_pending.translated_executions++;
+	note_pending_event();
+}
+
 void
 ecl_stats_record_compile(bool ok)
 {
@@ -754,7 +777,7 @@ apply_slot(CachedRunKeys *k, bool may_insert)
 			complete = false;
 	}
 
-	if (k->policy_pending.calls > 0)
+	if (k->policy_pending.calls > 0 || k->policy_pending.translated_executions > 0)
 	{
 		EclPolicyEntry *policy;
 

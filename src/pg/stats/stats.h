@@ -41,6 +41,10 @@ bool		ecl_stats_available(void);
 
 void		ecl_stats_record_run(const EclRunReport *report);
 void		ecl_stats_record_compile(bool ok);
+/* a statement execution that evaluated the policy as translated SQL */
+void		ecl_stats_record_translated(const char *policy_name,
+										const char *policy_type,
+										const char *realm_id);
 void		ecl_stats_record_crossing(const char *realm_id, bool allowed);
 
 /*

@@ -133,6 +133,12 @@ typedef struct EclPolicyCounters
 	int64		total_time_ns;
 	int64		min_time_ns;
 	int64		max_time_ns;
+
+	/*
+	 * Statement executions that evaluated the policy as translated SQL
+	 * (docs/planner.md): no VM run, so none of the counters above moves.
+	 */
+	int64		translated_executions;
 } EclPolicyCounters;
 
 typedef struct EclPolicyEntry

@@ -244,7 +244,7 @@ Datum
 ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 14);
+	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 15);
 	bool		all = sees_all_databases();
 	HASH_SEQ_STATUS seq;
 	EclPolicyEntry *entry;
@@ -253,8 +253,8 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 	hash_seq_init(&seq, ecl_stats_policies);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		Datum		values[14];
-		bool		nulls[14] = {false};
+		Datum		values[15];
+		bool		nulls[15] = {false};
 		EclPolicyCounters c;
 
 		if (!visible(entry->key.dbid, all))
@@ -282,6 +282,7 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 		values[12] = Int64GetDatum(c.min_time_ns / 1000);
 		values[13] = Int64GetDatum(c.max_time_ns / 1000);
 		nulls[12] = nulls[13] = (c.calls == 0);
+		values[14] = Int64GetDatum(c.translated_executions);
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 	}
 	LWLockRelease(ecl_stats_shared->lock);
