@@ -247,10 +247,36 @@ credential(FunctionCallInfo fcinfo, const char *did, int schema_arg)
 	PG_RETURN_BOOL(c.holds);
 }
 
-/* ecl.policy_trust(caller text, realm text, dim int) RETURNS float8 */
+/*
+ * ecl.policy_trust(caller text, realm text, dim int) RETURNS float8
+ *
+ * Called once per row when the caller is a column: a caller seen earlier
+ * in the statement is answered from the memo straight from the argument
+ * bytes, with no copy, as the host would answer it (memo_fact).
+ */
 Datum
 ecl_policy_trust(PG_FUNCTION_ARGS)
 {
+	int			dim = PG_GETARG_INT32(2);
+
+	if (!PG_ARGISNULL(0) && dim >= 0 && dim < ECL_TRUST_DIMS)
+	{
+		text	   *did = PG_GETARG_TEXT_PP(0);
+		text	   *realm = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+		EclMemoValue mv;
+
+		if (ecl_memo_get(ECL_MEMO_TRUST, VARDATA_ANY(did), VARSIZE_ANY_EXHDR(did),
+						 realm ? VARDATA_ANY(realm) : "",
+						 realm ? VARSIZE_ANY_EXHDR(realm) : 0, &mv))
+		{
+			for (int i = 0; i < ECL_TRUST_DIMS; i++)
+				if (!isfinite(mv.u.trust.dim[i]))
+					ereport(ERROR,
+							(errcode(ERRCODE_SYSTEM_ERROR),
+							 errmsg("host function load_trust returned a non-finite number")));
+			PG_RETURN_FLOAT8(mv.u.trust.dim[dim]);
+		}
+	}
 	return trust_dim(fcinfo, PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)), 1, 2);
 }
 
@@ -267,6 +293,17 @@ ecl_policy_credential(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(1))
 		PG_RETURN_BOOL(false);
+	if (!PG_ARGISNULL(0))
+	{
+		/* a caller seen earlier in the statement: as ecl_policy_trust */
+		text	   *did = PG_GETARG_TEXT_PP(0);
+		text	   *schema = PG_GETARG_TEXT_PP(1);
+		EclMemoValue mv;
+
+		if (ecl_memo_get(ECL_MEMO_CREDENTIAL, VARDATA_ANY(did), VARSIZE_ANY_EXHDR(did),
+						 VARDATA_ANY(schema), VARSIZE_ANY_EXHDR(schema), &mv))
+			PG_RETURN_BOOL(mv.flag);
+	}
 	return credential(fcinfo, PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)), 1);
 }
 
