@@ -77,7 +77,8 @@ CREATE FUNCTION ecl.stat_eclvm_policy_counters(
     OUT min_time_us bigint,
     OUT max_time_us bigint,
     OUT shadow_runs bigint,
-    OUT shadow_disagreements bigint)
+    OUT shadow_disagreements bigint,
+    OUT translated_executions bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'ecl_stat_eclvm_policy_counters'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
@@ -118,7 +119,8 @@ CREATE VIEW ecl.stat_eclvm_policies AS
     SELECT d.datname, s.policy, s.kind, s.realm_id, s.calls, s.passed,
            s.denied, s.errors, s.total_gas, s.total_mana, s.total_time_us,
            s.mean_time_us, s.min_time_us, s.max_time_us,
-           s.shadow_runs, s.shadow_disagreements
+           s.shadow_runs, s.shadow_disagreements,
+           s.translated_executions
       FROM ecl.stat_eclvm_policy_counters() s
       JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid;
 

@@ -60,12 +60,36 @@ AS 'MODULE_PATHNAME', 'ecl_policy_own_trust' LANGUAGE C STABLE PARALLEL RESTRICT
 CREATE FUNCTION ecl.policy_own_credential(schema text) RETURNS boolean
 AS 'MODULE_PATHNAME', 'ecl_policy_own_credential' LANGUAGE C STABLE PARALLEL RESTRICTED;
 
-CREATE FUNCTION ecl.policy_gate(policy text, function oid) RETURNS boolean
+-- The gates also count the execution in ecl.stat_eclvm_policies
+-- (translated_executions), under realm when not NULL.
+CREATE FUNCTION ecl.policy_gate(policy text, function oid, realm text) RETURNS boolean
 AS 'MODULE_PATHNAME', 'ecl_policy_gate' LANGUAGE C STABLE PARALLEL RESTRICTED;
-CREATE FUNCTION ecl.policy_caller(policy text, function oid) RETURNS text
+CREATE FUNCTION ecl.policy_caller(policy text, function oid, realm text) RETURNS text
 AS 'MODULE_PATHNAME', 'ecl_policy_caller' LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 REVOKE ALL ON FUNCTION ecl.policy_trust(text, text, int) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ecl.policy_credential(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ecl.policy_trust(text, text, int) TO ecl_executor, ecl_admin;
 GRANT EXECUTE ON FUNCTION ecl.policy_credential(text, text) TO ecl_executor, ecl_admin;
+
+-- Calls that stay in the VM, rewritten by the support function to pass the
+-- field values of jsonb_build_object(...) instead of building a jsonb per
+-- row (docs/planner.md).  The grants of the function the user called; each
+-- also checks EXECUTE on that function.
+CREATE FUNCTION ecl.policy_check_fields(policy text, caller text, realm text,
+										keys text[], VARIADIC "values" "any")
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'ecl_policy_check_fields'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ecl.policy_check_fields(text, text, text, text[], "any") IS
+'ecl.check(policy, caller, realm, jsonb_build_object(keys[1], values[1], ...)) without building the jsonb';
+CREATE FUNCTION ecl.policy_allowed_fields(policy text, realm text,
+										  keys text[], VARIADIC "values" "any")
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'ecl_policy_allowed_fields'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION ecl.policy_allowed_fields(text, text, text[], "any") IS
+'ecl.allowed(policy, realm, jsonb_build_object(keys[1], values[1], ...)) without building the jsonb';
+REVOKE ALL ON FUNCTION ecl.policy_check_fields(text, text, text, text[], "any") FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ecl.policy_check_fields(text, text, text, text[], "any")
+	TO ecl_executor, ecl_admin;

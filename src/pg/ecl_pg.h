@@ -112,6 +112,8 @@ char	   *ecl_error_text(const ecl_error *err, const char *policy_name);
  */
 ecl_status	ecl_value_from_jsonb(const ecl_alloc *a, Jsonb *jb, ecl_value *out,
 								 ecl_error *err);
+/* a jsonb number (a finite numeric) as the nearest double, or 22003 */
+ecl_status	ecl_numeric_to_number(Numeric num, ecl_value *out, ecl_error *err);
 #define ECL_JSONB_INPUT_STATE_SIZE 512
 void		ecl_input_from_jsonb(ecl_input_source *src, Jsonb *jb, void *state);
 Jsonb	   *ecl_value_to_jsonb(ecl_value v);

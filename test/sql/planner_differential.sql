@@ -29,9 +29,28 @@ SELECT g,
 	   (ARRAY[NULL, '', 'x', 'did:key:u1', 'secret', 'b', 'x'])[1 + g % 7],
 	   (ARRAY[NULL, '', 'x', 'a', 'secret'])[1 + (g / 3) % 5],
 	   (ARRAY[NULL, true, false])[1 + (g / 2) % 3],
-	   (ARRAY[NULL, 'did:key:u1', 'x', ''])[1 + (g / 5) % 4],
+	   (ARRAY[NULL, 'did:key:u1', 'x', '', 'did:key:ur', 'did:key:ux', 'did:key:us',
+			  'did:key:u9'])[1 + (g / 5) % 8],
 	   (ARRAY[NULL, 'r1', ''])[1 + (g / 7) % 3]
   FROM generate_series(1, 48) g;
+
+-- Callers of every kind the host tells apart: u1 trusted in realm r1 (not
+-- globally) with a valid kyc credential; ur a revoked identity (trust and
+-- credential lost); ux with only an expired and a revoked credential; us
+-- with a credential whose signature does not verify; u9 unknown (the
+-- default trust, no credential); 'x' and '' not DIDs.
+INSERT INTO ecl.realms (realm_id) VALUES ('r1');
+INSERT INTO ecl.identities (did, revoked) VALUES
+	('did:key:u1', false), ('did:key:ur', true), ('did:key:ux', false), ('did:key:us', false);
+INSERT INTO ecl.trust (did, realm_id, r) VALUES
+	('did:key:u1', '', 0.3), ('did:key:u1', 'r1', 0.8), ('did:key:ur', '', 0.9),
+	('did:key:ux', '', 0.6), ('did:key:us', '', 0.7);
+INSERT INTO ecl.credentials (subject_did, schema, issuer_did, expires_at, revoked_at, signature) VALUES
+	('did:key:u1', 'kyc', NULL, NULL, NULL, NULL),
+	('did:key:ur', 'kyc', NULL, NULL, NULL, NULL),
+	('did:key:ux', 'kyc', NULL, now() - interval '1 day', NULL, NULL),
+	('did:key:ux', 'kyc', NULL, NULL, now() - interval '1 hour', NULL),
+	('did:key:us', 'kyc', 'did:key:u1', NULL, NULL, decode(repeat('ab', 64), 'hex'));
 
 CREATE FUNCTION pd_pick(VARIADIC xs text[]) RETURNS text
 LANGUAGE sql VOLATILE AS $$ SELECT xs[1 + floor(random() * array_length(xs, 1))::int] $$;
@@ -132,6 +151,9 @@ BEGIN
 	END LOOP;
 END $$;
 
+-- trust and credential of the row's caller, all the host's rules at once
+SELECT ecl.register_policy('pd_facts', 'policy pd_facts { return trust.r >= 0.5 && has_credential(caller, "kyc") }');
+
 CREATE TABLE pd_results AS
 SELECT p.name, r.id,
 	   pd_outcome(p.name, r.id, true) AS translated_outcome,
@@ -147,6 +169,15 @@ SELECT count(*) >= 3000 AS thousands_of_cases,
 	   count(*) FILTER (WHERE vm_outcome = '22012') > 0 AS some_division_by_zero
   FROM pd_results;
 
+-- translated with the caller a column: only u1 in realm r1 passes (the
+-- revoked identity, the expired, revoked and badly signed credentials, the
+-- unknown DID and the global trust of u1 all fail), and the VM agrees
+SELECT DISTINCT caller, realm FROM pd_rows
+ WHERE ecl.check('pd_facts', caller, realm) ORDER BY 1, 2;
+SELECT count(*) AS translated_differs_from_vm FROM pd_rows p
+ WHERE ecl.check('pd_facts', p.caller, p.realm) IS DISTINCT FROM
+	   pd_outcome('pd_facts', p.id, false)::boolean;
+
 -- the point: no row where the two differ
 SELECT r.name, r.id, r.translated_outcome, r.vm_outcome, p.source
   FROM pd_results r JOIN pd_policies p USING (name)
@@ -156,7 +187,12 @@ SELECT r.name, r.id, r.translated_outcome, r.vm_outcome, p.source
 
 DO $$ DECLARE n text; BEGIN
 	FOR n IN SELECT name FROM pd_policies LOOP PERFORM ecl.drop_policy(n); END LOOP;
+	PERFORM ecl.drop_policy('pd_facts');
 END $$;
 DROP TABLE pd_results, pd_policies, pd_rows;
+DELETE FROM ecl.credentials WHERE subject_did IN ('did:key:u1', 'did:key:ur', 'did:key:ux', 'did:key:us');
+DELETE FROM ecl.trust WHERE did IN ('did:key:u1', 'did:key:ur', 'did:key:ux', 'did:key:us');
+DELETE FROM ecl.identities WHERE did IN ('did:key:u1', 'did:key:ur', 'did:key:ux', 'did:key:us');
+DELETE FROM ecl.realms WHERE realm_id = 'r1';
 DROP FUNCTION pd_plan_calls_vm(text), pd_outcome(text, int, bool), pd_stmt(),
 	pd_expr(int), pd_pick(text[]);

@@ -94,13 +94,17 @@ INSERT INTO expected_grants VALUES
 	('policy_div(double precision,double precision,text)', true, true, true, true),
 	('policy_mod(double precision,double precision,text)', true, true, true, true),
 	('policy_error(integer,text)',					true, true, true, true),
-	('policy_gate(text,oid)',						true, true, true, true),
-	('policy_caller(text,oid)',						true, true, true, true),
+	('policy_gate(text,oid,text)',					true, true, true, true),
+	('policy_caller(text,oid,text)',				true, true, true, true),
 	('policy_own_trust(text,integer)',				true, true, true, true),
 	('policy_own_credential(text)',					true, true, true, true),
 	('policy_trust(text,text,integer)',				false, true, true, false),
 	('policy_credential(text,text)',				false, true, true, false),
-	('policy_support(internal)',					false, false, false, false);
+	('policy_support(internal)',					false, false, false, false),
+	-- calls that stay in the VM, without a jsonb: the grants of ecl.check
+	-- and ecl.allowed (each also checks EXECUTE on the one called)
+	('policy_check_fields(text,text,text,text[],"any")', false, true, true, false),
+	('policy_allowed_fields(text,text,text[],"any")', true, true, true, true);
 
 CREATE TEMP VIEW ecl_functions AS
 	SELECT p.oid, substr(p.oid::regprocedure::text, 5) AS fn

@@ -143,8 +143,8 @@ numeric_to_double_fast(Numeric num, double *out)
 	return true;
 }
 
-static ecl_status
-numeric_to_ecl_number(Numeric num, ecl_value *out, ecl_error *err)
+ecl_status
+ecl_numeric_to_number(Numeric num, ecl_value *out, ecl_error *err)
 {
 	char	   *text;
 	double		d;
@@ -195,7 +195,7 @@ jsonb_value_to_value(const ecl_alloc *a, JsonbValue *jv, int depth,
 			*out = ecl_bool(jv->val.boolean);
 			return ECL_OK;
 		case jbvNumeric:
-			return numeric_to_ecl_number(jv->val.numeric, out, err);
+			return ecl_numeric_to_number(jv->val.numeric, out, err);
 		case jbvString:
 			return ecl_string_new(a, jv->val.string.val, jv->val.string.len,
 								  out, err);

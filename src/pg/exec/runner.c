@@ -28,6 +28,7 @@
 #include "ecl/vm.h"
 
 #include "ecl_pg.h"
+#include "field_input.h"
 #include "statement_memo.h"
 #include "host_state.h"
 #include "host_tables.h"
@@ -59,7 +60,7 @@ typedef struct RunHostState
 	 */
 	union
 	{
-		char		bytes[ECL_JSONB_INPUT_STATE_SIZE];
+		char		bytes[Max(ECL_JSONB_INPUT_STATE_SIZE, ECL_FIELD_INPUT_STATE_SIZE)];
 		double		align_double;
 		void	   *align_pointer;
 	}			input_state;
@@ -276,7 +277,9 @@ prepare_context(const EclRunRequest *req, const EclHostOps *ops,
 					   &ctx->realm, &err) != ECL_OK)
 		ecl_raise(&err, req->policy_name);
 
-	if (req->input != NULL)
+	if (req->fields != NULL)
+		ecl_input_from_fields(&ctx->input, req->fields, hs->input_state.bytes);
+	else if (req->input != NULL)
 	{
 		check_input_shape(req);
 		ecl_input_from_jsonb(&ctx->input, req->input, hs->input_state.bytes);
@@ -566,6 +569,16 @@ run_memo_key(const EclRunRequest *req, RunMemoKey *key)
 	*p++ = '\0';
 	memcpy(p, realm, realm_len);
 
+	if (req->fields != NULL)
+	{
+		StringInfoData fields_key;
+
+		initStringInfo(&fields_key);
+		ecl_input_fields_memo_key(req->fields, &fields_key);
+		key->input = fields_key.data;
+		key->input_len = fields_key.len;
+		return;
+	}
 	key->input = req->input ? (const char *) req->input : "";
 	key->input_len = req->input ? VARSIZE(req->input) : 0;
 }

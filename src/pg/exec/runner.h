@@ -48,7 +48,14 @@ typedef struct EclRunRequest
 	const uint8 *policy_hash;	/* per version; 0 / NULL for ad hoc code */
 	const char *caller_did;		/* NULL = no caller */
 	const char *realm_id;		/* NULL = no realm */
-	Jsonb	   *input;			/* NULL = {} */
+	Jsonb	   *input;			/* NULL = {} (or the fields below) */
+
+	/*
+	 * The input as field values (field_input.h) instead of a jsonb: the
+	 * planner's rewrite of a call with jsonb_build_object(...) that stays in
+	 * the VM.  Set after the request builder, with input NULL.
+	 */
+	const struct EclInputFields *fields;
 	int64		gas_limit;		/* <= 0: ecl.gas_limit */
 	int64		mana_limit;		/* <= 0: ecl.mana_limit */
 	int			timeout_ms;		/* <= 0: ecl.timeout_ms */

@@ -57,6 +57,7 @@
 #include "rewrite/rewriteManip.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/ruleutils.h"
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -100,6 +101,7 @@ typedef struct CallSite
 	Node	   *realm_expr;		/* NULL when constant */
 	ecl_tr_request req;
 	bool		sublinks;		/* may we add sub-selects? */
+	bool		caller_used;	/* the translation reads caller_expr */
 	PlannerInfo *root;
 } CallSite;
 
@@ -268,7 +270,10 @@ static Node *
 caller_text_expr(CallSite *cs)
 {
 	if (cs->caller_expr != NULL)
+	{
+		cs->caller_used = true;
 		return copyObject(cs->caller_expr);
+	}
 	if (cs->req.caller.str == NULL)
 		return (Node *) makeNullConst(TEXTOID, -1, DEFAULT_COLLATION_OID);
 	return text_const(cs->req.caller.str, cs->req.caller.len);
@@ -713,6 +718,32 @@ analyse_atom(CallSite *cs, Node *arg, ecl_tr_atom *atom, Node **expr,
 /* ------------------------------------------------------------ translating */
 
 /*
+ * The function a gate checks, an oid argument shown by name (EXPLAIN,
+ * ecl.policy_sql): 'ecl.allowed(text,text,jsonb)'::regprocedure
+ */
+static Node *
+function_const(Oid funcid)
+{
+	return (Node *) makeRelabelType((Expr *) makeConst(REGPROCEDUREOID, -1, InvalidOid,
+													   sizeof(Oid), ObjectIdGetDatum(funcid),
+													   false, true),
+									OIDOID, -1, InvalidOid, COERCE_IMPLICIT_CAST);
+}
+
+/*
+ * The realm the gate counts the translated execution under: the call's
+ * when the plan knows it (a constant, or the policy's own realm), else
+ * NULL (none).
+ */
+static Node *
+gate_realm(CallSite *cs)
+{
+	if (cs->req.realm.is_const && cs->req.realm.str != NULL)
+		return text_const(cs->req.realm.str, cs->req.realm.len);
+	return (Node *) makeNullConst(TEXTOID, -1, DEFAULT_COLLATION_OID);
+}
+
+/*
  * Translate the call fcall (ecl.check or ecl.allowed).  root may be NULL
  * (ecl.policy_sql): then nothing is added to a plan.  Returns the
  * expression, or NULL with the reason in *reason (when not NULL).  *tree
@@ -730,7 +761,8 @@ translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
 	ecl_tr_node *t;
 	char		refusal[512];
 	Node	   *result;
-	Oid			gate_types[2] = {TEXTOID, OIDOID};
+	Oid			gate_types[3] = {TEXTOID, OIDOID, TEXTOID};
+	FuncExpr   *caller_gate = NULL;
 
 	memset(cs, 0, sizeof(*cs));
 	cs->root = root;
@@ -790,13 +822,12 @@ translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
 	/* the caller */
 	if (cs->is_allowed)
 	{
-		Node	   *gate = make_func(ecl_function("policy_caller", 2, gate_types), TEXTOID,
+		Node	   *gate = make_func(ecl_function("policy_caller", 3, gate_types), TEXTOID,
 									 list_make2(text_const(cs->policy_name, strlen(cs->policy_name)),
-												(Node *) makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
-																   ObjectIdGetDatum(fcall->funcid),
-																   false, true)),
+												function_const(fcall->funcid)),
 									 DEFAULT_COLLATION_OID);
 
+		caller_gate = (FuncExpr *) gate;	/* its realm argument follows */
 		cs->caller_expr = make_sublink(cs, gate);
 		cs->req.caller.is_const = false;
 		cs->req.caller.nullable = true;
@@ -830,6 +861,9 @@ translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
 		}
 	}
 
+	if (caller_gate != NULL)
+		caller_gate->args = lappend(caller_gate->args, gate_realm(cs));
+
 	cs->req.program = cs->policy->program;
 	cs->req.policy_name = cs->policy->name;
 	cs->req.fields = cs->fields;
@@ -850,14 +884,17 @@ translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
 
 	result = to_expr(cs, t);
 
-	/* ecl.check: the EXECUTE check the call would have made, once */
-	if (!cs->is_allowed)
+	/*
+	 * ecl.check, and ecl.allowed whose translation never reads the caller
+	 * (ecl.allow_anonymous on): the EXECUTE check the call would have
+	 * made, once, which also counts the execution
+	 */
+	if (!cs->is_allowed || !cs->caller_used)
 	{
-		Node	   *gate = make_func(ecl_function("policy_gate", 2, gate_types), BOOLOID,
-									 list_make2(text_const(cs->policy_name, strlen(cs->policy_name)),
-												(Node *) makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
-																   ObjectIdGetDatum(fcall->funcid),
-																   false, true)),
+		Node	   *gate = make_func(ecl_function("policy_gate", 3, gate_types), BOOLOID,
+									 list_make3(text_const(cs->policy_name, strlen(cs->policy_name)),
+												function_const(fcall->funcid),
+												gate_realm(cs)),
 									 InvalidOid);
 
 		gate = make_sublink(cs, gate);
@@ -1076,13 +1113,17 @@ ecl_policy_support(PG_FUNCTION_ARGS)
 	req = (SupportRequestSimplify *) rawreq;
 	/* before the settings that only choose how the call runs */
 	check_declared_keys(req->root, req->fcall);
-	if (req->root == NULL || !ecl_translate_enabled)
-		PG_RETURN_POINTER(NULL);
-
-	ecl_pg_alloc_init(&alloc, CurrentMemoryContext);
-	ecl_arena_init(&arena, &alloc);
-	result = translate_call(req->root, req->fcall, NULL, &cs, &arena, NULL);
-	ecl_arena_release(&arena);
+	result = NULL;
+	if (req->root != NULL && ecl_translate_enabled)
+	{
+		ecl_pg_alloc_init(&alloc, CurrentMemoryContext);
+		ecl_arena_init(&arena, &alloc);
+		result = translate_call(req->root, req->fcall, NULL, &cs, &arena, NULL);
+		ecl_arena_release(&arena);
+	}
+	/* stays in the VM: without a jsonb per row where it can */
+	if (result == NULL)
+		result = ecl_fallback_call(req->fcall);
 	PG_RETURN_POINTER(result);
 }
 
@@ -1093,10 +1134,11 @@ ecl_policy_support(PG_FUNCTION_ARGS)
  *
  * input_fields names the fields of the jsonb_build_object the call passes,
  * each "name" (text) or "name:type" with type one of smallint, integer,
- * bigint, boolean, text, varchar; NULL means '{}'.  The answer is for
- * ecl.allowed(policy, <realm column>, jsonb_build_object(...)) with the
- * fields as columns of the same names; or the reason the policy stays in
- * the VM, starting with "-- not translated: ".
+ * bigint, boolean, text, varchar; NULL means '{}'.  The answer is the
+ * condition ecl.allowed(policy, NULL, jsonb_build_object(...)) becomes in a
+ * plan, as EXPLAIN VERBOSE prints it, with the fields as columns of the
+ * same names; or the reason the policy stays in the VM, starting with
+ * "-- not translated: ".
  */
 Datum
 ecl_policy_sql(PG_FUNCTION_ARGS)
@@ -1110,9 +1152,11 @@ ecl_policy_sql(PG_FUNCTION_ARGS)
 	ecl_alloc	alloc;
 	const ecl_tr_node *tree = NULL;
 	Node	   *expr;
-	const char **field_sql = NULL;
 	char	   *text_out;
 	List	   *build_args = NIL;
+	PlannerInfo *root;
+	int			nfields = 0;
+	char	  **field_names = NULL;
 	Oid			allowed_types[3] = {TEXTOID, TEXTOID, JSONBOID};
 
 	if (PG_ARGISNULL(0))
@@ -1129,6 +1173,8 @@ ecl_policy_sql(PG_FUNCTION_ARGS)
 		int			n;
 
 		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		field_names = palloc0(sizeof(char *) * (n + 1));
+		nfields = n;
 		for (int i = 0; i < n; i++)
 		{
 			char	   *spec;
@@ -1159,6 +1205,7 @@ ecl_policy_sql(PG_FUNCTION_ARGS)
 			p->paramtypmod = -1;
 			p->paramcollid = (type == TEXTOID || type == VARCHAROID) ? DEFAULT_COLLATION_OID : InvalidOid;
 			p->location = -1;
+			field_names[i] = spec;
 			build_args = lappend(build_args, text_const(spec, strlen(spec)));
 			build_args = lappend(build_args, p);
 		}
@@ -1180,26 +1227,43 @@ ecl_policy_sql(PG_FUNCTION_ARGS)
 	initStringInfo(&reason);
 	ecl_pg_alloc_init(&alloc, CurrentMemoryContext);
 	ecl_arena_init(&arena, &alloc);
-	expr = translate_call(NULL, fcall, &reason, &cs, &arena, &tree);
-	if (expr == NULL || tree == NULL)
-	{
-		ecl_arena_release(&arena);
-		PG_RETURN_TEXT_P(cstring_to_text(psprintf("-- not translated: %s", reason.data)));
-	}
-	field_sql = palloc0(sizeof(char *) * (cs.nfields + 1));
-	for (int i = 0; i < cs.nfields; i++)
-	{
-		const char *col = quote_identifier(cs.fields[i].name);
 
-		if (cs.fields[i].is_const)
-			field_sql[i] = "NULL";
-		else if (cs.fields[i].type == ECL_TR_NUM)
-			field_sql[i] = psprintf("%s::float8", col);
-		else
-			field_sql[i] = col;
-	}
-	text_out = ecl_tr_to_text(&arena, tree, field_sql, "ecl.current_did()", "realm");
-	text_out = pstrdup(text_out ? text_out : "");
+	/*
+	 * Translated as the planner translates the call (with the sub-selects
+	 * that become InitPlans), then printed as EXPLAIN VERBOSE prints it,
+	 * with each field's name for its placeholder
+	 */
+	root = makeNode(PlannerInfo);
+	root->glob = makeNode(PlannerGlobal);
+	root->parse = makeNode(Query);
+	root->parse->commandType = CMD_SELECT;
+	expr = translate_call(root, fcall, &reason, &cs, &arena, &tree);
 	ecl_arena_release(&arena);
+	if (expr == NULL)
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("-- not translated: %s", reason.data)));
+	text_out = deparse_expression(expr, NIL, false, false);
+	for (int i = nfields; i >= 1; i--)
+	{
+		char		placeholder[16];
+		StringInfoData out;
+		char	   *p = text_out;
+		char	   *hit;
+
+		snprintf(placeholder, sizeof(placeholder), "$%d", i);
+		initStringInfo(&out);
+		while ((hit = strstr(p, placeholder)) != NULL)
+		{
+			char		next = hit[strlen(placeholder)];
+
+			appendBinaryStringInfo(&out, p, hit - p);
+			if (next >= '0' && next <= '9')
+				appendStringInfoString(&out, placeholder);	/* $12, not $1 */
+			else
+				appendStringInfoString(&out, quote_identifier(field_names[i - 1]));
+			p = hit + strlen(placeholder);
+		}
+		appendStringInfoString(&out, p);
+		text_out = out.data;
+	}
 	PG_RETURN_TEXT_P(cstring_to_text(text_out));
 }

@@ -12,4 +12,12 @@ extern bool ecl_translate_enabled;	/* ecl.translate, default on */
 /* GUC assign hook: a setting the translation reads changed; replan. */
 void		ecl_translation_setting_changed(void);
 
+/*
+ * A call that is not translated, with jsonb_build_object(...) of constant
+ * keys, rewritten to pass the field values to the VM (fallback_calls.c);
+ * NULL when it keeps its jsonb.
+ */
+struct FuncExpr;
+struct Node *ecl_fallback_call(struct FuncExpr *fcall);
+
 #endif							/* ECL_PLANNER_SUPPORT_H */

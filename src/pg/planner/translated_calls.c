@@ -38,6 +38,8 @@
 #include "statement_memo.h"
 #include "identity.h"
 #include "planner_support.h"
+#include "policy_catalog.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(ecl_policy_add);
 PG_FUNCTION_INFO_V1(ecl_policy_sub);
@@ -245,10 +247,36 @@ credential(FunctionCallInfo fcinfo, const char *did, int schema_arg)
 	PG_RETURN_BOOL(c.holds);
 }
 
-/* ecl.policy_trust(caller text, realm text, dim int) RETURNS float8 */
+/*
+ * ecl.policy_trust(caller text, realm text, dim int) RETURNS float8
+ *
+ * Called once per row when the caller is a column: a caller seen earlier
+ * in the statement is answered from the memo straight from the argument
+ * bytes, with no copy, as the host would answer it (memo_fact).
+ */
 Datum
 ecl_policy_trust(PG_FUNCTION_ARGS)
 {
+	int			dim = PG_GETARG_INT32(2);
+
+	if (!PG_ARGISNULL(0) && dim >= 0 && dim < ECL_TRUST_DIMS)
+	{
+		text	   *did = PG_GETARG_TEXT_PP(0);
+		text	   *realm = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+		EclMemoValue mv;
+
+		if (ecl_memo_get(ECL_MEMO_TRUST, VARDATA_ANY(did), VARSIZE_ANY_EXHDR(did),
+						 realm ? VARDATA_ANY(realm) : "",
+						 realm ? VARSIZE_ANY_EXHDR(realm) : 0, &mv))
+		{
+			for (int i = 0; i < ECL_TRUST_DIMS; i++)
+				if (!isfinite(mv.u.trust.dim[i]))
+					ereport(ERROR,
+							(errcode(ERRCODE_SYSTEM_ERROR),
+							 errmsg("host function load_trust returned a non-finite number")));
+			PG_RETURN_FLOAT8(mv.u.trust.dim[dim]);
+		}
+	}
 	return trust_dim(fcinfo, PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)), 1, 2);
 }
 
@@ -265,6 +293,17 @@ ecl_policy_credential(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(1))
 		PG_RETURN_BOOL(false);
+	if (!PG_ARGISNULL(0))
+	{
+		/* a caller seen earlier in the statement: as ecl_policy_trust */
+		text	   *did = PG_GETARG_TEXT_PP(0);
+		text	   *schema = PG_GETARG_TEXT_PP(1);
+		EclMemoValue mv;
+
+		if (ecl_memo_get(ECL_MEMO_CREDENTIAL, VARDATA_ANY(did), VARSIZE_ANY_EXHDR(did),
+						 VARDATA_ANY(schema), VARSIZE_ANY_EXHDR(schema), &mv))
+			PG_RETURN_BOOL(mv.flag);
+	}
 	return credential(fcinfo, PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)), 1);
 }
 
@@ -293,21 +332,46 @@ check_execute(Oid funcid)
 		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(funcid));
 }
 
-/* ecl.policy_gate(policy text, function oid) RETURNS boolean */
+/*
+ * The gate runs once per execution of a plan that evaluates the translated
+ * policy (an InitPlan, evaluated on first use): it counts that execution in
+ * the policy's row of ecl.stat_eclvm_policies (translated_executions),
+ * under the call's realm when the plan knows it (a constant, or the
+ * policy's own realm), else under none.  Not a VM run: nothing else moves.
+ */
+static void
+count_translated_execution(FunctionCallInfo fcinfo)
+{
+	char	   *name;
+	const EclPolicy *policy;
+
+	if (PG_ARGISNULL(0))
+		return;
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	policy = ecl_policy_lookup_optional(name);
+	if (policy == NULL)
+		return;
+	ecl_stats_record_translated(policy->name, policy->kind,
+								PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)));
+}
+
+/* ecl.policy_gate(policy text, function oid, realm text) RETURNS boolean */
 Datum
 ecl_policy_gate(PG_FUNCTION_ARGS)
 {
 	check_execute(PG_GETARG_OID(1));
+	count_translated_execution(fcinfo);
 	PG_RETURN_BOOL(true);
 }
 
-/* ecl.policy_caller(policy text, function oid) RETURNS text */
+/* ecl.policy_caller(policy text, function oid, realm text) RETURNS text */
 Datum
 ecl_policy_caller(PG_FUNCTION_ARGS)
 {
 	char	   *did;
 
 	check_execute(PG_GETARG_OID(1));
+	count_translated_execution(fcinfo);
 	did = ecl_current_did();
 	if (did == NULL)
 		PG_RETURN_NULL();

@@ -563,7 +563,10 @@ add_realm_counters(EclRealmCounters *dst, const EclRealmCounters *d)
 	dst->crossing_policies += d->crossing_policies;
 }
 
-/* Add pending policy counts (d->calls > 0) to a row, merging min and max. */
+/*
+ * Add pending policy counts to a row, merging min and max (which only runs
+ * have: translated executions alone leave them).
+ */
 static void
 add_policy_counters(EclPolicyCounters *dst, const EclPolicyCounters *d)
 {
@@ -574,6 +577,7 @@ add_policy_counters(EclPolicyCounters *dst, const EclPolicyCounters *d)
 	if (d->calls > 0 &&
 		(dst->calls == 0 || d->max_time_ns > dst->max_time_ns))
 		dst->max_time_ns = d->max_time_ns;
+	dst->translated_executions += d->translated_executions;
 	dst->calls += d->calls;
 	dst->passed += d->passed;
 	dst->denied += d->denied;
@@ -589,7 +593,7 @@ add_policy_counters(EclPolicyCounters *dst, const EclPolicyCounters *d)
 static inline bool
 policy_has_pending(const EclPolicyCounters *c)
 {
-	return c->calls > 0 || c->shadow_runs > 0;
+	return c->calls > 0 || c->shadow_runs > 0 || c->translated_executions > 0;
 }
 
 static bool
@@ -801,6 +805,24 @@ ecl_stats_record_shadow(const char *policy_name, const char *policy_type,
 	}
 	if (unlikely(!flush_callbacks_registered))
 		register_flush_callbacks();
+}
+
+/*
+ * One statement execution that evaluated the policy as translated SQL
+ * (planner: the once-per-execution gate).  Only the policy's row counts it:
+ * no run happened, so the global, per-kind and realm counters do not move.
+ */
+void
+ecl_stats_record_translated(const char *policy_name, const char *policy_type,
+							const char *realm_id)
+{
+	CachedRunKeys *keys;
+
+	if (!ecl_track || ecl_stats_shared == NULL || policy_name == NULL)
+		return;
+	keys = run_keys(policy_name, realm_id, kind_from_name(policy_type), 0, NULL);
+	keys->policy_pending.translated_executions++;
+	note_pending_event();
 }
 
 void

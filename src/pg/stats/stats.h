@@ -52,6 +52,10 @@ void		ecl_stats_record_shadow(const char *policy_name,
 									const char *realm_id,
 									int64 policy_version, bool disagreed);
 void		ecl_stats_record_compile(bool ok);
+/* a statement execution that evaluated the policy as translated SQL */
+void		ecl_stats_record_translated(const char *policy_name,
+										const char *policy_type,
+										const char *realm_id);
 void		ecl_stats_record_crossing(const char *realm_id, bool allowed);
 
 /*

@@ -37,7 +37,8 @@
 #define ECL_STATS_FILE_TMP ECL_STATS_FILE ".tmp"
 #define ECL_STATS_FILE_MAGIC 0x45434C53 /* "ECLS" */
 #define ECL_STATS_FILE_VERSION 4	/* 3: per database; 4: shadow counts
-										 * per policy, rows per version */
+										 * per policy, rows per version,
+										 * translated_executions */
 
 typedef struct EclStatsFileHeader
 {

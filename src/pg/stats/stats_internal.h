@@ -136,6 +136,12 @@ typedef struct EclPolicyCounters
 	/* the shadow candidate's comparisons (ecl.set_shadow) */
 	int64		shadow_runs;
 	int64		shadow_disagreements;
+
+	/*
+	 * Statement executions that evaluated the policy as translated SQL
+	 * (docs/planner.md): no VM run, so none of the counters above moves.
+	 */
+	int64		translated_executions;
 } EclPolicyCounters;
 
 typedef struct EclPolicyEntry

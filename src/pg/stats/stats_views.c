@@ -277,7 +277,7 @@ ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 /*
  * dbid, policy, kind, realm_id, calls, passed, denied, errors, total_gas,
  * total_mana, total_time_us, mean_time_us, min_time_us, max_time_us,
- * shadow_runs, shadow_disagreements
+ * shadow_runs, shadow_disagreements, translated_executions
  */
 Datum
 ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
@@ -286,13 +286,13 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 	HASH_SEQ_STATUS seq;
 	EclPolicyEntry *entry;
 
-	begin_rows(fcinfo, &out, 16, 13);
+	begin_rows(fcinfo, &out, 17, 13);
 	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
 	hash_seq_init(&seq, ecl_stats_policies);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		Datum		values[16];
-		bool		nulls[16] = {false};
+		Datum		values[17];
+		bool		nulls[17] = {false};
 		EclPolicyCounters c;
 
 		if (!visible(entry->key.dbid, out.all))
@@ -322,6 +322,7 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 		nulls[12] = nulls[13] = (c.calls == 0);
 		values[14] = Int64GetDatum(c.shadow_runs);
 		values[15] = Int64GetDatum(c.shadow_disagreements);
+		values[16] = Int64GetDatum(c.translated_executions);
 		put_row(&out, values, nulls);
 	}
 	LWLockRelease(ecl_stats_shared->lock);
