@@ -70,8 +70,8 @@ typedef struct BundlePolicy
 	char	   *kind;
 	char	   *realm;			/* NULL: realm-less */
 	char	   *source;
-	char	   *hash;			/* hex, as exported */
-	int32		version;
+	char	   *hash;			/* hex, as exported; NULL: not given */
+	int32		version;		/* as exported; 0: not given (null) */
 } BundlePolicy;
 
 typedef struct Bundle
@@ -155,7 +155,8 @@ string_member(JsonbContainer *c, const char *key, bool null_ok, const char *wher
  * form prints integers only, so 1.0 must not pass for 1.
  */
 static int64
-integer_member(JsonbContainer *c, const char *key, const char *where)
+integer_member(JsonbContainer *c, const char *key, const char *where,
+			   bool null_ok, int64 if_null)
 {
 	JsonbValue *v = member(c, key);
 	char	   *text;
@@ -167,6 +168,8 @@ integer_member(JsonbContainer *c, const char *key, const char *where)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("malformed bundle"),
 				 errdetail("Member \"%s\" is missing from %s.", key, where)));
+	if (v->type == jbvNull && null_ok)
+		return if_null;
 	if (v->type != jbvNumeric)
 		malformed("\"%s\" must be an integer.", key);
 	text = DatumGetCString(DirectFunctionCall1(numeric_out,
@@ -222,7 +225,7 @@ parse_bundle(Jsonb *jb, Bundle *b)
 	format = pnstrdup(v->val.string.val, v->val.string.len);
 	if (strcmp(format, BUNDLE_FORMAT) != 0)
 		malformed("Its format is \"%s\", not \"" BUNDLE_FORMAT "\".", format);
-	bundle_version = integer_member(root, "bundle_version", "the bundle");
+	bundle_version = integer_member(root, "bundle_version", "the bundle", false, 0);
 	if (bundle_version != BUNDLE_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -256,13 +259,13 @@ parse_bundle(Jsonb *jb, Bundle *b)
 		p->kind = string_member(o, "kind", false, where);
 		p->realm = string_member(o, "realm", true, where);
 		p->source = string_member(o, "source", false, where);
-		p->hash = string_member(o, "hash", false, where);
-		p->version = (int32) integer_member(o, "version", where);
+		p->hash = string_member(o, "hash", true, where);
+		p->version = (int32) integer_member(o, "version", where, true, 0);
 		if (p->name[0] == '\0')
 			malformed("The name of %s is empty.", where);
-		if (p->version < 1)
+		if (p->version < 0 || (p->version == 0 && member(o, "version")->type != jbvNull))
 			malformed("The version of policy \"%s\" is not a positive integer.", p->name);
-		if (!is_lower_hex(p->hash, 64))
+		if (p->hash != NULL && !is_lower_hex(p->hash, 64))
 			malformed("The hash of policy \"%s\" is not 64 lowercase hex digits.", p->name);
 		if (!realms_equal(p->realm, b->realm))
 			malformed("Policy \"%s\" belongs to another realm than the bundle.", p->name);
@@ -324,7 +327,10 @@ canonical_bundle(const Bundle *b, StringInfo out)
 		put_string(out, p->realm);
 		appendStringInfoString(out, ",\"source\":");
 		put_string(out, p->source);
-		appendStringInfo(out, ",\"version\":%d}", p->version);
+		if (p->version > 0)
+			appendStringInfo(out, ",\"version\":%d}", p->version);
+		else
+			appendStringInfoString(out, ",\"version\":null}");
 	}
 	appendStringInfoString(out, "],\"realm\":");
 	put_string(out, b->realm);

@@ -1,0 +1,159 @@
+#!/bin/bash
+# Signed bundles made outside the database, as CI would (docs/lifecycle.md,
+# "Signed bundles"): Python with cryptography's Ed25519 builds a bundle from
+# policy sources (text with quotes, backslashes, tabs, newlines, a control
+# character and characters outside ASCII), serializes it canonically with
+# json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+# signs it and ecl.import_bundle accepts it; the did:key Python computes is
+# the database's; a bundle the database exports, signed in Python, carries
+# byte for byte the signature ecl.sign_bundle gives it (Ed25519 is
+# deterministic, so the two canonical forms are the same bytes); tampered
+# after signing, or signed by a key not in ecl.bundle_signers, it is refused.
+#
+# Runs inside the throw-away cluster of test/run-all-tests.sh.
+set -eu
+
+EXT=${ECL_EXTENSION:-ecl}
+DB=ecl_bundle_signer_test
+PY=/usr/bin/python3
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -c "CREATE EXTENSION $EXT"
+
+PGDATABASE=$DB "$PY" - <<'PY'
+import json
+import psycopg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import serialization
+
+conn = psycopg.connect(autocommit=True)
+failures = []
+
+
+def check(name, ok, *detail):
+    print(("ok   " if ok else "FAIL ") + name)
+    if not ok:
+        failures.append(name)
+        for d in detail:
+            print("     ", d)
+
+
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def did_key(public_key: bytes) -> str:
+    """did:key of an Ed25519 key: multibase base58btc of 0xed 0x01 || key"""
+    data = b"\xed\x01" + public_key
+    n = int.from_bytes(data, "big")
+    out = ""
+    while n:
+        n, r = divmod(n, 58)
+        out = B58[r] + out
+    return "did:key:z" + "1" * (len(data) - len(data.lstrip(b"\0"))) + out
+
+
+def canonical(bundle: dict) -> bytes:
+    body = {k: v for k, v in bundle.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def sign(bundle: dict, key, did: str) -> dict:
+    signed = dict(bundle)
+    signed["signature"] = {"signer": did, "value": key.sign(canonical(bundle)).hex()}
+    return signed
+
+
+def import_bundle(bundle: dict):
+    """rows, or (sqlstate, message)"""
+    try:
+        with conn.transaction():
+            return conn.execute(
+                "SELECT name, action, version FROM ecl.import_bundle(%s::jsonb)",
+                (json.dumps(bundle),)).fetchall()
+    except psycopg.Error as e:
+        return (e.sqlstate, e.diag.message_primary)
+
+
+key = Ed25519PrivateKey.generate()
+public = key.public_key().public_bytes(serialization.Encoding.Raw,
+                                       serialization.PublicFormat.Raw)
+did = did_key(public)
+db_did = conn.execute("SELECT ecl.did_key_from_public_key(%s)", (public,)).fetchone()[0]
+check("Python's did:key is the database's", did == db_did, did, db_did)
+
+conn.execute("INSERT INTO ecl.realms (realm_id) VALUES ('ci-realm')")
+conn.execute("INSERT INTO ecl.bundle_signers (did, comment) VALUES (%s, 'CI')", (did,))
+
+# what CI has: the sources in git; hash and version are left null
+sources = {
+    "ci_limit": 'policy ci_limit {\n\trequire amount <= 100, "amount above 100"\n    return amount * 2\n}\n',
+    "ci_text": 'policy ci_text {\n    // caf\u00e9 \u20ac \U0001F600 "q" \\ \x7f \x01 end\n    return "a\\"b\\\\c"\n}\n',
+}
+bundle = {
+    "format": "ecl-bundle",
+    "bundle_version": 1,
+    "realm": "ci-realm",
+    "policies": [
+        {"name": n, "kind": "custom", "realm": "ci-realm", "source": s,
+         "hash": None, "version": None}
+        for n, s in sorted(sources.items())
+    ],
+}
+signed = sign(bundle, key, did)
+rows = import_bundle(signed)
+check("a bundle signed in Python is imported",
+      rows == [("ci_limit", "added", 1), ("ci_text", "added", 1)], rows)
+stored = dict(conn.execute(
+    "SELECT name, source FROM ecl.policies WHERE realm_id = 'ci-realm'").fetchall())
+check("the sources are stored as CI had them", stored == sources, stored)
+value = conn.execute("SELECT value FROM ecl.run_policy('ci_text', NULL, 'ci-realm')").fetchone()[0]
+check("the imported policy runs", value == 'a"b\\c', value)
+check("importing it again changes nothing",
+      import_bundle(signed) == [("ci_limit", "unchanged", 1), ("ci_text", "unchanged", 1)])
+
+# the database's export, signed here, has the signature ecl.sign_bundle makes
+exported = conn.execute("SELECT ecl.export_bundle('ci-realm')").fetchone()[0]
+check("the export holds hash and version",
+      all(len(p["hash"]) == 64 and p["version"] == 1 for p in exported["policies"]), exported)
+secret = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                           serialization.NoEncryption()) + public
+db_signed = conn.execute("SELECT ecl.sign_bundle(%s::jsonb, %s, %s)",
+                         (json.dumps(exported), did, secret)).fetchone()[0]
+py_signed = sign(exported, key, did)
+check("Python and ecl.sign_bundle sign the same bytes",
+      db_signed["signature"] == py_signed["signature"],
+      db_signed["signature"], py_signed["signature"])
+check("the export signed in Python is imported", import_bundle(py_signed)
+      == [("ci_limit", "unchanged", 1), ("ci_text", "unchanged", 1)])
+
+# a new source from CI: a new version; a policy left out: dropped
+changed = json.loads(json.dumps(bundle))
+changed["policies"] = [changed["policies"][1]]
+changed["policies"][0]["source"] = 'policy ci_text { return "v2" }'
+rows = import_bundle(sign(changed, key, did))
+check("a changed source is a new version, a missing policy is dropped",
+      rows == [("ci_text", "updated", 2), ("ci_limit", "dropped", 1)], rows)
+
+# refusals
+tampered = json.loads(json.dumps(signed))
+tampered["policies"][0]["source"] = tampered["policies"][0]["source"].replace("100", "1000")
+got = import_bundle(tampered)
+check("tampered after signing: 28000", got[0] == "28000", got)
+stranger = Ed25519PrivateKey.generate()
+stranger_did = did_key(stranger.public_key().public_bytes(
+    serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+got = import_bundle(sign(bundle, stranger, stranger_did))
+check("signed by a key not in ecl.bundle_signers: 42501", got[0] == "42501", got)
+# serialized another way (spaces, ASCII escapes): not the canonical bytes
+other = dict(bundle)
+other["signature"] = {"signer": did, "value": key.sign(
+    json.dumps(bundle, sort_keys=True).encode()).hex()}
+got = import_bundle(other)
+check("a signature over a non-canonical serialization: 28000", got[0] == "28000", got)
+
+if failures:
+    raise SystemExit(f"{len(failures)} check(s) failed")
+PY
+
+psql -X -q -d postgres -c "DROP DATABASE $DB"
+echo "bundle_outside_signer: ok"
