@@ -7,8 +7,10 @@
 # signs it and ecl.import_bundle accepts it; the did:key Python computes is
 # the database's; a bundle the database exports, signed in Python, carries
 # byte for byte the signature ecl.sign_bundle gives it (Ed25519 is
-# deterministic, so the two canonical forms are the same bytes); tampered
-# after signing, or signed by a key not in ecl.bundle_signers, it is refused.
+# deterministic, so the two canonical forms are the same bytes); a changed
+# source is a new version, a policy or handler left out is dropped, a null
+# realm is the realm-less policies only; tampered after signing, signed by a
+# key not in ecl.bundle_signers or over another serialization, it is refused.
 #
 # Runs inside the throw-away cluster of test/run-all-tests.sh.
 set -eu
@@ -133,6 +135,37 @@ changed["policies"][0]["source"] = 'policy ci_text { return "v2" }'
 rows = import_bundle(sign(changed, key, did))
 check("a changed source is a new version, a missing policy is dropped",
       rows == [("ci_text", "updated", 2), ("ci_limit", "dropped", 1)], rows)
+
+# a handler travels as its policy "<engine>:<key>"; left out, it is dropped
+conn.execute("SELECT ecl.register_handler('api', 'ci-ping', 'return {status: 200}', 'ci-realm')")
+with_handler = conn.execute("SELECT ecl.export_bundle('ci-realm')").fetchone()[0]
+check("the handler's policy is exported",
+      [p["name"] for p in with_handler["policies"]] == ["api:ci-ping", "ci_text"], with_handler)
+rows = import_bundle(sign(changed, key, did))
+handlers = conn.execute("SELECT count(*) FROM ecl.handlers WHERE key = 'ci-ping'").fetchone()[0]
+check("a handler absent from the bundle is dropped with its policy",
+      rows == [("ci_text", "unchanged", 2), ("api:ci-ping", "dropped", 1)] and handlers == 0,
+      rows, handlers)
+rows = import_bundle(sign(with_handler, key, did))
+handlers = conn.execute("SELECT policy_name FROM ecl.handlers WHERE engine = 'api' AND key = 'ci-ping'").fetchall()
+status = conn.execute("SELECT (ecl.run_api('ci-ping', NULL, 'ci-realm', "
+                      "'{\"method\": \"GET\", \"path\": \"/\", \"params\": {}, \"body\": null}')).value").fetchone()[0]
+check("importing it again binds the handler",
+      rows[0] == ("api:ci-ping", "added", 2) and handlers == [("api:ci-ping",)]
+      and status == {"status": 200}, rows, handlers, status)
+
+# "realm": null is the realm-less policies: they alone, the realm's stay
+conn.execute("SELECT ecl.register_policy('free_a', 'return 1'), ecl.register_policy('free_b', 'return 2')")
+realmless = conn.execute("SELECT ecl.export_bundle(NULL)").fetchone()[0]
+check("a null realm exports the realm-less policies",
+      realmless["realm"] is None and [p["name"] for p in realmless["policies"]] == ["free_a", "free_b"],
+      realmless)
+realmless["policies"] = realmless["policies"][:1]
+rows = import_bundle(sign(realmless, key, did))
+left = conn.execute("SELECT name FROM ecl.policies ORDER BY name").fetchall()
+check("a realm-less bundle drops only realm-less policies",
+      rows == [("free_a", "unchanged", 1), ("free_b", "dropped", 1)]
+      and left == [("api:ci-ping",), ("ci_text",), ("free_a",)], rows, left)
 
 # refusals
 tampered = json.loads(json.dumps(signed))
