@@ -98,6 +98,18 @@ SELECT name, version, source LIKE '%amount above 100%' AS bundle_source,
 SELECT count(*) AS extra_left FROM ecl.policies WHERE name = 'bdl_extra';
 SELECT name FROM ecl.policies WHERE name = 'bdl_elsewhere';
 
+-- the bundle's hash and version are what the exporter had: another hash
+-- (another build) is no refusal but a NOTICE; null ones are accepted
+SELECT * FROM ecl.import_bundle(ecl.sign_bundle(
+	jsonb_set(:'bundle', '{policies,1,hash}', to_jsonb(repeat('0', 64))), :'signer', :'signer_sk'));
+SELECT * FROM ecl.import_bundle(ecl.sign_bundle(
+	jsonb_set(jsonb_set(:'bundle', '{policies,1,hash}', 'null'), '{policies,1,version}', 'null'),
+	:'signer', :'signer_sk'));
+-- the realm must exist, also for a bundle without policies (42704)
+SELECT pg_temp.refusal(format('SELECT * FROM ecl.import_bundle(%L)', ecl.sign_bundle(
+	'{"format": "ecl-bundle", "bundle_version": 1, "realm": "no-such-realm", "policies": []}',
+	:'signer', :'signer_sk'))) AS unknown_realm;
+
 -- ------------------------------------------------------------------ tampered
 SELECT pg_temp.refusal(format('SELECT * FROM ecl.import_bundle(%L)',
 	jsonb_set(:'signed', '{policies,0,source}', '"return 1000000"'))) AS tampered_source;

@@ -15,6 +15,11 @@
  * named "<engine>:<key>" of kind <engine> (ecl.register_handler); importing
  * one binds its handler again.
  *
+ * A bundle's hash and version say what the exporting database had; import
+ * compiles the source with this build and numbers versions itself, so they
+ * may be null in a bundle built from sources (CI), and a hash that differs
+ * from this build's is a NOTICE, not a refusal: the source is what is signed.
+ *
  * The signature is Ed25519 (libsodium) by a did:key over the canonical
  * serialization of the bundle without its "signature" member.  The bundle's
  * shape is fixed (parse_bundle refuses any other member), so the canonical
@@ -55,6 +60,7 @@
 #include "ecl_pg.h"
 #include "identity.h"
 #include "owner_spi.h"
+#include "policy_catalog.h"
 #include "sql_policy.h"
 
 PG_FUNCTION_INFO_V1(ecl_export_bundle);
@@ -252,7 +258,10 @@ parse_bundle(Jsonb *jb, Bundle *b)
 
 		snprintf(where, sizeof(where), "policy %d", i + 1);
 		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
-			malformed("Element %s of \"policies\" is not an object.", where + 7);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("malformed bundle"),
+					 errdetail("Element %d of \"policies\" is not an object.", i + 1)));
 		o = e->val.binary.data;
 		check_members(o, policy_members, where);
 		p->name = string_member(o, "name", false, where);
@@ -579,6 +588,7 @@ verify_signature(const Bundle *b)
 typedef struct ImportArgs
 {
 	const Bundle *bundle;
+	bool		realm_exists;
 	/* signer check */
 	bool		signer_listed;
 	bool		signer_revoked;
@@ -627,6 +637,25 @@ work_signer(void *p)
 												  SPI_tuptable->tupdesc, 1, &isnull));
 	a->signer_revoked = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
 												   SPI_tuptable->tupdesc, 2, &isnull));
+}
+
+static void
+work_import_realm(void *p)
+{
+	ImportArgs *a = (ImportArgs *) p;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	int			rc;
+
+	values[0] = CStringGetTextDatum(a->bundle->realm);
+	rc = SPI_execute_plan(ecl_keep_plan(&export_realm_plan,
+									   "SELECT FROM ecl.realms r"
+									   " WHERE r.realm_id OPERATOR(pg_catalog.=) $1",
+									   1, argtypes),
+						  values, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "realm lookup failed: %s", SPI_result_code_string(rc));
+	a->realm_exists = SPI_processed > 0;
 }
 
 static void
@@ -785,6 +814,8 @@ ecl_import_bundle(PG_FUNCTION_ARGS)
 	ImportArgs	a;
 	Datum	   *names;
 	int			i;
+	int			added = 0;
+	int			updated = 0;
 
 	if (XactReadOnly)
 		ereport(ERROR,
@@ -814,6 +845,16 @@ ecl_import_bundle(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("bundle refused: signer \"%s\" is revoked", b.signer)));
 
+	/* before anything changes, also for a bundle without policies */
+	if (b.realm != NULL)
+	{
+		ecl_as_owner(work_import_realm, &a);
+		if (!a.realm_exists)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("realm \"%s\" does not exist", b.realm)));
+	}
+
 	InitMaterializedSRF(fcinfo, 0);
 
 	names = palloc(sizeof(Datum) * Max(b.npolicies, 1));
@@ -824,6 +865,8 @@ ecl_import_bundle(PG_FUNCTION_ARGS)
 		int32		before;
 		const char *engine;
 		const char *key = NULL;
+		bytea	   *hash;
+		int32		after;
 
 		names[i] = CStringGetTextDatum(p->name);
 		a.name = p->name;
@@ -841,8 +884,26 @@ ecl_import_bundle(PG_FUNCTION_ARGS)
 					 errdetail("A bundle holds the policies of one realm; it does not move policies between realms."),
 					 errhint("Drop the policy, or import it with a bundle of its own realm.")));
 
-		ecl_register_policy_source(p->name, p->kind, b.realm,
-								   cstring_to_text(p->source));
+		hash = ecl_register_policy_source(p->name, p->kind, b.realm,
+										  cstring_to_text(p->source));
+
+		/*
+		 * The bundle's hash is what the exporting build compiled; another
+		 * build may compile the same source to other bytes.  That is no
+		 * reason to refuse (the source is what was signed), but whoever
+		 * reviewed the bytecode should hear of it.
+		 */
+		if (p->hash != NULL)
+		{
+			char		hex[ECL_POLICY_HASH_BYTES * 2 + 1];
+
+			sodium_bin2hex(hex, sizeof(hex), (const unsigned char *) VARDATA(hash),
+						   VARSIZE(hash) - VARHDRSZ);
+			if (strcmp(hex, p->hash) != 0)
+				ereport(NOTICE,
+						(errmsg("policy \"%s\" compiled to another hash than the bundle's", p->name),
+						 errdetail("The bundle says %s, this build compiled %s.", p->hash, hex)));
+		}
 		engine = handler_engine(p, &key);
 		if (engine != NULL)
 		{
@@ -852,16 +913,29 @@ ecl_import_bundle(PG_FUNCTION_ARGS)
 		}
 
 		ecl_as_owner(work_current, &a);
+		after = a.current_version;
+		if (!existed)
+			added++;
+		else if (after != before)
+			updated++;
 		put_summary(rsinfo, p->name,
-					!existed ? "added" :
-					a.current_version == before ? "unchanged" : "updated",
-					a.current_version);
+					!existed ? "added" : after == before ? "unchanged" : "updated",
+					after);
 	}
 
 	a.keep = construct_array(names, b.npolicies, TEXTOID, -1, false, TYPALIGN_INT);
 	ecl_as_owner(work_drop_absent, &a);
 	for (i = 0; i < a.ndropped; i++)
 		put_summary(rsinfo, a.dropped_names[i], "dropped", a.dropped_versions[i]);
+
+	/* the server log says which signer changed what (policy_versions says who ran it) */
+	if (added + updated + a.ndropped > 0)
+		ereport(LOG,
+				(errmsg("ecl bundle for %s%s%s signed by \"%s\" imported: %d added, %d updated, %d dropped",
+						b.realm ? "realm \"" : "the realm-less policies",
+						b.realm ? b.realm : "", b.realm ? "\"" : "",
+						b.signer, added, updated, a.ndropped),
+				 errhidestmt(true)));
 
 	return (Datum) 0;
 }
