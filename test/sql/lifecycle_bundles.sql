@@ -185,6 +185,12 @@ SELECT realm_id, version FROM ecl.policies WHERE name = 'bdl_elsewhere';
 BEGIN READ ONLY;
 SELECT pg_temp.refusal(format('SELECT * FROM ecl.import_bundle(%L)', :'signed')) AS read_only;
 ROLLBACK;
+-- while exporting and signing only read
+SELECT ecl.export_bundle('bundle-realm') AS current \gset
+BEGIN READ ONLY;
+SELECT ecl.sign_bundle(ecl.export_bundle('bundle-realm'), :'signer', :'signer_sk')
+	= ecl.sign_bundle(:'current', :'signer', :'signer_sk') AS export_and_sign_read_only;
+ROLLBACK;
 
 -- ------------------------------------------------------------ revoked signer
 UPDATE ecl.identities SET revoked = true WHERE did = :'signer';
