@@ -11,6 +11,7 @@
 # source is a new version, a policy or handler left out is dropped, a null
 # realm is the realm-less policies only; tampered after signing, signed by a
 # key not in ecl.bundle_signers or over another serialization, it is refused.
+# Last, the CI recipe of docs/lifecycle.md runs as documented.
 #
 # Runs inside the throw-away cluster of test/run-all-tests.sh.
 set -eu
@@ -187,6 +188,39 @@ check("a signature over a non-canonical serialization: 28000", got[0] == "28000"
 if failures:
     raise SystemExit(f"{len(failures)} check(s) failed")
 PY
+
+# The CI recipe of docs/lifecycle.md as it is written: sign the .ecl files
+# of policies/ with a seed, deploy with psql.
+ROOT=${ECL_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+WORK=$(mktemp -d /tmp/ecl-bundle.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+mkdir "$WORK/policies"
+printf 'policy transfer_limit {\n    require amount <= 100, "amount above 100"\n    return true\n}\n' \
+	>"$WORK/policies/transfer_limit.ecl"
+printf 'policy refund_ok {\n    return amount > 0\n}\n' >"$WORK/policies/refund_ok.ecl"
+export PGDATABASE=$DB
+read -r SEED DID < <("$PY" -c '
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import serialization as s
+import psycopg
+k = Ed25519PrivateKey.generate()
+seed = k.private_bytes(s.Encoding.Raw, s.PrivateFormat.Raw, s.NoEncryption())
+pk = k.public_key().public_bytes(s.Encoding.Raw, s.PublicFormat.Raw)
+did = psycopg.connect().execute("SELECT ecl.did_key_from_public_key(%s)", (pk,)).fetchone()[0]
+print(seed.hex(), did)' )
+psql -X -q -v ON_ERROR_STOP=1 \
+	-c "INSERT INTO ecl.realms (realm_id) VALUES ('payments')" \
+	-c "INSERT INTO ecl.bundle_signers (did) VALUES ('$DID')"
+{ echo "SEED_HEX = '$SEED'"; "$ROOT/test/doc-example.sh" "$ROOT/docs/lifecycle.md" ci-sign-bundle; } >"$WORK/sign.py"
+(cd "$WORK" && "$PY" sign.py) || { echo "FAIL: the documented signing recipe"; exit 1; }
+"$ROOT/test/doc-example.sh" "$ROOT/docs/lifecycle.md" ci-import-bundle >"$WORK/deploy.sh"
+(cd "$WORK" && bash deploy.sh >/dev/null) || { echo "FAIL: the documented deployment"; exit 1; }
+got=$(psql -X -At -c "SELECT string_agg(name || ':' || kind || ':' || version, ' ' ORDER BY name)
+	FROM ecl.policies WHERE realm_id = 'payments'")
+want="refund_ok:transaction:1 transfer_limit:transaction:1"
+[ "$got" = "$want" ] || { echo "FAIL: the documented recipe imported '$got', not '$want'"; exit 1; }
+echo "ok   the CI recipe of docs/lifecycle.md signs and deploys"
+unset PGDATABASE
 
 psql -X -q -d postgres -c "DROP DATABASE $DB"
 echo "bundle_outside_signer: ok"
