@@ -9,9 +9,15 @@
 #   make unit       only the core unit tests (no PostgreSQL needed)
 #   make cli        only the ecl command (src/cli; no PostgreSQL needed)
 #   make bench / make fuzz   long-running, not part of make test
+#   make check-upgrade       the update from the released 0.1 library
 
 EXTENSION = ecl
-EXTVERSION = 0.1
+EXTVERSION = 0.2
+# Releases a user may have installed: the update path starts at each.
+# sql/ecl--<old>.sql is kept exactly as released (DATA, never rebuilt);
+# sql/ecl--<old>--<next>.sql is generated (docs/architecture.md, "Changing
+# SQL objects").
+UPGRADE_FROM = 0.1
 
 MODULE_big = ecl
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
@@ -30,7 +36,9 @@ OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
 # The install script is assembled from numbered fragments (one per topic).
 INSTALL_FRAGMENTS = $(sort $(wildcard sql/install/*.sql))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+UPGRADE_SCRIPTS = $(foreach v,$(UPGRADE_FROM),sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql)
+DATA = $(foreach v,$(UPGRADE_FROM),sql/$(EXTENSION)--$(v).sql)
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPTS)
 
 # pg_regress suites: test/sql/<name>.sql with test/expected/<name>.out;
 # results/ and regression.diffs go to test/ as well.
@@ -55,7 +63,7 @@ PG_CPPFLAGS = -I$(CURDIR)/include $(addprefix -I$(CURDIR)/,$(patsubst %/,%,$(PG_
 PG_CFLAGS = -std=gnu11 -Wno-declaration-after-statement -Werror=implicit-function-declaration
 SHLIB_LINK = -lsodium -lm
 
-EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql test/results test/regression.diffs \
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPTS) test/results test/regression.diffs \
 	test/regression.out \
 	$(CLI_PROGRAM)
 
@@ -102,9 +110,18 @@ endif
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)
 	cat $^ > $@
 
+# The update from a release: its hand-written parts around the fragments,
+# each fragment statement made safe to run over the old objects.
+sql/$(EXTENSION)--%--$(EXTVERSION).sql: sql/$(EXTENSION)--%.sql \
+		sql/upgrade/%--$(EXTVERSION).before.sql sql/upgrade/%--$(EXTVERSION).after.sql \
+		$(INSTALL_FRAGMENTS) tools/upgrade-script.pl
+	perl tools/upgrade-script.pl $(wordlist 1,3,$^) $(INSTALL_FRAGMENTS) > $@.tmp \
+		|| { rm -f $@.tmp; exit 1; }
+	mv $@.tmp $@
+
 $(OBJS): $(wildcard include/ecl/*.h src/core/*.h src/pg/*.h src/pg/*/*.h)
 
-.PHONY: deps unit cli test demo bench fuzz check-memory docs
+.PHONY: deps unit cli test demo bench fuzz check-memory check-upgrade docs
 cli: $(CLI_PROGRAM)
 
 deps:
@@ -125,6 +142,11 @@ bench: deps
 
 fuzz:
 	@test/fuzz/run.sh
+
+# ALTER EXTENSION ecl UPDATE from the released 0.1 library (built from git),
+# in a private copy of PostgreSQL; not part of make test (it builds 0.1).
+check-upgrade: deps
+	@test/upgrade-from-release.sh
 
 # Slow memory checks (valgrind), not part of make test.
 check-memory: deps

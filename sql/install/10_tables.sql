@@ -127,7 +127,17 @@ CREATE TABLE ecl.policies (
 	hash		bytea NOT NULL,
 	version		integer NOT NULL DEFAULT 1 CHECK (version >= 1),
 	created_at	timestamptz NOT NULL DEFAULT now(),
-	updated_at	timestamptz NOT NULL DEFAULT now()
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	-- The shadow candidate (ecl.set_shadow): compiled like the policy, run
+	-- beside it on every call, never answering.  All NULL when there is none.
+	shadow_source	text,
+	shadow_bytecode	bytea,
+	shadow_hash		bytea,
+	shadow_set_by	name,
+	shadow_set_at	timestamptz,
+	CONSTRAINT policies_shadow_complete CHECK (
+		(shadow_source IS NULL) = (shadow_bytecode IS NULL) AND
+		(shadow_source IS NULL) = (shadow_hash IS NULL))
 );
 
 -- Every version a name has had, the current one included (so the history

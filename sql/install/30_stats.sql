@@ -75,7 +75,9 @@ CREATE FUNCTION ecl.stat_eclvm_policy_counters(
     OUT total_time_us bigint,
     OUT mean_time_us double precision,
     OUT min_time_us bigint,
-    OUT max_time_us bigint)
+    OUT max_time_us bigint,
+    OUT shadow_runs bigint,
+    OUT shadow_disagreements bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'ecl_stat_eclvm_policy_counters'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
@@ -115,7 +117,8 @@ CREATE VIEW ecl.stat_eclvm_realms AS
 CREATE VIEW ecl.stat_eclvm_policies AS
     SELECT d.datname, s.policy, s.kind, s.realm_id, s.calls, s.passed,
            s.denied, s.errors, s.total_gas, s.total_mana, s.total_time_us,
-           s.mean_time_us, s.min_time_us, s.max_time_us
+           s.mean_time_us, s.min_time_us, s.max_time_us,
+           s.shadow_runs, s.shadow_disagreements
       FROM ecl.stat_eclvm_policy_counters() s
       JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid;
 

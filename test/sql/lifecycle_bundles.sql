@@ -43,11 +43,13 @@ SELECT ecl.register_policy('bdl_elsewhere', 'return 1', 'custom', 'bundle-other'
 -- ------------------------------------------------------------------ export
 SELECT ecl.export_bundle('bundle-realm') AS bundle \gset
 SELECT :'bundle'::jsonb - 'policies' AS envelope;
-SELECT p->>'name' AS name, p->>'kind' AS kind, p->>'realm' AS realm, p->'version' AS version,
+-- in the bundle's order: by name, byte order
+SELECT n, p->>'name' AS name, p->>'kind' AS kind, p->>'realm' AS realm, p->'version' AS version,
 	   p->>'hash' = encode(c.hash, 'hex') AS hash_is_current,
 	   p->>'source' = c.source AS source_is_current
-  FROM jsonb_array_elements(:'bundle'::jsonb -> 'policies') p
-  JOIN ecl.policies c ON c.name = p->>'name';
+  FROM jsonb_array_elements(:'bundle'::jsonb -> 'policies') WITH ORDINALITY AS e(p, n)
+  JOIN ecl.policies c ON c.name = p->>'name'
+ ORDER BY n;
 SELECT ecl.export_bundle('bundle-realm') = :'bundle'::jsonb AS export_is_deterministic;
 SELECT pg_temp.refusal($$SELECT ecl.export_bundle('no-such-realm')$$) AS unknown_realm;
 SELECT ecl.register_policy('bdl_global', 'return 1') IS NOT NULL AS realm_less_registered;

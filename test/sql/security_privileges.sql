@@ -57,6 +57,9 @@ INSERT INTO expected_grants VALUES
 	-- administration
 	('register_policy(text,text,text,text)', false, false, true, false),
 	('drop_policy(text)',						false, false, true, false),
+	('set_shadow(text,text)',					false, false, true, false),
+	('promote_shadow(text)',					false, false, true, false),
+	('drop_shadow(text)',						false, false, true, false),
 	('rollback_policy(text,integer)',			false, false, true, false),
 	('export_bundle(text)',						false, false, true, false),
 	('import_bundle(jsonb)',					false, false, true, false),
@@ -74,6 +77,7 @@ INSERT INTO expected_grants VALUES
 	('stat_eclvm_kind_counters()',					false, false, true, true),
 	('stat_eclvm_realm_counters()',					false, false, true, true),
 	('stat_eclvm_policy_counters()',					false, false, true, true),
+	('stat_eclvm_policy_version_counters()',					false, false, true, true),
 	('rate_limit_accounts()',							false, false, true, true),
 	-- internal: the cache invalidation trigger
 	('policies_changed()',							false, false, false, false),

@@ -157,6 +157,15 @@ SELECT ecl.rollback_policy('hijack_probe', 1) OPERATOR(pg_catalog.=) v.hash AS r
  WHERE v.name OPERATOR(pg_catalog.=) 'hijack_probe' AND v.version OPERATOR(pg_catalog.=) 1;
 SELECT version, source LIKE '%store_put%' AS v1_source
   FROM ecl.policies WHERE name OPERATOR(pg_catalog.=) 'hijack_probe';
+-- a shadow candidate: set (reads and locks the row, writes it), run
+-- beside the policy, promoted through registration, set again and dropped
+SELECT ecl.set_shadow('hijack_probe', 'return "candidate"') IS NOT NULL AS shadow_set;
+SELECT (ecl.run_policy('hijack_probe', 'did:regress:hijack-victim', 'hijack-realm')).passed AS runs_with_shadow;
+SELECT ecl.promote_shadow('hijack_probe') IS NOT NULL AS shadow_promoted;
+SELECT version, source LIKE '%candidate%' AS candidate_source
+  FROM ecl.policies WHERE name OPERATOR(pg_catalog.=) 'hijack_probe';
+SELECT ecl.set_shadow('hijack_probe', 'return "again"') IS NOT NULL AS shadow_set_again;
+SELECT ecl.drop_shadow('hijack_probe') AS shadow_dropped;
 -- a signed bundle of the realm: exported, verified against the real
 -- ecl.bundle_signers (a signer only the shadows list is refused) and
 -- imported through the registration path

@@ -60,7 +60,11 @@ SELECT string_agg(concat_ws(':', datname, realm_id, policies_executed, passed, d
   FROM ecl.stat_eclvm_realms;
 SELECT string_agg(concat_ws(':', datname, coalesce(policy, '-'), kind, coalesce(realm_id, '-'),
        calls, passed, denied, errors, total_gas, total_mana, total_time_us, min_time_us,
-       max_time_us), ' ' ORDER BY datname, policy, realm_id) FROM ecl.stat_eclvm_policies;});
+       max_time_us, shadow_runs, shadow_disagreements), ' ' ORDER BY datname, policy, realm_id)
+  FROM ecl.stat_eclvm_policies;
+SELECT string_agg(concat_ws(':', datname, policy, version, encode(hash, 'hex'), calls, passed,
+       denied, errors, total_gas, total_mana, total_time_us, shadow_runs, shadow_disagreements),
+       ' ' ORDER BY datname, policy, version) FROM ecl.stat_eclvm_policy_versions;});
 }
 
 # CRC-32C (Castagnoli, reflected), as the statistics file's trailer
@@ -143,6 +147,27 @@ is( sql(q{SELECT string_agg(concat_ws(':', datname, policy, calls, denied), ' '
 	'postgres:guard:10:3 second:guard:2:2',
 	'the same policy name counts apart in each database');
 
+# a third database with real runs of two versions, the first shadowed
+# by the second: per-version rows and shadow counts must survive too
+sql('CREATE DATABASE third');
+$node->safe_psql('third', qq{
+CREATE EXTENSION $ext;
+SELECT ecl.register_policy('cap', 'policy cap { return amount < 100 }');
+SELECT ecl.run_policy('cap', NULL, NULL, '{"amount": 70}') FROM generate_series(1, 3);
+SELECT ecl.set_shadow('cap', 'policy cap { return amount < 50 }');
+SELECT ecl.run_policy('cap', NULL, NULL, '{"amount": 70}') FROM generate_series(1, 2);
+SELECT ecl.promote_shadow('cap');
+SELECT ecl.run_policy('cap', NULL, NULL, '{"amount": 70}');
+});
+is( $node->safe_psql('third', q{
+SELECT (SELECT concat_ws(':', calls, passed, denied, shadow_runs, shadow_disagreements)
+          FROM ecl.stat_eclvm_policies WHERE policy = 'cap') || ' ' ||
+       (SELECT string_agg(concat_ws(':', version, calls, passed, denied, shadow_runs,
+                                    shadow_disagreements), ' ' ORDER BY version)
+          FROM ecl.stat_eclvm_policy_versions WHERE policy = 'cap')}),
+	'6:5:1:2:2 1:5:5:0:2:2 2:1:0:1:0:0',
+	'third database: one policy row over both versions, one row per version');
+
 # --- clean restart: everything survives, per database; the file is consumed
 my $before = snapshot();
 like($before, qr/^postgres,4,1,12,.* second,1,0,3,/,
@@ -159,7 +184,7 @@ ok(-f $statfile, 'clean shutdown wrote pg_stat/ecl_stats.stat');
 	close $fh;
 	is(crc32c(substr($data, 0, -4)), unpack('L', substr($data, -4)),
 		'CRC-32C computed here matches the file written at shutdown');
-	is(unpack('L', substr($data, 4, 4)), 3, 'the file is version 3');
+	is(unpack('L', substr($data, 4, 4)), 4, 'the file is version 4');
 }
 
 my $log_offset = -s $node->logfile;
@@ -168,7 +193,7 @@ is(snapshot(), $before,
 	'all views unchanged after a clean restart, both databases (incl. stats_reset)');
 ok(!-e $statfile, 'the statistics file is removed once loaded');
 ok($node->log_contains(
-		qr/ecl: restored ECLVM statistics \(2 database rows, 3 realm rows, 5 policy rows\)/,
+		qr/ecl: restored ECLVM statistics \(3 database rows, 3 realm rows, 6 policy rows\)/,
 		$log_offset),
 	'the server log says what was restored');
 is($node->safe_psql('second', q{SELECT ecl_test.metric('policies_executed', NULL)}),
@@ -179,6 +204,7 @@ is(sql(q{SELECT ecl_test.metric('policies_executed', NULL)}),
 # the rest of the test looks at one database: a dropped database's rows
 # are not shown
 sql('DROP DATABASE second');
+sql('DROP DATABASE third');
 
 # --- crash (immediate stop): startup works
 sql(q{SELECT ecl_test.record_run('guard', 'transaction', 'bank', 'passed', 1, 1, 1, 0)});
@@ -245,7 +271,7 @@ sub rewrite
 }
 
 damage_and_start('flipped byte',
-	sub { rewrite(sub { my $d = shift; substr($d, 60, 1) = chr(ord(substr($d, 60, 1)) ^ 0xff); $d }) },
+	sub { rewrite(sub { my $d = shift; substr($d, 100, 1) = chr(ord(substr($d, 100, 1)) ^ 0xff); $d }) },
 	qr/ignoring statistics file "pg_stat\/ecl_stats.stat": checksum mismatch/);
 damage_and_start('truncated',
 	sub { rewrite(sub { substr(shift, 0, 100) }) },
@@ -274,9 +300,21 @@ damage_and_start('version 2',
 			return $v2 . pack('L', crc32c($v2));
 		});
 	},
-	qr/ignoring statistics file "pg_stat\/ecl_stats.stat": written in statistics file version 2 \(one set of counters for all databases\), this ecl reads version 3/);
+	qr/ignoring statistics file "pg_stat\/ecl_stats.stat": written in statistics file version 2 \(one set of counters for all databases\), this ecl reads version 4/);
 is(sql(q{SELECT count(*) FROM ecl.stat_eclvm_by_type WHERE executions = 777}), '0',
 	'version 2: none of its counters were read');
+# a version-3 file (no shadow counts in the policy rows): its rows have
+# another size, so it is ignored by version, with a LOG line
+damage_and_start('version 3',
+	sub {
+		rewrite(sub {
+			my $d = shift;
+			substr($d, 4, 4) = pack('L', 3);
+			my $body = substr($d, 0, -4);
+			return $body . pack('L', crc32c($body));
+		});
+	},
+	qr/ignoring statistics file "pg_stat\/ecl_stats.stat": written in statistics file version 3, this ecl reads version 4/);
 damage_and_start('missing',
 	sub { unlink $statfile },
 	qr/ecl: no saved statistics file/);

@@ -99,6 +99,41 @@ typedef struct LoadArgs
 	PolicyEntry *entry;
 } LoadArgs;
 
+/*
+ * The candidate is checked like the policy (hash, then the verifier), but
+ * a candidate that fails is kept as a failing candidate instead of raised:
+ * its errors never reach the callers of the policy.
+ */
+static void
+load_shadow(EclPolicy *policy, const ecl_alloc *alloc, bytea *code,
+			bytea *stored_hash)
+{
+	uint8		hash[ECL_POLICY_HASH_BYTES];
+	ecl_program *program;
+	ecl_error	err;
+
+	policy->has_shadow = true;
+	ecl_policy_hash((const uint8 *) VARDATA_ANY(code),
+					VARSIZE_ANY_EXHDR(code), hash);
+	if (stored_hash == NULL ||
+		VARSIZE_ANY_EXHDR(stored_hash) != ECL_POLICY_HASH_BYTES ||
+		memcmp(VARDATA_ANY(stored_hash), hash, ECL_POLICY_HASH_BYTES) != 0)
+	{
+		policy->shadow_error = "stored bytecode of the shadow candidate does not match its hash";
+		return;
+	}
+	ecl_error_clear(&err);
+	if (ecl_program_load(alloc, (const uint8 *) VARDATA_ANY(code),
+						 VARSIZE_ANY_EXHDR(code),
+						 (uint32_t) ecl_max_stack_depth,
+						 &program, &err) != ECL_OK)
+	{
+		policy->shadow_error = pstrdup(err.message);
+		return;
+	}
+	policy->shadow = program;
+}
+
 static void
 work_load_entry(void *arg)
 {
@@ -122,7 +157,8 @@ work_load_entry(void *arg)
 	args[0] = CStringGetTextDatum(name);
 	if (ecl_owner_select(&read_plan,
 						 "SELECT p.bytecode, p.hash, p.kind, p.realm_id,"
-						 "       p.version::pg_catalog.int8"
+						 "       p.version::pg_catalog.int8,"
+						 "       p.shadow_bytecode, p.shadow_hash"
 						 "  FROM ecl.policies p"
 						 " WHERE p.name OPERATOR(pg_catalog.=) $1",
 						 1, argtypes, args, 1, true, "policy lookup") == 0)
@@ -184,6 +220,17 @@ work_load_entry(void *arg)
 	}
 	d = SPI_getbinval(tup, desc, 5, &isnull);
 	e->policy.version = isnull ? 0 : DatumGetInt64(d);
+
+	d = SPI_getbinval(tup, desc, 6, &isnull);
+	if (!isnull)
+	{
+		bytea	   *shadow_code = DatumGetByteaPP(d);
+		bytea	   *shadow_hash;
+
+		d = SPI_getbinval(tup, desc, 7, &isnull);
+		shadow_hash = isnull ? NULL : DatumGetByteaPP(d);
+		load_shadow(&e->policy, &alloc, shadow_code, shadow_hash);
+	}
 
 	a->entry = e;
 }

@@ -35,6 +35,17 @@ typedef struct EclPolicy
 	const char *realm_id;		/* NULL when the policy has no realm */
 	int64		version;
 	uint8		hash[ECL_POLICY_HASH_BYTES];
+
+	/*
+	 * The shadow candidate (ecl.set_shadow), run beside the policy by the
+	 * runner.  has_shadow with shadow NULL: the stored candidate does not
+	 * match its hash or fails verification; it then counts as a candidate
+	 * that fails on every call (shadow_error says why), never as an error of
+	 * the policy.
+	 */
+	bool		has_shadow;
+	const ecl_program *shadow;
+	const char *shadow_error;
 } EclPolicy;
 
 /*

@@ -21,6 +21,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "ecl/host.h"
@@ -148,6 +149,8 @@ report_run(const EclRunRequest *req, EclRunStatus status, int64 gas_used,
 	report.mana_used = mana_used;
 	report.duration_ns = duration_ns;
 	report.events_emitted = events_emitted;
+	report.policy_version = req->policy_version;
+	report.policy_hash = req->policy_hash;
 	ecl_stats_record_run(&report);
 }
 
@@ -195,6 +198,11 @@ ecl_run_request_for_policy(EclRunRequest *req, const EclPolicy *policy,
 								policy->kind, caller,
 								realm != NULL ? realm : policy->realm_id,
 								input, flags);
+	req->policy_version = policy->version;
+	req->policy_hash = policy->hash;
+	req->has_shadow = policy->has_shadow;
+	req->shadow_program = policy->shadow;
+	req->shadow_error = policy->shadow_error;
 }
 
 static Jsonb *
@@ -335,8 +343,9 @@ charge_rate_limit(VmCall *call)
 	const char *policy = req->policy_name ? req->policy_name : "";
 	int64		cost = res->mana_used;
 
+	/* a shadow candidate's costs are never the caller's */
 	if (!ecl_rate_limit || req->caller_did == NULL || !call->ops->live ||
-		!ecl_rate_limit_available())
+		req->is_shadow || !ecl_rate_limit_available())
 		return;
 
 	if (req->charge_per_statement)
@@ -431,7 +440,9 @@ run_vm(void *arg)
 
 	call->status = ecl_vm_run(p, call->ctx, call->res);
 	charge_rate_limit(call);
-	return call->status == ECL_OK && call->res->outcome == ECL_OUTCOME_PASSED;
+	/* a shadow candidate's writes and events are never kept */
+	return call->status == ECL_OK && call->res->outcome == ECL_OUTCOME_PASSED &&
+		!call->req->is_shadow;
 }
 
 /* ------------------------------------------------------------- run memory */
@@ -671,7 +682,8 @@ run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
 			/* counted as an error above; the row is hidden */
 			Assert(!req->want_detail);
 			res.outcome = ECL_OUTCOME_ERROR;
-			warn_denied_error(req, &res.error);
+			if (!req->is_shadow)
+				warn_denied_error(req, &res.error);
 			out->error_denied = true;
 		}
 
@@ -758,28 +770,198 @@ deny_without_caller(const EclRunRequest *req, EclRunOutcome *out)
 	report_run(req, ECL_RUN_DENIED, 0, 0, 0, 0);
 }
 
+/* ------------------------------------------------------- shadow candidate */
+
+typedef enum ShadowOutcome
+{
+	SHADOW_PASSED,
+	SHADOW_DENIED,
+	SHADOW_FAILED
+} ShadowOutcome;
+
+static const char *
+shadow_outcome_name(ShadowOutcome o)
+{
+	return o == SHADOW_PASSED ? "passed" : o == SHADOW_DENIED ? "denied" : "failed";
+}
+
+/*
+ * Errors that must reach the caller even from the candidate: the user or
+ * the server wants the statement to end.
+ */
+static bool
+error_ends_statement(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+		sqlerrcode == ERRCODE_CRASH_SHUTDOWN ||
+		sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE;
+}
+
+/*
+ * Run the candidate of sreq's policy; *why gets the error of a failing
+ * candidate.  A candidate that calls the host runs inside a subtransaction
+ * that is always rolled back: an error arriving by longjmp (SPI, a lookup)
+ * is caught and becomes its outcome, and whatever it wrote or emitted is
+ * undone with it (the table host keeps nothing of a shadow run anyway, see
+ * run_vm).  PostgreSQL allows no subtransaction while a parallel plan runs,
+ * so there such a candidate does not run: false, nothing counted.  A
+ * candidate that never calls the host needs no subtransaction: the VM
+ * returns its errors as values, and only a cancel can arrive by longjmp.
+ */
+static bool
+run_candidate(const EclRunRequest *sreq, ShadowOutcome *outcome, char **why)
+{
+	const EclHostOps *ops = host_ops_for(sreq);
+	EclRunOutcome sout;
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	*why = NULL;
+	if (!sreq->program->uses_host && !sreq->program->writes)
+	{
+		run_fully(sreq, ops, &sout);
+		*outcome = sout.error_denied ? SHADOW_FAILED
+			: sout.passed ? SHADOW_PASSED : SHADOW_DENIED;
+		return true;
+	}
+	if (IsInParallelMode())
+		return false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		run_fully(sreq, ops, &sout);
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		*outcome = sout.error_denied ? SHADOW_FAILED
+			: sout.passed ? SHADOW_PASSED : SHADOW_DENIED;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (error_ends_statement(edata->sqlerrcode))
+			ReThrowError(edata);
+		*outcome = SHADOW_FAILED;
+		*why = edata->message ? pstrdup(edata->message) : NULL;
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return true;
+}
+
+/*
+ * One LOG line per statement and policy at most: a candidate that disagrees
+ * on every row of a big scan must not flood the log.  The counts are exact
+ * in ecl.stat_eclvm_policies.
+ */
+static void
+log_disagreement(const EclRunRequest *req, ShadowOutcome current,
+				 ShadowOutcome candidate, const char *why)
+{
+	const char *policy = req->policy_name ? req->policy_name : "";
+	EclMemoValue logged;
+
+	if (ecl_memo_get(ECL_MEMO_SHADOW_LOGGED, policy, strlen(policy), "", 0,
+					 &logged))
+		return;
+	ereport(LOG,
+			(errmsg("ecl policy \"%s\": the shadow candidate %s where the current version %s",
+					policy, shadow_outcome_name(candidate),
+					shadow_outcome_name(current)),
+			 why != NULL ? errdetail("The candidate failed: %s", why) : 0,
+			 errhint("Further disagreements of this statement are counted in ecl.stat_eclvm_policies.shadow_disagreements, not logged.")));
+	memset(&logged, 0, sizeof(logged));
+	logged.flag = true;
+	ecl_memo_put(ECL_MEMO_SHADOW_LOGGED, policy, strlen(policy), "", 0, &logged);
+}
+
+/*
+ * After a tracked run of a policy with a candidate returned out: run the
+ * candidate on the same request, compare, count, log.  The candidate is
+ * never answered from the memo of runs and never memoized, so every call of
+ * the policy that returns (a memoized answer included) is one shadow run.
+ * Its gas and mana are not added to out, its run is not counted as a call,
+ * the rate limiter does not charge it, and nothing it wrote is kept.
+ * Compared is the outcome only: passed, denied, or failed (an error, which
+ * for the current version means one ecl.rls_errors = deny hid); the value
+ * and the message are not.
+ */
+static void
+run_shadow(const EclRunRequest *req, EclRunOutcome *out)
+{
+	EclRunRequest sreq = *req;
+	ShadowOutcome current;
+	ShadowOutcome candidate;
+	char	   *why = NULL;
+	bool		disagreed;
+
+	current = out->error_denied ? SHADOW_FAILED
+		: out->passed ? SHADOW_PASSED : SHADOW_DENIED;
+
+	if (req->needs_caller && req->caller_did == NULL)
+		candidate = SHADOW_DENIED;	/* denied without running, like the policy */
+	else if (req->shadow_program == NULL)
+	{
+		candidate = SHADOW_FAILED;
+		why = (char *) req->shadow_error;
+	}
+	else
+	{
+		sreq.program = req->shadow_program;
+		sreq.has_shadow = false;
+		sreq.shadow_program = NULL;
+		sreq.is_shadow = true;
+		sreq.track = false;
+		sreq.want_detail = false;
+		sreq.memoize = false;
+		sreq.charge_per_statement = false;
+		sreq.deny_on_error = true;	/* its errors are its outcome */
+		sreq.trace = NULL;
+		sreq.trace_ctx = NULL;
+		if (!run_candidate(&sreq, &candidate, &why))
+			return;
+	}
+
+	disagreed = candidate != current;
+	out->shadow_result = disagreed ? ECL_SHADOW_DISAGREED : ECL_SHADOW_AGREED;
+	ecl_stats_record_shadow(req->policy_name, req->policy_type, req->realm_id,
+							req->policy_version, disagreed);
+	if (disagreed)
+		log_disagreement(req, current, candidate, why);
+}
+
 void
 ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 {
 	const EclHostOps *ops = host_ops_for(req);
 	RunMemoKey	key;
-	bool		memo;
+	bool		memo = false;
 
 	if (req->needs_caller && req->caller_did == NULL)
-	{
 		deny_without_caller(req, out);
-		return;
-	}
-
-	memo = run_memo_usable(req, ops);
-	if (memo)
+	else
 	{
-		run_memo_key(req, &key);
-		if (run_memo_answer(req, &key, out))
-			return;
+		memo = run_memo_usable(req, ops);
+		if (memo)
+			run_memo_key(req, &key);
+		if (!memo || !run_memo_answer(req, &key, out))
+		{
+			run_fully(req, ops, out);
+			/* a hidden error is not a denial: its repeats run, and count, again */
+			if (memo && !out->error_denied)
+				run_memo_store(&key, out);
+		}
 	}
-	run_fully(req, ops, out);
-	/* a hidden error is not a denial: its repeats run, and count, again */
-	if (memo && !out->error_denied)
-		run_memo_store(&key, out);
+	if (unlikely(req->has_shadow) && req->track)
+		run_shadow(req, out);
 }

@@ -44,6 +44,8 @@ typedef struct EclRunRequest
 	const ecl_program *program; /* verified; owned by the caller (cache) */
 	const char *policy_name;	/* for messages and statistics; NULL = ad hoc */
 	const char *policy_type;	/* docs/sql-api.md, "Registered policies" kind: custom, crossing, api, ... */
+	int64		policy_version; /* registered policies: for the statistics */
+	const uint8 *policy_hash;	/* per version; 0 / NULL for ad hoc code */
 	const char *caller_did;		/* NULL = no caller */
 	const char *realm_id;		/* NULL = no realm */
 	Jsonb	   *input;			/* NULL = {} */
@@ -101,7 +103,25 @@ typedef struct EclRunRequest
 	 */
 	ecl_trace_fn trace;
 	void	   *trace_ctx;
+
+	/*
+	 * The policy's shadow candidate (ecl.set_shadow), set by
+	 * ecl_run_request_for_policy: after a tracked run that returns, the
+	 * candidate runs with the same input, caller, realm and budgets, and its
+	 * outcome is compared (runner.c, run_shadow).  shadow_program NULL with
+	 * has_shadow: a candidate that could not be loaded (shadow_error), which
+	 * counts as failing.  is_shadow marks the candidate's own request.
+	 */
+	bool		has_shadow;
+	const ecl_program *shadow_program;
+	const char *shadow_error;
+	bool		is_shadow;
 } EclRunRequest;
+
+/* EclRunOutcome.shadow_result */
+#define ECL_SHADOW_NONE			0	/* no candidate ran */
+#define ECL_SHADOW_AGREED		1
+#define ECL_SHADOW_DISAGREED	2
 
 typedef struct EclRunOutcome
 {
@@ -115,6 +135,7 @@ typedef struct EclRunOutcome
 	Jsonb	   *events;			/* JSON array of {event, payload} */
 	Jsonb	   *writes;			/* ECL_HOST_STATE: JSON array of writes */
 	bool		error_denied;	/* deny_on_error turned an error into !passed */
+	int8		shadow_result;	/* ECL_SHADOW_*: the candidate's comparison */
 } EclRunOutcome;
 
 void		ecl_run(const EclRunRequest *req, EclRunOutcome *out);

@@ -44,8 +44,10 @@ typedef enum EclMemoKind
 	ECL_MEMO_CHARGE,			/* (policy, caller) -> run.mana_used = mana the
 								 * rate limiter charged in this statement;
 								 * grows (a put replaces it) */
-	ECL_MEMO_WARNED				/* (policy, "") -> a run's error was hidden
+	ECL_MEMO_WARNED,			/* (policy, "") -> a run's error was hidden
 								 * and warned about (ecl.rls_errors = deny) */
+	ECL_MEMO_SHADOW_LOGGED		/* (policy, "") -> a disagreement of the
+								 * shadow candidate was logged (runner.c) */
 } EclMemoKind;
 
 typedef struct EclMemoValue

@@ -4,6 +4,9 @@
  *   ecl.register_policy(name, source, kind, realm) -> hash
  *   ecl.rollback_policy(name, version) -> hash
  *   ecl.drop_policy(name) -> true
+ *   ecl.set_shadow(name, source) -> hash of the candidate
+ *   ecl.promote_shadow(name) -> hash (the candidate, registered)
+ *   ecl.drop_shadow(name) -> whether there was a candidate
  *   ecl.run_policy(policy, caller, realm, input, gas_limit, mana_limit)
  *   ecl.check(policy, caller, realm, input)       read-only, -> boolean
  *   ecl.allowed(policy, realm, input)             caller = ecl.current_did();
@@ -25,6 +28,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -50,6 +54,9 @@
 PG_FUNCTION_INFO_V1(ecl_register_policy);
 PG_FUNCTION_INFO_V1(ecl_rollback_policy);
 PG_FUNCTION_INFO_V1(ecl_drop_policy);
+PG_FUNCTION_INFO_V1(ecl_set_shadow);
+PG_FUNCTION_INFO_V1(ecl_promote_shadow);
+PG_FUNCTION_INFO_V1(ecl_drop_shadow);
 PG_FUNCTION_INFO_V1(ecl_run_policy);
 PG_FUNCTION_INFO_V1(ecl_check);
 PG_FUNCTION_INFO_V1(ecl_allowed);
@@ -109,6 +116,7 @@ typedef struct RegisterArgs
 
 static SPIPlanPtr realm_plan = NULL;
 static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr upsert_plan_0_1 = NULL;	/* the 0.1 install script */
 static SPIPlanPtr version_plan = NULL;
 static SPIPlanPtr history_plan = NULL;
 static SPIPlanPtr delete_plan = NULL;
@@ -164,6 +172,39 @@ work_upsert(void *p)
 	 * earlier) continues the numbering of its history, so (name, version)
 	 * names one source for good.
 	 */
+	/*
+	 * The library serves the 0.1 install script until ALTER EXTENSION ecl
+	 * UPDATE runs (docs/operations.md, "Upgrading from 0.1"): 0.1 has no
+	 * ecl.policy_versions, so there the policy alone is written, with the
+	 * same versioning (the update starts the history with it).
+	 */
+	if (!OidIsValid(get_relname_relid("policy_versions",
+									  get_namespace_oid("ecl", false))))
+	{
+		rc = SPI_execute_plan(ecl_keep_plan(&upsert_plan_0_1,
+										   "INSERT INTO ecl.policies AS p"
+										   "        (name, kind, realm_id, source, bytecode, hash)"
+										   " VALUES ($1, $2, $3, $4, $5, $6)"
+										   " ON CONFLICT (name) DO UPDATE"
+										   "   SET kind = EXCLUDED.kind,"
+										   "       realm_id = EXCLUDED.realm_id,"
+										   "       source = EXCLUDED.source,"
+										   "       bytecode = EXCLUDED.bytecode,"
+										   "       hash = EXCLUDED.hash,"
+										   "       version = p.version OPERATOR(pg_catalog.+) 1,"
+										   "       updated_at = pg_catalog.now()"
+										   "   WHERE NOT (p.kind OPERATOR(pg_catalog.=) EXCLUDED.kind"
+										   "          AND COALESCE(p.realm_id OPERATOR(pg_catalog.=) EXCLUDED.realm_id,"
+										   "                       p.realm_id IS NULL AND EXCLUDED.realm_id IS NULL)"
+										   "          AND p.source OPERATOR(pg_catalog.=) EXCLUDED.source COLLATE pg_catalog.\"C\""
+										   "          AND p.hash OPERATOR(pg_catalog.=) EXCLUDED.hash)",
+										   6, argtypes),
+							  values, nulls, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "policy insert failed: %s", SPI_result_code_string(rc));
+		return;
+	}
+
 	rc = SPI_execute_plan(ecl_keep_plan(&upsert_plan,
 									   "WITH up AS ("
 									   " INSERT INTO ecl.policies AS p"
@@ -436,6 +477,223 @@ ecl_drop_policy(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("policy \"%s\" does not exist", args.name)));
+	PG_RETURN_BOOL(true);
+}
+
+/* ------------------------------------------------------ shadow candidate */
+
+/*
+ * The candidate lives in the policy's own row (ecl.policies.shadow_*), so
+ * setting, promoting or dropping it is a change of ecl.policies: the
+ * statement trigger invalidates every session's cached policies (the
+ * runner then sees the candidate, or no longer does) and every plan that
+ * translated the policy to SQL (the planner refuses to translate a policy
+ * with a candidate, so that the candidate actually runs), and dropping the
+ * policy drops its candidate with it.
+ */
+typedef struct ShadowArgs
+{
+	const char *name;
+	MemoryContext cxt;			/* where the row read is copied */
+	/* read */
+	bool		found;
+	bool		has_shadow;
+	char	   *kind;
+	char	   *realm;
+	text	   *shadow_source;
+	/* written: NULL source clears the candidate */
+	text	   *source;
+	bytea	   *bytecode;
+	bytea	   *hash;
+} ShadowArgs;
+
+static SPIPlanPtr shadow_read_plan = NULL;
+static SPIPlanPtr shadow_set_plan = NULL;
+static SPIPlanPtr shadow_clear_plan = NULL;
+
+/* The policy's row, locked: a concurrent set/promote/drop waits. */
+static void
+work_shadow_read(void *p)
+{
+	ShadowArgs *a = (ShadowArgs *) p;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	int			rc;
+
+	values[0] = CStringGetTextDatum(a->name);
+	rc = SPI_execute_plan(ecl_keep_plan(&shadow_read_plan,
+									   "SELECT p.kind, p.realm_id, p.shadow_source"
+									   "  FROM ecl.policies p"
+									   " WHERE p.name OPERATOR(pg_catalog.=) $1"
+									   "   FOR UPDATE",
+									   1, argtypes),
+						  values, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "policy shadow lookup failed: %s", SPI_result_code_string(rc));
+	a->found = SPI_processed > 0;
+	if (a->found)
+	{
+		HeapTuple	row = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+		MemoryContext old = MemoryContextSwitchTo(a->cxt);
+
+		a->kind = TextDatumGetCString(SPI_getbinval(row, desc, 1, &isnull));
+		d = SPI_getbinval(row, desc, 2, &isnull);
+		a->realm = isnull ? NULL : TextDatumGetCString(d);
+		d = SPI_getbinval(row, desc, 3, &isnull);
+		a->has_shadow = !isnull;
+		a->shadow_source = isnull ? NULL : DatumGetTextPCopy(d);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+static void
+work_shadow_write(void *p)
+{
+	ShadowArgs *a = (ShadowArgs *) p;
+	int			rc;
+
+	if (a->source != NULL)
+	{
+		Oid			argtypes[4] = {TEXTOID, TEXTOID, BYTEAOID, BYTEAOID};
+		Datum		values[4];
+
+		values[0] = CStringGetTextDatum(a->name);
+		values[1] = PointerGetDatum(a->source);
+		values[2] = PointerGetDatum(a->bytecode);
+		values[3] = PointerGetDatum(a->hash);
+		rc = SPI_execute_plan(ecl_keep_plan(&shadow_set_plan,
+										   "UPDATE ecl.policies p"
+										   "   SET shadow_source = $2, shadow_bytecode = $3,"
+										   "       shadow_hash = $4, shadow_set_by = SESSION_USER,"
+										   "       shadow_set_at = pg_catalog.now()"
+										   " WHERE p.name OPERATOR(pg_catalog.=) $1",
+										   4, argtypes),
+							  values, NULL, false, 0);
+	}
+	else
+	{
+		Oid			argtypes[1] = {TEXTOID};
+		Datum		values[1];
+
+		values[0] = CStringGetTextDatum(a->name);
+		rc = SPI_execute_plan(ecl_keep_plan(&shadow_clear_plan,
+										   "UPDATE ecl.policies p"
+										   "   SET shadow_source = NULL, shadow_bytecode = NULL,"
+										   "       shadow_hash = NULL, shadow_set_by = NULL,"
+										   "       shadow_set_at = NULL"
+										   " WHERE p.name OPERATOR(pg_catalog.=) $1",
+										   1, argtypes),
+							  values, NULL, false, 0);
+	}
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "policy shadow update failed: %s", SPI_result_code_string(rc));
+}
+
+/* Read and lock the policy's row; 42704 when there is no such policy. */
+static void
+read_shadow_row(ShadowArgs *a)
+{
+	a->cxt = CurrentMemoryContext;
+	ecl_as_owner(work_shadow_read, a);
+	if (!a->found)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("policy \"%s\" does not exist", a->name),
+				 errhint("A shadow candidate is set for a registered policy; register it first with ecl.register_policy.")));
+}
+
+/*
+ * ecl.set_shadow(name text, source text) RETURNS bytea
+ *
+ * Compiled like a registration (a syntax error is 42601 and stores
+ * nothing); the candidate runs with the policy's kind and realm, so it has
+ * none of its own.  Setting a candidate replaces the previous one.
+ */
+Datum
+ecl_set_shadow(PG_FUNCTION_ARGS)
+{
+	ShadowArgs	a;
+	text	   *source;
+	uint8_t    *bytes;
+	size_t		nbytes;
+	uint8		hash[ECL_POLICY_HASH_BYTES];
+
+	refuse_if_read_only("ecl.set_shadow()");
+	memset(&a, 0, sizeof(a));
+	a.name = ecl_required_text(fcinfo, 0, "policy name");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("shadow source must not be NULL"),
+				 errhint("ecl.drop_shadow removes a candidate.")));
+	source = PG_GETARG_TEXT_P(1);	/* detoasted: stored as is */
+	read_shadow_row(&a);
+
+	bytes = ecl_pg_compile(VARDATA(source), VARSIZE(source) - VARHDRSZ,
+						   a.name, true, &nbytes);
+	ecl_policy_hash(bytes, nbytes, hash);
+	a.source = source;
+	a.bytecode = make_bytea(bytes, nbytes);
+	a.hash = make_bytea(hash, sizeof(hash));
+	ecl_as_owner(work_shadow_write, &a);
+	PG_RETURN_BYTEA_P(a.hash);
+}
+
+/*
+ * ecl.promote_shadow(name text) RETURNS bytea
+ *
+ * The candidate's source goes through register_source like any
+ * registration (recompiled, stored as the next version, recorded in
+ * ecl.policy_versions; identical to the current source: the no-op), with
+ * the policy's kind and realm; the candidate is then removed.
+ */
+Datum
+ecl_promote_shadow(PG_FUNCTION_ARGS)
+{
+	ShadowArgs	a;
+	RegisterArgs args;
+	bytea	   *hash;
+
+	refuse_if_read_only("ecl.promote_shadow()");
+	memset(&a, 0, sizeof(a));
+	a.name = ecl_required_text(fcinfo, 0, "policy name");
+	read_shadow_row(&a);
+	if (!a.has_shadow)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("policy \"%s\" has no shadow candidate", a.name),
+				 errhint("Set one with ecl.set_shadow.")));
+
+	memset(&args, 0, sizeof(args));
+	args.name = a.name;
+	args.kind = a.kind;
+	args.realm = a.realm;
+	hash = register_source(&args, a.shadow_source);
+	a.source = NULL;
+	ecl_as_owner(work_shadow_write, &a);
+	PG_RETURN_BYTEA_P(hash);
+}
+
+/*
+ * ecl.drop_shadow(name text) RETURNS boolean: whether there was a
+ * candidate (false changes nothing, so it invalidates nothing either).
+ */
+Datum
+ecl_drop_shadow(PG_FUNCTION_ARGS)
+{
+	ShadowArgs	a;
+
+	refuse_if_read_only("ecl.drop_shadow()");
+	memset(&a, 0, sizeof(a));
+	a.name = ecl_required_text(fcinfo, 0, "policy name");
+	read_shadow_row(&a);
+	if (!a.has_shadow)
+		PG_RETURN_BOOL(false);
+	a.source = NULL;
+	ecl_as_owner(work_shadow_write, &a);
 	PG_RETURN_BOOL(true);
 }
 

@@ -775,6 +775,12 @@ translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
 		why(reason, "policy \"%s\" does not exist", cs->policy_name);
 		return NULL;
 	}
+	/* a candidate runs beside the policy only in the runner */
+	if (cs->policy->has_shadow)
+	{
+		why(reason, "policy \"%s\" has a shadow candidate", cs->policy_name);
+		return NULL;
+	}
 
 	ecl_pg_alloc_init(&alloc, CurrentMemoryContext);
 	input_arg = (Node *) llast(args);

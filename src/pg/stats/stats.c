@@ -59,6 +59,7 @@ EclStatsShared *ecl_stats_shared = NULL;
 HTAB	   *ecl_stats_databases = NULL;
 HTAB	   *ecl_stats_realms = NULL;
 HTAB	   *ecl_stats_policies = NULL;
+HTAB	   *ecl_stats_versions = NULL;
 
 #define ECL_STATS_TRANCHE "ecl_stats"
 #define ECL_EVICT_PERCENT 5
@@ -140,6 +141,8 @@ stats_shmem_size(void)
 											 sizeof(EclRealmEntry)));
 	size = add_size(size, hash_estimate_size(ecl_stats_max_rows(),
 											 sizeof(EclPolicyEntry)));
+	size = add_size(size, hash_estimate_size(ecl_stats_max_rows(),
+											 sizeof(EclVersionEntry)));
 	return size;
 }
 
@@ -168,6 +171,7 @@ stats_shmem_startup(void)
 	ecl_stats_databases = NULL;
 	ecl_stats_realms = NULL;
 	ecl_stats_policies = NULL;
+	ecl_stats_versions = NULL;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 
@@ -194,6 +198,13 @@ stats_shmem_startup(void)
 	info.keysize = sizeof(EclPolicyKey);
 	info.entrysize = sizeof(EclPolicyEntry);
 	ecl_stats_policies = ShmemInitHash("ecl_stats policies",
+									   ecl_stats_max_rows(), ecl_stats_max_rows(),
+									   &info, HASH_ELEM | HASH_BLOBS);
+
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(EclVersionKey);
+	info.entrysize = sizeof(EclVersionEntry);
+	ecl_stats_versions = ShmemInitHash("ecl_stats policy versions",
 									   ecl_stats_max_rows(), ecl_stats_max_rows(),
 									   &info, HASH_ELEM | HASH_BLOBS);
 
@@ -283,6 +294,15 @@ make_policy_key(EclPolicyKey *key, Oid dbid, const char *name,
 	key->kind = (int32) kind;
 }
 
+static void
+make_version_key(EclVersionKey *key, Oid dbid, const char *name, int64 version)
+{
+	memset(key, 0, sizeof(*key));
+	key->dbid = dbid;
+	key->version = (int32) version;
+	set_key_name(key->name, &key->name_hash, name);
+}
+
 typedef struct EvictCandidate
 {
 	void	   *entry;			/* its key is at offset 0 */
@@ -311,6 +331,12 @@ static int64
 policy_calls(const void *entry)
 {
 	return ((const EclPolicyEntry *) entry)->counters.calls;
+}
+
+static int64
+version_calls(const void *entry)
+{
+	return ((const EclVersionEntry *) entry)->counters.calls;
 }
 
 static int
@@ -431,6 +457,24 @@ ecl_stats_enter_policy(const EclPolicyKey *key)
 	return entry;
 }
 
+EclVersionEntry *
+ecl_stats_enter_version(const EclVersionKey *key)
+{
+	EclVersionEntry *entry;
+	bool		found;
+
+	if (hash_get_num_entries(ecl_stats_versions) >= ecl_stats_max_rows())
+		evict_least_called(ecl_stats_versions, version_calls);
+	entry = hash_search(ecl_stats_versions, key, HASH_ENTER_NULL, &found);
+	if (entry != NULL && !found)
+	{
+		SpinLockInit(&entry->mutex);
+		memset(entry->hash, 0, sizeof(entry->hash));
+		memset(&entry->counters, 0, sizeof(entry->counters));
+	}
+	return entry;
+}
+
 /* ---------------------------------------------------------------------
  * Recording: pending counters in backend-local memory
  * ---------------------------------------------------------------------
@@ -486,12 +530,18 @@ typedef struct CachedRunKeys
 	char	   *policy_name;	/* "" for NULL */
 	char	   *realm_id;		/* "" for NULL */
 	EclPolicyKind kind;
+	int64		version;		/* 0: ad hoc, no version row */
 	EclPolicyKey pkey;
 	uint32		phash;
 	EclRealmKey rkey;
 	uint32		rhash;
+	EclVersionKey vkey;
+	uint32		vhash;
+	uint8		hash[ECL_STATS_HASH_BYTES]; /* of the version */
+	bool		has_hash;
 	EclRealmCounters realm_pending; /* executed == 0: nothing pending */
-	EclPolicyCounters policy_pending;	/* calls == 0: nothing pending */
+	EclPolicyCounters policy_pending;	/* nothing: policy_has_pending */
+	EclPolicyCounters version_pending;	/* the same counts, for the version */
 } CachedRunKeys;
 
 static CachedRunKeys key_cache[KEY_CACHE_SLOTS];
@@ -517,9 +567,12 @@ add_realm_counters(EclRealmCounters *dst, const EclRealmCounters *d)
 static void
 add_policy_counters(EclPolicyCounters *dst, const EclPolicyCounters *d)
 {
-	if (dst->calls == 0 || d->min_time_ns < dst->min_time_ns)
+	/* pending shadow comparisons alone carry no times */
+	if (d->calls > 0 &&
+		(dst->calls == 0 || d->min_time_ns < dst->min_time_ns))
 		dst->min_time_ns = d->min_time_ns;
-	if (dst->calls == 0 || d->max_time_ns > dst->max_time_ns)
+	if (d->calls > 0 &&
+		(dst->calls == 0 || d->max_time_ns > dst->max_time_ns))
 		dst->max_time_ns = d->max_time_ns;
 	dst->calls += d->calls;
 	dst->passed += d->passed;
@@ -528,17 +581,29 @@ add_policy_counters(EclPolicyCounters *dst, const EclPolicyCounters *d)
 	dst->total_gas += d->total_gas;
 	dst->total_mana += d->total_mana;
 	dst->total_time_ns += d->total_time_ns;
+	dst->shadow_runs += d->shadow_runs;
+	dst->shadow_disagreements += d->shadow_disagreements;
+}
+
+/* Something to add to the policy's row (runs or shadow comparisons). */
+static inline bool
+policy_has_pending(const EclPolicyCounters *c)
+{
+	return c->calls > 0 || c->shadow_runs > 0;
 }
 
 static bool
 slot_has_pending(const CachedRunKeys *k)
 {
 	return k->used &&
-		(k->realm_pending.executed > 0 || k->policy_pending.calls > 0);
+		(k->realm_pending.executed > 0 ||
+		 policy_has_pending(&k->policy_pending) ||
+		 policy_has_pending(&k->version_pending));
 }
 
 static CachedRunKeys *
-run_keys(const char *policy_name, const char *realm_id, EclPolicyKind kind)
+run_keys(const char *policy_name, const char *realm_id, EclPolicyKind kind,
+		 int64 version, const uint8 *hash)
 {
 	CachedRunKeys *k;
 
@@ -549,14 +614,14 @@ run_keys(const char *policy_name, const char *realm_id, EclPolicyKind kind)
 
 	/* the slot that matched last is the likely one: try it first */
 	k = &key_cache[key_cache_last_hit];
-	if (k->used && k->kind == kind &&
+	if (k->used && k->kind == kind && k->version == version &&
 		strcmp(k->policy_name, policy_name) == 0 &&
 		strcmp(k->realm_id, realm_id) == 0)
 		return k;
 	for (int i = 0; i < KEY_CACHE_SLOTS; i++)
 	{
 		k = &key_cache[i];
-		if (k->used && k->kind == kind &&
+		if (k->used && k->kind == kind && k->version == version &&
 			strcmp(k->policy_name, policy_name) == 0 &&
 			strcmp(k->realm_id, realm_id) == 0)
 		{
@@ -585,6 +650,17 @@ run_keys(const char *policy_name, const char *realm_id, EclPolicyKind kind)
 	k->phash = get_hash_value(ecl_stats_policies, &k->pkey);
 	make_realm_key(&k->rkey, MyDatabaseId, realm_id);
 	k->rhash = get_hash_value(ecl_stats_realms, &k->rkey);
+	k->version = policy_name[0] != '\0' ? version : 0;
+	if (k->version != 0)
+	{
+		make_version_key(&k->vkey, MyDatabaseId, policy_name, k->version);
+		k->vhash = get_hash_value(ecl_stats_versions, &k->vkey);
+		if (hash != NULL)
+		{
+			memcpy(k->hash, hash, ECL_STATS_HASH_BYTES);
+			k->has_hash = true;
+		}
+	}
 	k->used = true;
 	return k;
 }
@@ -597,6 +673,26 @@ note_pending_event(void)
 		register_flush_callbacks();
 	if (++pending_events >= ECL_STATS_FLUSH_EVERY)
 		ecl_stats_flush_pending();
+}
+
+static inline void
+count_run(EclPolicyCounters *pc, EclRunStatus status, uint64 gas, uint64 mana,
+		  uint64 time_ns)
+{
+	if (pc->calls == 0 || (int64) time_ns < pc->min_time_ns)
+		pc->min_time_ns = time_ns;
+	if (pc->calls == 0 || (int64) time_ns > pc->max_time_ns)
+		pc->max_time_ns = time_ns;
+	pc->calls++;
+	if (status == ECL_RUN_PASSED)
+		pc->passed++;
+	else if (status == ECL_RUN_DENIED)
+		pc->denied++;
+	else
+		pc->errors++;
+	pc->total_gas += gas;
+	pc->total_mana += mana;
+	pc->total_time_ns += time_ns;
 }
 
 void
@@ -614,7 +710,8 @@ ecl_stats_record_run(const EclRunReport *r)
 		return;
 
 	kind = kind_from_name(r->policy_type);
-	keys = run_keys(r->policy_name, r->realm_id, kind);
+	keys = run_keys(r->policy_name, r->realm_id, kind, r->policy_version,
+					r->policy_hash);
 	gas = (uint64) Max(r->gas_used, 0);
 	mana = (uint64) Max(r->mana_used, 0);
 	time_ns = (uint64) Max(r->duration_ns, 0);
@@ -669,22 +766,41 @@ ecl_stats_record_run(const EclRunReport *r)
 	}
 
 	pc = &keys->policy_pending;
-	if (pc->calls == 0 || (int64) time_ns < pc->min_time_ns)
-		pc->min_time_ns = time_ns;
-	if (pc->calls == 0 || (int64) time_ns > pc->max_time_ns)
-		pc->max_time_ns = time_ns;
-	pc->calls++;
-	if (r->status == ECL_RUN_PASSED)
-		pc->passed++;
-	else if (r->status == ECL_RUN_DENIED)
-		pc->denied++;
-	else
-		pc->errors++;
-	pc->total_gas += gas;
-	pc->total_mana += mana;
-	pc->total_time_ns += time_ns;
+	count_run(pc, r->status, gas, mana, time_ns);
+	if (keys->version != 0)
+		count_run(&keys->version_pending, r->status, gas, mana, time_ns);
 
 	note_pending_event();
+}
+
+/*
+ * The comparison follows the run it shadows, so the slot is the one the
+ * run just used.  Not an event of its own for the flush cadence: it rides
+ * with the run's.
+ */
+void
+ecl_stats_record_shadow(const char *policy_name, const char *policy_type,
+						const char *realm_id, int64 policy_version,
+						bool disagreed)
+{
+	CachedRunKeys *keys;
+
+	if (!ecl_track || ecl_stats_shared == NULL)
+		return;
+	/* the run just recorded made the slot, hash included */
+	keys = run_keys(policy_name, realm_id, kind_from_name(policy_type),
+					policy_version, NULL);
+	keys->policy_pending.shadow_runs++;
+	if (disagreed)
+		keys->policy_pending.shadow_disagreements++;
+	if (keys->version != 0)
+	{
+		keys->version_pending.shadow_runs++;
+		if (disagreed)
+			keys->version_pending.shadow_disagreements++;
+	}
+	if (unlikely(!flush_callbacks_registered))
+		register_flush_callbacks();
 }
 
 void
@@ -754,7 +870,7 @@ apply_slot(CachedRunKeys *k, bool may_insert)
 			complete = false;
 	}
 
-	if (k->policy_pending.calls > 0)
+	if (policy_has_pending(&k->policy_pending))
 	{
 		EclPolicyEntry *policy;
 
@@ -772,6 +888,32 @@ apply_slot(CachedRunKeys *k, bool may_insert)
 				SpinLockAcquire(&policy->mutex);
 				add_policy_counters(&policy->counters, &delta);
 				SpinLockRelease(&policy->mutex);
+			}
+		}
+		else
+			complete = false;
+	}
+
+	if (k->version != 0 && policy_has_pending(&k->version_pending))
+	{
+		EclVersionEntry *version;
+
+		version = hash_search_with_hash_value(ecl_stats_versions, &k->vkey,
+											  k->vhash, HASH_FIND, NULL);
+		if (version == NULL && may_insert)
+			version = ecl_stats_enter_version(&k->vkey);
+		if (version != NULL || may_insert)
+		{
+			EclPolicyCounters delta = k->version_pending;
+
+			memset(&k->version_pending, 0, sizeof(k->version_pending));
+			if (version != NULL)
+			{
+				SpinLockAcquire(&version->mutex);
+				if (k->has_hash)
+					memcpy(version->hash, k->hash, ECL_STATS_HASH_BYTES);
+				add_policy_counters(&version->counters, &delta);
+				SpinLockRelease(&version->mutex);
 			}
 		}
 		else
@@ -1227,6 +1369,7 @@ ecl_stats_reset(bool all_databases)
 			zero_database(e, now);
 		remove_rows(ecl_stats_realms, InvalidOid);
 		remove_rows(ecl_stats_policies, InvalidOid);
+		remove_rows(ecl_stats_versions, InvalidOid);
 	}
 	else
 	{
@@ -1236,6 +1379,7 @@ ecl_stats_reset(bool all_databases)
 			zero_database(e, now);
 		remove_rows(ecl_stats_realms, MyDatabaseId);
 		remove_rows(ecl_stats_policies, MyDatabaseId);
+		remove_rows(ecl_stats_versions, MyDatabaseId);
 	}
 	LWLockRelease(ecl_stats_shared->lock);
 	if (gone != NULL)

@@ -31,6 +31,8 @@ typedef struct EclRunReport
 	int64		mana_used;
 	int64		duration_ns;	/* the statistics add up nanoseconds */
 	int64		events_emitted;
+	int64		policy_version; /* of a registered policy; 0 = none */
+	const uint8 *policy_hash;	/* its bytecode's hash (32 bytes) or NULL */
 } EclRunReport;
 
 /* called from _PG_init when loaded via shared_preload_libraries */
@@ -40,6 +42,15 @@ void		ecl_stats_init(void);
 bool		ecl_stats_available(void);
 
 void		ecl_stats_record_run(const EclRunReport *report);
+
+/*
+ * One comparison of a policy's shadow candidate with the version that
+ * answered (runner.c): counted in the policy's row, next to its runs.
+ */
+void		ecl_stats_record_shadow(const char *policy_name,
+									const char *policy_type,
+									const char *realm_id,
+									int64 policy_version, bool disagreed);
 void		ecl_stats_record_compile(bool ok);
 void		ecl_stats_record_crossing(const char *realm_id, bool allowed);
 

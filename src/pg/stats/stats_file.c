@@ -36,7 +36,8 @@
 #define ECL_STATS_FILE "pg_stat/ecl_stats.stat"
 #define ECL_STATS_FILE_TMP ECL_STATS_FILE ".tmp"
 #define ECL_STATS_FILE_MAGIC 0x45434C53 /* "ECLS" */
-#define ECL_STATS_FILE_VERSION 3	/* 3: per database */
+#define ECL_STATS_FILE_VERSION 4	/* 3: per database; 4: shadow counts
+										 * per policy, rows per version */
 
 typedef struct EclStatsFileHeader
 {
@@ -49,9 +50,11 @@ typedef struct EclStatsFileHeader
 	uint32		database_row_size;
 	uint32		realm_row_size;
 	uint32		policy_row_size;
+	uint32		version_row_size;
 	uint64		n_databases;
 	uint64		n_realms;
 	uint64		n_policies;
+	uint64		n_versions;
 } EclStatsFileHeader;
 
 typedef struct EclDatabaseRow
@@ -75,6 +78,13 @@ typedef struct EclPolicyRow
 	EclPolicyCounters counters;
 } EclPolicyRow;
 
+typedef struct EclVersionRow
+{
+	EclVersionKey key;
+	uint8		hash[ECL_STATS_HASH_BYTES];
+	EclPolicyCounters counters;
+} EclVersionRow;
+
 static void
 fill_layout(EclStatsFileHeader *h)
 {
@@ -87,6 +97,7 @@ fill_layout(EclStatsFileHeader *h)
 	h->database_row_size = sizeof(EclDatabaseRow);
 	h->realm_row_size = sizeof(EclRealmRow);
 	h->policy_row_size = sizeof(EclPolicyRow);
+	h->version_row_size = sizeof(EclVersionRow);
 }
 
 /* ---------------------------------------------------------------------
@@ -128,6 +139,7 @@ ecl_stats_save_file(int code, Datum arg)
 	h.n_databases = hash_get_num_entries(ecl_stats_databases);
 	h.n_realms = hash_get_num_entries(ecl_stats_realms);
 	h.n_policies = hash_get_num_entries(ecl_stats_policies);
+	h.n_versions = hash_get_num_entries(ecl_stats_versions);
 
 	INIT_CRC32C(crc);
 	ok = write_chunk(f, &crc, &h, sizeof(h));
@@ -195,6 +207,26 @@ ecl_stats_save_file(int code, Datum arg)
 		}
 		ok = ok && n == h.n_policies;
 	}
+	if (ok)
+	{
+		EclVersionEntry *e;
+		uint64		n = 0;
+
+		hash_seq_init(&seq, ecl_stats_versions);
+		while ((e = hash_seq_search(&seq)) != NULL)
+		{
+			EclVersionRow row;
+
+			memset(&row, 0, sizeof(row));
+			row.key = e->key;
+			memcpy(row.hash, e->hash, sizeof(row.hash));
+			row.counters = e->counters;
+			if (ok && n < h.n_versions)
+				ok = write_chunk(f, &crc, &row, sizeof(row));
+			n++;
+		}
+		ok = ok && n == h.n_versions;
+	}
 	FIN_CRC32C(crc);
 	if (ok)
 		ok = fwrite(&crc, 1, sizeof(crc), f) == sizeof(crc);
@@ -261,15 +293,18 @@ validate(const char *buf, size_t len, const EclStatsFileHeader **hp)
 		h->n_kind_counters != expect.n_kind_counters ||
 		h->database_row_size != expect.database_row_size ||
 		h->realm_row_size != expect.realm_row_size ||
-		h->policy_row_size != expect.policy_row_size)
+		h->policy_row_size != expect.policy_row_size ||
+		h->version_row_size != expect.version_row_size)
 		return "written by a build with another layout";
 	if (len < fixed ||
 		h->n_databases > (len - fixed) / sizeof(EclDatabaseRow) ||
 		h->n_realms > (len - fixed) / sizeof(EclRealmRow) ||
 		h->n_policies > (len - fixed) / sizeof(EclPolicyRow) ||
+		h->n_versions > (len - fixed) / sizeof(EclVersionRow) ||
 		len != fixed + h->n_databases * sizeof(EclDatabaseRow) +
 		h->n_realms * sizeof(EclRealmRow) +
-		h->n_policies * sizeof(EclPolicyRow))
+		h->n_policies * sizeof(EclPolicyRow) +
+		h->n_versions * sizeof(EclVersionRow))
 		return "file is truncated or has trailing data";
 
 	INIT_CRC32C(crc);
@@ -385,6 +420,26 @@ apply(const char *buf, const EclStatsFileHeader *h, uint64 *databases,
 		{
 			e->counters = row.counters;
 			(*policies)++;
+		}
+	}
+	pfree(refs);
+	p += h->n_policies * sizeof(EclPolicyRow);
+
+	/* the versions' rows follow the same rule, silently */
+	refs = rows_busiest_first(p, h->n_versions, sizeof(EclVersionRow),
+							  offsetof(EclVersionRow, counters.calls));
+	for (uint64 i = 0, kept = 0; i < h->n_versions && kept < (uint64) ecl_stats_max_rows(); i++)
+	{
+		EclVersionRow row;
+		EclVersionEntry *e;
+
+		memcpy(&row, refs[i].row, sizeof(row));
+		e = ecl_stats_enter_version(&row.key);
+		if (e != NULL)
+		{
+			memcpy(e->hash, row.hash, sizeof(row.hash));
+			e->counters = row.counters;
+			kept++;
 		}
 	}
 	pfree(refs);

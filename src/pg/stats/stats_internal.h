@@ -133,6 +133,9 @@ typedef struct EclPolicyCounters
 	int64		total_time_ns;
 	int64		min_time_ns;
 	int64		max_time_ns;
+	/* the shadow candidate's comparisons (ecl.set_shadow) */
+	int64		shadow_runs;
+	int64		shadow_disagreements;
 } EclPolicyCounters;
 
 typedef struct EclPolicyEntry
@@ -141,6 +144,29 @@ typedef struct EclPolicyEntry
 	slock_t		mutex;			/* protects counters */
 	EclPolicyCounters counters;
 } EclPolicyEntry;
+
+/*
+ * One version of a registered policy: its runs under that version, over
+ * all realms and kinds (the policy's row above sums all its versions).
+ * Ad hoc code has no version and no row here.
+ */
+#define ECL_STATS_HASH_BYTES 32	/* BLAKE2b-256 of the bytecode */
+
+typedef struct EclVersionKey
+{
+	Oid			dbid;
+	int32		version;
+	uint64		name_hash;		/* of the full policy name */
+	char		name[ECL_STATS_NAME_LEN];
+} EclVersionKey;
+
+typedef struct EclVersionEntry
+{
+	EclVersionKey key;			/* must be first (hash key) */
+	slock_t		mutex;			/* protects hash and counters */
+	uint8		hash[ECL_STATS_HASH_BYTES]; /* of the version's bytecode */
+	EclPolicyCounters counters;
+} EclVersionEntry;
 
 /*
  * One database's global and per-kind counters.  They are atomics, so that
@@ -164,8 +190,8 @@ typedef struct EclDatabaseCounters
 } EclDatabaseCounters;
 
 /*
- * The shared state.  lock protects the three hash tables (databases,
- * realms, policies): shared to find an entry and add to it (atomics, or
+ * The shared state.  lock protects the four hash tables (databases,
+ * realms, policies, versions): shared to find an entry and add to it (atomics, or
  * the row's spinlock), exclusive to insert, evict or reset.
  */
 typedef struct EclStatsShared
@@ -178,6 +204,7 @@ extern EclStatsShared *ecl_stats_shared;
 extern HTAB *ecl_stats_databases;
 extern HTAB *ecl_stats_realms;
 extern HTAB *ecl_stats_policies;
+extern HTAB *ecl_stats_versions;
 
 /*
  * Insert an entry, evicting the least-called ones when the table is full.
@@ -186,6 +213,7 @@ extern HTAB *ecl_stats_policies;
 EclDatabaseEntry *ecl_stats_enter_database(Oid dbid);
 EclRealmEntry *ecl_stats_enter_realm(const EclRealmKey *key);
 EclPolicyEntry *ecl_stats_enter_policy(const EclPolicyKey *key);
+EclVersionEntry *ecl_stats_enter_version(const EclVersionKey *key);
 
 /* stats.c: helpers for the SQL functions and the file */
 long		ecl_stats_max_rows(void);	/* rows per table (ecl.max_tracked) */

@@ -31,6 +31,7 @@ PG_FUNCTION_INFO_V1(ecl_stat_eclvm_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_eclvm_kind_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_eclvm_realm_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_eclvm_policy_counters);
+PG_FUNCTION_INFO_V1(ecl_stat_eclvm_policy_version_counters);
 PG_FUNCTION_INFO_V1(ecl_stat_reset);
 
 /* Whether the calling role may see the statistics of other databases. */
@@ -47,21 +48,50 @@ visible(Oid dbid, bool all)
 	return all || dbid == MyDatabaseId;
 }
 
-/* Set up a materialized result for a function declared with OUT columns. */
-static Tuplestorestate *
-begin_rows(FunctionCallInfo fcinfo, TupleDesc *tupdesc_out, int natts)
+/*
+ * A result being built: the rows' values start with the dbid.  The library
+ * serves the 0.1 install script until ALTER EXTENSION ecl UPDATE runs
+ * (docs/operations.md, "Upgrading from 0.1"), whose functions have no dbid
+ * column and fewer columns: 0.1's are the ones after the dbid, in order,
+ * so such a row is the values from the second on, cut after 0.1's last
+ * (columns added later go at the end).  A 0.1 declaration shows the
+ * current database's rows only, since it cannot say whose they are.
+ */
+typedef struct StatRows
 {
-	TupleDesc	tupdesc;
 	Tuplestorestate *store;
+	TupleDesc	tupdesc;
+	bool		with_dbid;
+	bool		all;			/* show every database's rows */
+} StatRows;
 
+/*
+ * Set up a materialized result for a function declared with OUT columns;
+ * natts counts the dbid, natts_0_1 is the number of columns 0.1 declared.
+ */
+static void
+begin_rows(FunctionCallInfo fcinfo, StatRows *rows, int natts, int natts_0_1)
+{
 	ecl_stats_require_available();
 	ecl_stats_flush_pending();	/* this session sees its own runs */
-	store = ecl_begin_materialized_srf(fcinfo, &tupdesc);
-	if (tupdesc->natts != natts)
+	rows->store = ecl_begin_materialized_srf(fcinfo, &rows->tupdesc);
+	rows->with_dbid = (rows->tupdesc->natts == natts);
+	if (!rows->with_dbid && rows->tupdesc->natts != natts_0_1)
 		elog(ERROR, "ecl statistics function declared with %d columns, expected %d "
-			 "(install script and library do not match)", tupdesc->natts, natts);
-	*tupdesc_out = tupdesc;
-	return store;
+			 "(install script and library do not match)", rows->tupdesc->natts, natts);
+	rows->all = rows->with_dbid && sees_all_databases();
+}
+
+/*
+ * Add a row whose values (and nulls) start with the dbid; the tuple store
+ * takes as many as the declaration has columns.
+ */
+static void
+put_row(StatRows *rows, Datum *values, bool *nulls)
+{
+	int			skip = rows->with_dbid ? 0 : 1;
+
+	tuplestore_putvalues(rows->store, rows->tupdesc, values + skip, nulls + skip);
 }
 
 static void
@@ -87,9 +117,8 @@ set_name(Datum *value, bool *isnull, const char *name)
  * current database is given a row first, so that it always shows.
  */
 static EclDatabaseCounters *
-visible_databases(Oid **dbids_out, int *n_out)
+visible_databases(bool all, Oid **dbids_out, int *n_out)
 {
-	bool		all = sees_all_databases();
 	HASH_SEQ_STATUS seq;
 	EclDatabaseEntry *entry;
 	EclDatabaseCounters *rows;
@@ -125,17 +154,25 @@ visible_databases(Oid **dbids_out, int *n_out)
 /*
  * One row per database: dbid, every global counter in ECL_GLOBAL_COUNTERS
  * order, then avg_evaluation_time_us, policy_success_rate,
- * crossing_allow_rate, stats_reset.
+ * crossing_allow_rate, stats_reset.  0.1's declaration has the counters up
+ * to events_emitted (later ones are added to the list after it), then the
+ * same four.
  */
+#define ECL_GC_COUNT_0_1 (ECL_GC_EVENTS_EMITTED + 1)
+
 Datum
 ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 {
 #define NCOLS (1 + ECL_GC_COUNT + 4)
-	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, NCOLS);
+	StatRows	out;
 	Oid		   *dbids;
 	int			n;
-	EclDatabaseCounters *rows = visible_databases(&dbids, &n);
+	int			n_global;
+	EclDatabaseCounters *rows;
+
+	begin_rows(fcinfo, &out, NCOLS, ECL_GC_COUNT_0_1 + 4);
+	n_global = out.with_dbid ? ECL_GC_COUNT : ECL_GC_COUNT_0_1;
+	rows = visible_databases(out.all, &dbids, &n);
 
 	for (int r = 0; r < n; r++)
 	{
@@ -147,7 +184,7 @@ ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 
 		memset(nulls, 0, sizeof(nulls));
 		values[col++] = ObjectIdGetDatum(dbids[r]);
-		for (int i = 0; i < ECL_GC_COUNT; i++)
+		for (int i = 0; i < n_global; i++)
 			values[col++] = Int64GetDatum((int64) ecl_stats_shown(c, i));
 		/* from the nanoseconds, so that sub-microsecond runs show */
 		set_ratio(&values[col], &nulls[col], g[ECL_GC_TOTAL_TIME_NS],
@@ -160,8 +197,8 @@ ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 				  g[ECL_GC_CROSSING_EVALUATIONS]);
 		col++;
 		values[col++] = TimestampTzGetDatum(c->stats_reset);
-		Assert(col == NCOLS);
-		tuplestore_putvalues(store, tupdesc, values, nulls);
+		Assert(col == 1 + n_global + 4);
+		put_row(&out, values, nulls);
 	}
 	return (Datum) 0;
 #undef NCOLS
@@ -171,11 +208,13 @@ ecl_stat_eclvm_counters(PG_FUNCTION_ARGS)
 Datum
 ecl_stat_eclvm_kind_counters(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 2 + ECL_KC_COUNT);
+	StatRows	out;
 	Oid		   *dbids;
 	int			n;
-	EclDatabaseCounters *rows = visible_databases(&dbids, &n);
+	EclDatabaseCounters *rows;
+
+	begin_rows(fcinfo, &out, 2 + ECL_KC_COUNT, 5);
+	rows = visible_databases(out.all, &dbids, &n);
 
 	for (int r = 0; r < n; r++)
 	{
@@ -188,7 +227,7 @@ ecl_stat_eclvm_kind_counters(PG_FUNCTION_ARGS)
 			values[1] = CStringGetTextDatum(ecl_stats_kind_name(k));
 			for (int c = 0; c < ECL_KC_COUNT; c++)
 				values[2 + c] = Int64GetDatum((int64) rows[r].by_kind[k][c]);
-			tuplestore_putvalues(store, tupdesc, values, nulls);
+			put_row(&out, values, nulls);
 		}
 	}
 	return (Datum) 0;
@@ -201,12 +240,11 @@ ecl_stat_eclvm_kind_counters(PG_FUNCTION_ARGS)
 Datum
 ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 9);
-	bool		all = sees_all_databases();
+	StatRows	out;
 	HASH_SEQ_STATUS seq;
 	EclRealmEntry *entry;
 
+	begin_rows(fcinfo, &out, 9, 8);
 	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
 	hash_seq_init(&seq, ecl_stats_realms);
 	while ((entry = hash_seq_search(&seq)) != NULL)
@@ -215,7 +253,7 @@ ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 		bool		nulls[9] = {false};
 		EclRealmCounters c;
 
-		if (!visible(entry->key.dbid, all))
+		if (!visible(entry->key.dbid, out.all))
 			continue;
 		SpinLockAcquire(&entry->mutex);
 		c = entry->counters;
@@ -230,7 +268,7 @@ ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 		values[6] = Int64GetDatum(c.gas);
 		values[7] = Int64GetDatum(c.mana);
 		values[8] = Int64GetDatum(c.crossing_policies);
-		tuplestore_putvalues(store, tupdesc, values, nulls);
+		put_row(&out, values, nulls);
 	}
 	LWLockRelease(ecl_stats_shared->lock);
 	return (Datum) 0;
@@ -238,26 +276,26 @@ ecl_stat_eclvm_realm_counters(PG_FUNCTION_ARGS)
 
 /*
  * dbid, policy, kind, realm_id, calls, passed, denied, errors, total_gas,
- * total_mana, total_time_us, mean_time_us, min_time_us, max_time_us
+ * total_mana, total_time_us, mean_time_us, min_time_us, max_time_us,
+ * shadow_runs, shadow_disagreements
  */
 Datum
 ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_rows(fcinfo, &tupdesc, 14);
-	bool		all = sees_all_databases();
+	StatRows	out;
 	HASH_SEQ_STATUS seq;
 	EclPolicyEntry *entry;
 
+	begin_rows(fcinfo, &out, 16, 13);
 	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
 	hash_seq_init(&seq, ecl_stats_policies);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		Datum		values[14];
-		bool		nulls[14] = {false};
+		Datum		values[16];
+		bool		nulls[16] = {false};
 		EclPolicyCounters c;
 
-		if (!visible(entry->key.dbid, all))
+		if (!visible(entry->key.dbid, out.all))
 			continue;
 		SpinLockAcquire(&entry->mutex);
 		c = entry->counters;
@@ -282,7 +320,63 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 		values[12] = Int64GetDatum(c.min_time_ns / 1000);
 		values[13] = Int64GetDatum(c.max_time_ns / 1000);
 		nulls[12] = nulls[13] = (c.calls == 0);
-		tuplestore_putvalues(store, tupdesc, values, nulls);
+		values[14] = Int64GetDatum(c.shadow_runs);
+		values[15] = Int64GetDatum(c.shadow_disagreements);
+		put_row(&out, values, nulls);
+	}
+	LWLockRelease(ecl_stats_shared->lock);
+	return (Datum) 0;
+}
+
+/*
+ * dbid, policy, version, hash, calls, passed, denied, errors, total_gas,
+ * total_mana, total_time_us, mean_time_us, shadow_runs, shadow_disagreements
+ */
+Datum
+ecl_stat_eclvm_policy_version_counters(PG_FUNCTION_ARGS)
+{
+	StatRows	out;
+	HASH_SEQ_STATUS seq;
+	EclVersionEntry *entry;
+
+	/* new in 0.2: no 0.1 declaration to serve */
+	begin_rows(fcinfo, &out, 14, 14);
+
+	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
+	hash_seq_init(&seq, ecl_stats_versions);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		Datum		values[14];
+		bool		nulls[14] = {false};
+		EclPolicyCounters c;
+		bytea	   *hash = palloc(VARHDRSZ + ECL_STATS_HASH_BYTES);
+
+		if (!visible(entry->key.dbid, out.all))
+			continue;
+		SET_VARSIZE(hash, VARHDRSZ + ECL_STATS_HASH_BYTES);
+		SpinLockAcquire(&entry->mutex);
+		c = entry->counters;
+		memcpy(VARDATA(hash), entry->hash, ECL_STATS_HASH_BYTES);
+		SpinLockRelease(&entry->mutex);
+
+		values[0] = ObjectIdGetDatum(entry->key.dbid);
+		set_name(&values[1], &nulls[1], entry->key.name);
+		values[2] = Int32GetDatum(entry->key.version);
+		values[3] = PointerGetDatum(hash);
+		values[4] = Int64GetDatum(c.calls);
+		values[5] = Int64GetDatum(c.passed);
+		values[6] = Int64GetDatum(c.denied);
+		values[7] = Int64GetDatum(c.errors);
+		values[8] = Int64GetDatum(c.total_gas);
+		values[9] = Int64GetDatum(c.total_mana);
+		values[10] = Int64GetDatum(c.total_time_ns / 1000);
+		if (c.calls > 0)
+			values[11] = Float8GetDatum((double) c.total_time_ns / 1000.0 / (double) c.calls);
+		else
+			nulls[11] = true;
+		values[12] = Int64GetDatum(c.shadow_runs);
+		values[13] = Int64GetDatum(c.shadow_disagreements);
+		put_row(&out, values, nulls);
 	}
 	LWLockRelease(ecl_stats_shared->lock);
 	return (Datum) 0;
@@ -296,7 +390,8 @@ ecl_stat_eclvm_policy_counters(PG_FUNCTION_ARGS)
 Datum
 ecl_stat_reset(PG_FUNCTION_ARGS)
 {
-	bool		all_databases = !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
+	/* 0.1 declared stat_reset() (docs/operations.md, "Upgrading from 0.1") */
+	bool		all_databases = PG_NARGS() > 0 && !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
 
 	ecl_stats_require_available();
 	if (all_databases && !superuser())
