@@ -10,6 +10,8 @@
 #   make cli        only the ecl command (src/cli; no PostgreSQL needed)
 #   make bench / make fuzz   long-running, not part of make test
 #   make check-upgrade       the update from the released 0.1 library
+#   make package    the Debian package, built from a clean copy in PACKAGE_DIR
+#   make package-check   build it, install it (root), smoke-test, put back
 
 EXTENSION = ecl
 EXTVERSION = 0.2
@@ -71,15 +73,21 @@ EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPTS) test/result
 .DEFAULT_GOAL := all
 
 # The ecl command (policy files, editors, CI): src/cli plus src/core, linked
-# with libc and libm only.  Built by a plain rule rather than PGXS's PROGRAM,
+# with libc and libm (and libedit for the repl).  Built by a plain rule rather than PGXS's PROGRAM,
 # which would link it against libpq and allows one program per Makefile.
 CLI_PROGRAM = src/cli/ecl
 CLI_SRCS = $(sort $(wildcard src/cli/*.c))
 CLI_CC ?= cc
 CLI_CFLAGS ?= -O2 -g
+# ecl repl edits lines with libedit (Debian's libedit-dev, installed by
+# test/install-deps.sh) when pkg-config finds it; without, the repl reads
+# plain lines and says so on a terminal.
+CLI_EDIT_CFLAGS := $(shell pkg-config --exists libedit 2>/dev/null && echo -DECL_HAVE_LIBEDIT $$(pkg-config --cflags libedit))
+CLI_EDIT_LIBS := $(shell pkg-config --exists libedit 2>/dev/null && pkg-config --libs libedit)
 $(CLI_PROGRAM): $(CLI_SRCS) $(CORE_SRCS) $(wildcard include/ecl/*.h src/core/*.h src/cli/*.h)
 	$(CLI_CC) $(CLI_CFLAGS) -std=gnu11 -Wall -Wno-unused-parameter -Iinclude \
-		-DECL_VERSION='"$(EXTVERSION)"' -o $@ $(CLI_SRCS) $(CORE_SRCS) -lm
+		-DECL_VERSION='"$(EXTVERSION)"' $(CLI_EDIT_CFLAGS) -o $@ $(CLI_SRCS) $(CORE_SRCS) \
+		$(CLI_EDIT_LIBS) -lm
 
 # Guard: without pg_config (fresh machine) the dependency step must still run.
 PG_CONFIG ?= pg_config
@@ -151,6 +159,19 @@ check-upgrade: deps
 # Slow memory checks (valgrind), not part of make test.
 check-memory: deps
 	@test/check-memory.sh
+
+# The Debian package (debian/, pg_buildext) from a clean copy of the checkout,
+# built in PACKAGE_DIR (outside the checkout).  package-check installs it into
+# the system with dpkg, smoke-tests it in a fresh cluster, then purges it and
+# restores the files it replaced (test/package/check.sh; root).  make test runs
+# both as its last step.
+PACKAGE_DIR ?= /tmp/ecl-package
+.PHONY: package package-check
+package:
+	@test/package/build.sh '$(PACKAGE_DIR)'
+
+package-check:
+	@deb=$$(test/package/build.sh '$(PACKAGE_DIR)' | tail -n 1) && test/package/check.sh "$$deb"
 
 # Regenerate the instruction table in docs/language.md from opcodes.h.
 docs:

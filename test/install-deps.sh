@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="build-essential postgresql-15 postgresql-server-dev-15 postgresql-common
 libsodium-dev libipc-run-perl postgresql-15-pllua clang libclang-rt-14-dev python3
-pgbouncer python3-psycopg python3-jwt python3-cryptography"
+pgbouncer python3-psycopg python3-jwt python3-cryptography libedit-dev pkg-config
+debhelper dpkg-dev postgresql-server-dev-all prometheus-postgres-exporter curl"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -10,6 +10,10 @@
 #      throw-away cluster
 #   6. meta checks, test/meta/*.sh (docs table, fuzz smoke, sanitizers, editor grammar): no
 #      cluster
+#   7. the Debian package: built from a clean copy (test/package/build.sh),
+#      installed with dpkg, smoke-tested in a fresh cluster, purged, and the
+#      files it replaced restored (test/package/check.sh).  Last, because
+#      while it runs the installed extension is the package's.
 #
 # Counting: every unit test, every pg_regress test, every TAP file, every
 # shell script and every meta check counts once.  The last line is exactly "N passed, N failed"; the exit status
@@ -181,5 +185,27 @@ for t in "${meta_checks[@]}"; do
 		failed=$((failed + 1))
 	fi
 done
+
+# ----------------------------------------------------------- Debian package
+section "Debian package (build from a clean copy, install, smoke test, restore)"
+pkgdir=$(mktemp -d /tmp/ecl-package.XXXXXX)
+if deb=$(test/package/build.sh "$pkgdir" 2>"$LOG/package-build.err" | tail -n 1) && [ -f "$deb" ]; then
+	echo "package build ... ok ($(basename "$deb"))"
+	passed=$((passed + 1))
+	if test/package/check.sh "$deb" >"$LOG/package-check.out" 2>&1; then
+		echo "package install and smoke test ... ok"
+		passed=$((passed + 1))
+	else
+		echo "package install and smoke test ... FAILED"
+		grep -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ [A-Z]+ \[' "$LOG/package-check.out" |
+			sed 's/^/    /' | tail -n 60
+		failed=$((failed + 1))
+	fi
+else
+	echo "package build ... FAILED"
+	sed 's/^/    /' "$LOG/package-build.err" | tail -n 40
+	failed=$((failed + 1))
+fi
+rm -rf "$pkgdir"
 
 summary_and_exit

@@ -98,4 +98,11 @@ void		ecl_diagnostics_sort(ecl_diagnostics *d);
 /* Stable lowercase name of a code, e.g. "type_error". */
 const char *ecl_error_code_name(ecl_error_code code);
 
+/*
+ * The SQLSTATE of a code (docs/sql-api.md, "Errors"), five characters, e.g.
+ * "EC006": the one table that the database (error_map.c) and the ecl
+ * command (`ecl run`, `ecl test`) both report.  "XX000" for ECL_ERR_NONE.
+ */
+const char *ecl_error_sqlstate(ecl_error_code code);
+
 #endif							/* ECL_ERROR_H */

@@ -204,6 +204,14 @@ ecl_status	ecl_json_parse(const ecl_alloc *a, const char *text, size_t len,
 						   ecl_value *out, ecl_error *err);
 
 /*
+ * The same, except that a number outside the double range reads as an
+ * infinity instead of failing the parse: for a reader that rejects it
+ * itself, naming where it is (the snapshot host: state.balances["did"]).
+ */
+ecl_status	ecl_json_parse_keep_huge(const ecl_alloc *a, const char *text,
+									 size_t len, ecl_value *out, ecl_error *err);
+
+/*
  * Serialise v as compact JSON into a growing buffer allocated from a.
  * *out_len excludes the trailing NUL that is always written.
  */

@@ -120,6 +120,14 @@ typedef struct ecl_run_ctx
 	void	   *interrupt_ctx;
 	ecl_trace_fn trace;			/* NULL: an ordinary run */
 	void	   *trace_ctx;
+
+	/*
+	 * Coverage (`ecl test --coverage`): when not NULL, one byte per
+	 * instruction of the program, set to 1 when the instruction runs.  Like
+	 * a trace it takes the slow path at every instruction; NULL costs an
+	 * ordinary run nothing.
+	 */
+	uint8_t    *coverage;
 } ecl_run_ctx;
 
 typedef enum ecl_outcome

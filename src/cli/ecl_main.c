@@ -5,8 +5,17 @@
  *   ecl fmt [--check] [FILE...]      canonical layout, in place (stdin to stdout)
  *   ecl disasm [-p NAME] FILE        the disassembly, as ecl.disassemble
  *   ecl explain [-p NAME] FILE [--input JSON|@FILE] [--caller DID] [--realm R]
+ *               [--state JSON|@FILE]
  *                                    the trace of one run of a pure policy,
  *                                    as ecl.explain
+ *   ecl run [-p NAME] FILE [--input JSON|@FILE] [--state JSON|@FILE]
+ *           [--caller DID] [--realm R] [--gas N] [--mana N]
+ *                                    one run on a snapshot, as ecl.simulate
+ *                                    (snapshot_run.c)
+ *   ecl test [--coverage] [--threshold P] [PATH...]
+ *                                    the cases of .test.json files (test_files.c)
+ *   ecl repl [--state JSON|@FILE] [--caller DID] [--realm R]
+ *                                    statements and expressions as typed (repl.c)
  *   ecl version | ecl --help
  *
  * Built from src/core alone (no PostgreSQL library), so it runs wherever a
@@ -30,15 +39,13 @@
 #include "ecl/opcodes.h"
 #include "ecl/value.h"
 #include "ecl/vm.h"
+#include "cli.h"
 #include "fmt.h"
 
 #ifndef ECL_VERSION
 #define ECL_VERSION "unknown"
 #endif
 
-#define EXIT_CLEAN 0
-#define EXIT_FOUND 1
-#define EXIT_USAGE 2
 
 static const char usage_text[] =
 "Usage: ecl COMMAND [OPTIONS] [FILE...]\n"
@@ -52,10 +59,26 @@ static const char usage_text[] =
 "  disasm [-p NAME] FILE       print the bytecode: pc, line, opcode, operand, gas\n"
 "                              (tab-separated, as ecl.disassemble)\n"
 "  explain [-p NAME] FILE [--input JSON|@FILE] [--caller DID] [--realm R]\n"
+"      [--state JSON|@FILE]\n"
 "                              run a policy without a database and print its\n"
 "                              trace (step, line, col, event, detail, gas; as\n"
 "                              ecl.explain); exit 0 passed, 1 denied or error;\n"
-"                              host functions are not available\n"
+"                              host functions answer from --state (as ecl run),\n"
+"                              without it they are not available\n"
+"  run [-p NAME] FILE [--input JSON|@FILE] [--state JSON|@FILE]\n"
+"      [--caller DID] [--realm R] [--gas N] [--mana N]\n"
+"                              run a policy once on a snapshot (the format of\n"
+"                              ecl.snapshot; default: an empty world) and print\n"
+"                              the result as JSON, as ecl.simulate returns it;\n"
+"                              exit 0 passed, 1 denied or error\n"
+"  test [--coverage] [--threshold P] [PATH...]\n"
+"                              run the cases of every *.test.json file (in the\n"
+"                              directories given, default .); print failures and\n"
+"                              N passed, N failed; --coverage prints the lines of\n"
+"                              each policy that ran, --threshold fails below P%\n"
+"  repl [--state JSON|@FILE] [--caller DID] [--realm R]\n"
+"                              read statements and expressions, print each\n"
+"                              value (line editing with libedit on a terminal)\n"
 "  version                     print the version\n"
 "  help, --help                print this help\n"
 "\n"
@@ -65,8 +88,8 @@ static const char usage_text[] =
 "Exit status: 0 clean, 1 errors found or files would change, 2 usage error\n"
 "or unreadable file.\n";
 
-static int
-usage_error(const char *fmt, const char *arg)
+int
+cli_usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "ecl: ");
 	fprintf(stderr, fmt, arg);
@@ -75,8 +98,8 @@ usage_error(const char *fmt, const char *arg)
 }
 
 /* Read a whole file ("-" is stdin) into a malloc'd buffer. */
-static char *
-read_file(const char *path, size_t *len)
+char *
+cli_read_file(const char *path, size_t *len)
 {
 	FILE	   *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	char	   *data = NULL;
@@ -128,19 +151,19 @@ read_file(const char *path, size_t *len)
 	return data;
 }
 
-static const char *
-display_name(const char *path)
+const char *
+cli_display_name(const char *path)
 {
 	return strcmp(path, "-") == 0 ? "<stdin>" : path;
 }
 
-static void
-print_error(const char *path, const ecl_error *e)
+void
+cli_print_error(const char *path, const ecl_error *e)
 {
 	if (e->line > 0)
-		printf("%s:%u:%u: %s\n", display_name(path), e->line, e->column, e->message);
+		printf("%s:%u:%u: %s\n", cli_display_name(path), e->line, e->column, e->message);
 	else
-		printf("%s: %s\n", display_name(path), e->message);
+		printf("%s: %s\n", cli_display_name(path), e->message);
 }
 
 /* --- check ------------------------------------------------------------------ */
@@ -157,11 +180,11 @@ cmd_check(int argc, char **argv)
 		if (strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--policy") == 0)
 		{
 			if (++i == argc)
-				return usage_error("%s needs a policy name", argv[i - 1]);
+				return cli_usage_error("%s needs a policy name", argv[i - 1]);
 			policy = argv[i];
 		}
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return usage_error("check: unknown option %s", argv[i]);
+			return cli_usage_error("check: unknown option %s", argv[i]);
 	}
 	for (int i = 0; i < argc; i++)
 	{
@@ -176,7 +199,7 @@ cmd_check(int argc, char **argv)
 			continue;
 		}
 		nfiles++;
-		src = read_file(argv[i], &len);
+		src = cli_read_file(argv[i], &len);
 		if (src == NULL)
 		{
 			status = EXIT_USAGE;
@@ -185,17 +208,17 @@ cmd_check(int argc, char **argv)
 		if (ecl_compile_diagnostics(&ecl_std_alloc, src, len, &opts, &d) != ECL_OK)
 		{
 			for (uint32_t k = 0; k < d.count; k++)
-				print_error(argv[i], &d.items[k]);
+				cli_print_error(argv[i], &d.items[k]);
 			if (d.truncated)
 				printf("%s: too many errors; only the first %d are shown\n",
-					   display_name(argv[i]), ECL_MAX_DIAGNOSTICS);
+					   cli_display_name(argv[i]), ECL_MAX_DIAGNOSTICS);
 			if (status == EXIT_CLEAN)
 				status = EXIT_FOUND;
 		}
 		free(src);
 	}
 	if (nfiles == 0)
-		return usage_error("%s", "check: no FILE given");
+		return cli_usage_error("%s", "check: no FILE given");
 	fflush(stdout);
 	return status;
 }
@@ -250,7 +273,7 @@ cmd_fmt(int argc, char **argv)
 		if (strcmp(argv[i], "--check") == 0)
 			check = true;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return usage_error("fmt: unknown option %s", argv[i]);
+			return cli_usage_error("fmt: unknown option %s", argv[i]);
 		else
 			nfiles++;
 	}
@@ -270,7 +293,7 @@ cmd_fmt(int argc, char **argv)
 
 		if (strcmp(argv[i], "--check") == 0)
 			continue;
-		src = read_file(argv[i], &len);
+		src = cli_read_file(argv[i], &len);
 		if (src == NULL)
 		{
 			status = EXIT_USAGE;
@@ -279,7 +302,7 @@ cmd_fmt(int argc, char **argv)
 		if (ecl_format(src, len, &out, &out_len, &err) != ECL_OK)
 		{
 			/* only valid code is rewritten: report and leave the file alone */
-			print_error(argv[i], &err);
+			cli_print_error(argv[i], &err);
 			if (status == EXIT_CLEAN)
 				status = EXIT_FOUND;
 			free(src);
@@ -289,7 +312,7 @@ cmd_fmt(int argc, char **argv)
 		{
 			if (out_len != len || memcmp(out, src, len) != 0)
 			{
-				printf("%s\n", display_name(argv[i]));
+				printf("%s\n", cli_display_name(argv[i]));
 				if (status == EXIT_CLEAN)
 					status = EXIT_FOUND;
 			}
@@ -326,25 +349,25 @@ cmd_disasm(int argc, char **argv)
 		if (strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--policy") == 0)
 		{
 			if (++i == argc)
-				return usage_error("%s needs a policy name", argv[i - 1]);
+				return cli_usage_error("%s needs a policy name", argv[i - 1]);
 			policy = argv[i];
 		}
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return usage_error("disasm: unknown option %s", argv[i]);
+			return cli_usage_error("disasm: unknown option %s", argv[i]);
 		else if (path != NULL)
-			return usage_error("%s", "disasm: give one FILE");
+			return cli_usage_error("%s", "disasm: give one FILE");
 		else
 			path = argv[i];
 	}
 	if (path == NULL)
-		return usage_error("%s", "disasm: no FILE given");
-	src = read_file(path, &len);
+		return cli_usage_error("%s", "disasm: no FILE given");
+	src = cli_read_file(path, &len);
 	if (src == NULL)
 		return EXIT_USAGE;
 	opts.policy_name = policy;
 	if (ecl_compile(&ecl_std_alloc, src, len, &opts, &bytes, &nbytes, &err) != ECL_OK)
 	{
-		print_error(path, &err);
+		cli_print_error(path, &err);
 		free(src);
 		return EXIT_FOUND;
 	}
@@ -352,7 +375,7 @@ cmd_disasm(int argc, char **argv)
 	if (ecl_program_load(&ecl_std_alloc, bytes, nbytes, UINT32_MAX, &prog, &err) != ECL_OK)
 	{
 		/* the compiler verified it already: this would be a bug */
-		print_error(path, &err);
+		cli_print_error(path, &err);
 		return EXIT_FOUND;
 	}
 	printf("pc\tline\topcode\toperand\tgas\n");
@@ -417,9 +440,9 @@ cli_trace(void *tctx, const ecl_trace_event *ev)
 }
 
 /*
- * A pure policy run once on no host (host functions fail), with the
- * defaults of ecl.gas_limit, ecl.mana_limit and ecl.max_stack_depth.  A
- * host for a snapshot (ecl run / ecl explain --state) is not built yet.
+ * A policy run once, read-only as ecl.explain runs it, with the defaults of
+ * ecl.gas_limit, ecl.mana_limit and ecl.max_stack_depth: on the snapshot
+ * host of `ecl run` with --state, else on no host (host functions fail).
  */
 static int
 cmd_explain(int argc, char **argv)
@@ -429,6 +452,9 @@ cmd_explain(int argc, char **argv)
 	const char *input_text = "{}";
 	const char *caller = NULL;
 	const char *realm = NULL;
+	const char *state_arg = NULL;
+	ecl_snapshot_state state;
+	ecl_snapshot_host host;
 	char	   *input_file = NULL;
 	ecl_compile_options opts = {NULL, false};
 	ecl_error	err;
@@ -457,29 +483,31 @@ cmd_explain(int argc, char **argv)
 			opt = &caller;
 		else if (strcmp(argv[i], "--realm") == 0)
 			opt = &realm;
+		else if (strcmp(argv[i], "--state") == 0)
+			opt = &state_arg;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return usage_error("explain: unknown option %s", argv[i]);
+			return cli_usage_error("explain: unknown option %s", argv[i]);
 		else if (path != NULL)
-			return usage_error("%s", "explain: give one FILE");
+			return cli_usage_error("%s", "explain: give one FILE");
 		else
 			path = argv[i];
 		if (opt != NULL)
 		{
 			if (++i == argc)
-				return usage_error("%s needs a value", argv[i - 1]);
+				return cli_usage_error("%s needs a value", argv[i - 1]);
 			*opt = argv[i];
 		}
 	}
 	if (path == NULL)
-		return usage_error("%s", "explain: no FILE given");
+		return cli_usage_error("%s", "explain: no FILE given");
 	if (input_text[0] == '@')
 	{
-		input_file = read_file(input_text + 1, &len);
+		input_file = cli_read_file(input_text + 1, &len);
 		if (input_file == NULL)
 			return EXIT_USAGE;
 		input_text = input_file;
 	}
-	src = read_file(path, &len);
+	src = cli_read_file(path, &len);
 	if (src == NULL)
 	{
 		free(input_file);
@@ -488,7 +516,7 @@ cmd_explain(int argc, char **argv)
 	opts.policy_name = policy;
 	if (ecl_compile(&ecl_std_alloc, src, len, &opts, &bytes, &nbytes, &err) != ECL_OK)
 	{
-		print_error(path, &err);
+		cli_print_error(path, &err);
 		free(src);
 		free(input_file);
 		return EXIT_FOUND;
@@ -499,7 +527,7 @@ cmd_explain(int argc, char **argv)
 	if (ecl_program_load(a, bytes, nbytes, UINT32_MAX, &prog, &err) != ECL_OK)
 	{
 		/* the compiler verified it already: this would be a bug */
-		print_error(path, &err);
+		cli_print_error(path, &err);
 		ecl_free(&ecl_std_alloc, bytes);
 		free(input_file);
 		ecl_arena_release(&arena);
@@ -508,7 +536,8 @@ cmd_explain(int argc, char **argv)
 	ecl_free(&ecl_std_alloc, bytes);
 	ecl_error_clear(&err);
 	if (ecl_json_parse(a, input_text, strlen(input_text), &input, &err) != ECL_OK ||
-		input.type != ECL_T_OBJECT)
+		input.type != ECL_T_OBJECT ||
+		ecl_snapshot_stored_form(a, input, &input, &err) != ECL_OK)
 	{
 		fprintf(stderr, "ecl: --input must be a JSON object%s%s\n",
 				err.code != ECL_ERR_NONE ? ": " : "", err.code != ECL_ERR_NONE ? err.message : "");
@@ -519,6 +548,20 @@ cmd_explain(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.alloc = a;
 	ctx.host = &ecl_no_host;
+	if (state_arg != NULL)
+	{
+		if (!cli_load_state(a, state_arg, &state) ||
+			ecl_snapshot_host_begin(&host, &state, caller, realm, a, 0, &err) != ECL_OK)
+		{
+			if (err.code != ECL_ERR_NONE)
+				fprintf(stderr, "ecl: %s\n", err.message);
+			free(input_file);
+			ecl_arena_release(&arena);
+			return EXIT_USAGE;
+		}
+		ctx.host = &ecl_snapshot_host_vtable;
+		ctx.host_ctx = &host;
+	}
 	ctx.caller = ecl_null();
 	ctx.realm = ecl_null();
 	if ((caller != NULL && ecl_did_new(a, caller, strlen(caller), &ctx.caller, &err) != ECL_OK) ||
@@ -545,7 +588,7 @@ cmd_explain(int argc, char **argv)
 	fflush(stdout);
 	if (res.outcome == ECL_OUTCOME_ERROR)
 	{
-		print_error(path, &res.error);
+		cli_print_error(path, &res.error);
 		rc = EXIT_FOUND;
 	}
 	else
@@ -584,5 +627,11 @@ main(int argc, char **argv)
 		return cmd_disasm(argc - 2, argv + 2);
 	if (strcmp(cmd, "explain") == 0)
 		return cmd_explain(argc - 2, argv + 2);
-	return usage_error("unknown command '%s'", cmd);
+	if (strcmp(cmd, "run") == 0)
+		return cli_cmd_run(argc - 2, argv + 2);
+	if (strcmp(cmd, "test") == 0)
+		return cli_cmd_test(argc - 2, argv + 2);
+	if (strcmp(cmd, "repl") == 0)
+		return cli_cmd_repl(argc - 2, argv + 2);
+	return cli_usage_error("unknown command '%s'", cmd);
 }

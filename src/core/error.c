@@ -122,3 +122,45 @@ ecl_diagnostics_sort(ecl_diagnostics *d)
 		d->items[j] = e;
 	}
 }
+
+const char *
+ecl_error_sqlstate(ecl_error_code code)
+{
+	switch (code)
+	{
+		case ECL_ERR_SYNTAX:
+			return "42601";
+		case ECL_ERR_UNDEFINED:
+			return "42704";
+		case ECL_ERR_OUT_OF_GAS:
+			return "EC002";
+		case ECL_ERR_MANA:
+			return "EC003";
+		case ECL_ERR_TIMEOUT:
+			return "EC004";
+		case ECL_ERR_STACK:
+			return "EC005";
+		case ECL_ERR_TYPE:
+			return "EC006";
+		case ECL_ERR_BYTECODE:
+			return "EC007";
+		case ECL_ERR_DIV_ZERO:
+			return "22012";
+		case ECL_ERR_NUMERIC:
+			return "22003";
+		case ECL_ERR_READ_ONLY:
+			return "25006";
+		case ECL_ERR_HOST:
+			return "58000";
+		case ECL_ERR_RESOURCE:
+			return "53200";
+		case ECL_ERR_INVALID_ARG:
+			return "22023";
+		case ECL_ERR_MEMORY:
+			return "EC008";
+		case ECL_ERR_NONE:
+			break;
+	}
+	/* an error value without a code is a bug in the caller */
+	return "XX000";
+}

@@ -21,6 +21,7 @@ typedef struct json_parser
 	size_t		len;
 	size_t		pos;
 	ecl_error  *err;
+	bool		keep_huge;		/* out-of-range numbers read as +-HUGE_VAL */
 } json_parser;
 
 static ecl_status
@@ -258,7 +259,7 @@ parse_number(json_parser *p, ecl_value *out)
 	d = strtod(text, NULL);
 	if (text != small)
 		ecl_free(p->alloc, text);
-	if (!isfinite(d))
+	if (!isfinite(d) && !p->keep_huge)
 	{
 		p->pos = start;
 		return syntax_error(p, "number out of range");
@@ -426,11 +427,11 @@ parse_value(json_parser *p, ecl_value *out, int depth)
 	}
 }
 
-ecl_status
-ecl_json_parse(const ecl_alloc *a, const char *text, size_t len,
-			   ecl_value *out, ecl_error *err)
+static ecl_status
+json_parse(const ecl_alloc *a, const char *text, size_t len, bool keep_huge,
+		   ecl_value *out, ecl_error *err)
 {
-	json_parser p = {a, text, len, 0, err};
+	json_parser p = {a, text, len, 0, err, keep_huge};
 
 	if (!ecl_utf8_valid(text, len))
 		return ecl_error_set(err, ECL_ERR_INVALID_ARG, 0, 0, "invalid JSON: text is not valid UTF-8");
@@ -441,6 +442,20 @@ ecl_json_parse(const ecl_alloc *a, const char *text, size_t len,
 	if (p.pos != len)
 		return syntax_error(&p, "unexpected text after the value");
 	return ECL_OK;
+}
+
+ecl_status
+ecl_json_parse(const ecl_alloc *a, const char *text, size_t len,
+			   ecl_value *out, ecl_error *err)
+{
+	return json_parse(a, text, len, false, out, err);
+}
+
+ecl_status
+ecl_json_parse_keep_huge(const ecl_alloc *a, const char *text, size_t len,
+						 ecl_value *out, ecl_error *err)
+{
+	return json_parse(a, text, len, true, out, err);
 }
 
 /* ---------------------------------------------------------------- output */

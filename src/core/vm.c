@@ -405,7 +405,7 @@ ecl_vm_run(const ecl_program *p, const ecl_run_ctx *ctx, ecl_run_result *res)
 	sp = frame;
 	ip = code;
 	count_check = ((uint64_t) next_gas_check(0, 0, gas_limit, max_steps) << COUNT_SHIFT) | STEP_MASK;
-	if (ctx->trace != NULL)
+	if (ctx->trace != NULL || ctx->coverage != NULL)
 		count_check = 0;		/* every instruction through periodic */
 
 #ifdef ECL_VM_COMPUTED_GOTO
@@ -966,9 +966,12 @@ periodic:
 			goto fail;
 		}
 	}
-	if (ecl_unlikely(ctx->trace != NULL))
+	if (ecl_unlikely(ctx->trace != NULL || ctx->coverage != NULL))
 	{
-		trace_step(p, ctx, &pend, (uint32_t) (ip - code), op, ins, sp, gas);
+		if (ctx->coverage != NULL)
+			ctx->coverage[ip - code] = 1;
+		if (ctx->trace != NULL)
+			trace_step(p, ctx, &pend, (uint32_t) (ip - code), op, ins, sp, gas);
 		goto resume;
 	}
 	count_check = ((uint64_t) next_gas_check(gas, steps, gas_limit, max_steps) << COUNT_SHIFT) | STEP_MASK;

@@ -4,7 +4,8 @@
 # the same text the database gives for the first, ecl fmt (idempotent,
 # comments kept, --check, never rewriting a file that does not parse, and
 # never changing the compiled code: checked for every ECL example in docs/
-# and README.md and every .ecl file in the repository), and ecl disasm
+# and README.md and every .ecl file in the repository, examples/ included),
+# and ecl disasm
 # against ecl.disassemble(ecl.compile(...)).
 #
 # Runs inside the throw-away cluster of test/run-all-tests.sh.
@@ -132,27 +133,7 @@ cmp -s "$WORK/broken.ecl" "$WORK/broken.orig" || fail "fmt rewrote a file that d
 # ```ecl) and the $$ / $ecl$ bodies and quoted sources inside their SQL.  Blocks that are not
 # ECL (or show an error on purpose) fail ecl check and are not counted.
 mkdir "$WORK/ex"
-python3 - "$WORK/ex" "$ROOT"/docs/*.md "$ROOT/README.md" <<'PY'
-import re, sys
-out, files = sys.argv[1], sys.argv[2:]
-n = 0
-for path in files:
-    text = open(path, encoding="utf-8").read()
-    blocks = re.findall(r"^```([a-z]*)\n(.*?)^```", text, re.S | re.M)
-    snippets = [b for tag, b in blocks if tag in ("", "ecl")]
-    for tag, b in blocks:
-        if tag == "sql":
-            snippets += [m[1] for m in re.findall(r"\$(ecl|src|)\$(.*?)\$\1\$", b, re.S)]
-            # 'quoted' sources: ecl.eval('return 1'), register_policy('p', 'policy p {...}')
-            for lit in re.findall(r"'((?:[^']|'')*)'", b):
-                lit = lit.replace("''", "'")
-                if re.search(r"\b(policy|return|require|let|emit|if)\b", lit):
-                    snippets.append(lit)
-    for s in snippets:
-        n += 1
-        with open(f"{out}/{n:03d}.ecl", "w", encoding="utf-8") as f:
-            f.write(s)
-PY
+python3 "$ROOT/test/shell/lib/ecl_examples.py" "$WORK/ex" "$ROOT"/docs/*.md "$ROOT/README.md"
 while IFS= read -r f; do cp "$ROOT/$f" "$WORK/ex/repo-$(echo "$f" | tr / _)"; done \
 	< <(cd "$ROOT" && { git ls-files '*.ecl' 2>/dev/null || find . -name '*.ecl' -not -path './.git/*' | sed 's|^\./||'; })
 
@@ -189,6 +170,9 @@ echo "fmt kept the code of $examples ECL examples of the docs and $repo_files .e
 # extraction broke
 [ "$examples" -ge 15 ] || fail "only $examples ECL examples found in the docs"
 [ "$repo_files" -ge 3 ] || fail "only $repo_files .ecl files found"
+# examples/ is among them, and kept in the canonical layout
+[ "$(find "$WORK/ex" -name 'repo-examples_*.ecl' | wc -l)" -ge 4 ] || fail "the policies of examples/ were not checked"
+expect_rc 0 "$ECL" fmt --check "$ROOT"/examples/*.ecl
 
 # --- declared inputs: check refuses undeclared names, fmt knows the syntax --------
 cat >"$WORK/decl.ecl" <<'ECL'

@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
@@ -18,6 +19,7 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
@@ -38,6 +40,7 @@ typedef struct PolicyEntry
 
 static EclCatalogCache policies = ECL_CATALOG_CACHE("policies", "ecl policy catalog");
 static SPIPlanPtr read_plan = NULL;
+static SPIPlanPtr read_plan_0_1 = NULL;	/* the 0.1 install script */
 
 void
 ecl_policy_hash(const uint8 *bytes, size_t len, uint8 out[ECL_POLICY_HASH_BYTES])
@@ -134,6 +137,16 @@ load_shadow(EclPolicy *policy, const ecl_alloc *alloc, bytea *code,
 	policy->shadow = program;
 }
 
+static bool
+policies_have_shadow_columns(void)
+{
+	Oid			relid = get_relname_relid("policies",
+										  get_namespace_oid("ecl", false));
+
+	return OidIsValid(relid) &&
+		get_attnum(relid, "shadow_bytecode") != InvalidAttrNumber;
+}
+
 static void
 work_load_entry(void *arg)
 {
@@ -155,13 +168,27 @@ work_load_entry(void *arg)
 	TupleDesc	desc;
 
 	args[0] = CStringGetTextDatum(name);
-	if (ecl_owner_select(&read_plan,
-						 "SELECT p.bytecode, p.hash, p.kind, p.realm_id,"
-						 "       p.version::pg_catalog.int8,"
-						 "       p.shadow_bytecode, p.shadow_hash"
-						 "  FROM ecl.policies p"
-						 " WHERE p.name OPERATOR(pg_catalog.=) $1",
-						 1, argtypes, args, 1, true, "policy lookup") == 0)
+
+	/*
+	 * The library serves the 0.1 install script until ALTER EXTENSION ecl
+	 * UPDATE runs (docs/operations.md, "Upgrading from 0.1"): 0.1's
+	 * ecl.policies has no shadow columns, so there is no candidate.
+	 */
+	if (policies_have_shadow_columns()
+		? ecl_owner_select(&read_plan,
+						   "SELECT p.bytecode, p.hash, p.kind, p.realm_id,"
+						   "       p.version::pg_catalog.int8,"
+						   "       p.shadow_bytecode, p.shadow_hash"
+						   "  FROM ecl.policies p"
+						   " WHERE p.name OPERATOR(pg_catalog.=) $1",
+						   1, argtypes, args, 1, true, "policy lookup") == 0
+		: ecl_owner_select(&read_plan_0_1,
+						   "SELECT p.bytecode, p.hash, p.kind, p.realm_id,"
+						   "       p.version::pg_catalog.int8,"
+						   "       NULL::pg_catalog.bytea, NULL::pg_catalog.bytea"
+						   "  FROM ecl.policies p"
+						   " WHERE p.name OPERATOR(pg_catalog.=) $1",
+						   1, argtypes, args, 1, true, "policy lookup") == 0)
 	{
 		if (!a->missing_ok)
 			raise_undefined(name);

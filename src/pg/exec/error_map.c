@@ -17,43 +17,9 @@
 int
 ecl_sqlstate_for(ecl_error_code code)
 {
-	switch (code)
-	{
-		case ECL_ERR_SYNTAX:
-			return ERRCODE_SYNTAX_ERROR;
-		case ECL_ERR_UNDEFINED:
-			return ERRCODE_UNDEFINED_OBJECT;
-		case ECL_ERR_OUT_OF_GAS:
-			return ERRCODE_ECL_OUT_OF_GAS;
-		case ECL_ERR_MANA:
-			return ERRCODE_ECL_MANA;
-		case ECL_ERR_TIMEOUT:
-			return ERRCODE_ECL_TIMEOUT;
-		case ECL_ERR_STACK:
-			return ERRCODE_ECL_STACK;
-		case ECL_ERR_TYPE:
-			return ERRCODE_ECL_TYPE;
-		case ECL_ERR_BYTECODE:
-			return ERRCODE_ECL_BYTECODE;
-		case ECL_ERR_DIV_ZERO:
-			return ERRCODE_DIVISION_BY_ZERO;
-		case ECL_ERR_NUMERIC:
-			return ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
-		case ECL_ERR_READ_ONLY:
-			return ERRCODE_READ_ONLY_SQL_TRANSACTION;
-		case ECL_ERR_HOST:
-			return ERRCODE_SYSTEM_ERROR;
-		case ECL_ERR_RESOURCE:
-			return ERRCODE_OUT_OF_MEMORY;
-		case ECL_ERR_INVALID_ARG:
-			return ERRCODE_INVALID_PARAMETER_VALUE;
-		case ECL_ERR_MEMORY:
-			return ERRCODE_ECL_MEMORY;
-		case ECL_ERR_NONE:
-			break;
-	}
-	/* an error value without a code is a bug in the caller */
-	return ERRCODE_INTERNAL_ERROR;
+	const char *s = ecl_error_sqlstate(code);
+
+	return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
 }
 
 /* The hint for limits that a setting controls; NULL when none applies. */

@@ -252,7 +252,7 @@ prepare_context(const EclRunRequest *req, const EclHostOps *ops,
 	ecl_error_clear(&err);
 	/* every field is set below (no memset: this runs once per row) */
 	ctx->alloc = alloc;
-	ops->begin(&hs->host, req);
+	ops->begin(&hs->host, req, alloc);
 	ctx->host = ops->vtable;
 	ctx->host_ctx = &hs->host;
 
@@ -298,6 +298,7 @@ prepare_context(const EclRunRequest *req, const EclHostOps *ops,
 	ctx->interrupt_ctx = clock;
 	ctx->trace = req->trace;
 	ctx->trace_ctx = req->trace_ctx;
+	ctx->coverage = NULL;
 }
 
 /* One VM execution, as handed to the table host's transaction wrapper. */

@@ -83,8 +83,12 @@ typedef struct EclHostOps
 {
 	const ecl_host *vtable;
 
-	/* bind the host context (the runner's storage) to the request's run */
-	void		(*begin) (void *hctx, const struct EclRunRequest *req);
+	/*
+	 * bind the host context (the runner's storage) to the request's run;
+	 * alloc is the run's allocator
+	 */
+	void		(*begin) (void *hctx, const struct EclRunRequest *req,
+						  const ecl_alloc *alloc);
 
 	/*
 	 * Call fn(arg) with the host ready; writes: the program may write.  fn

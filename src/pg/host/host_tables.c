@@ -1062,7 +1062,7 @@ table_execute(void *hctx, bool writes, EclHostRunFn fn, void *arg)
 }
 
 static void
-table_begin(void *hctx, const EclRunRequest *req)
+table_begin(void *hctx, const EclRunRequest *req, const ecl_alloc *alloc)
 {
 	ecl_table_host_begin((EclTableHost *) hctx, req->caller_did,
 						 req->realm_id, req->policy_name, req->read_only);
