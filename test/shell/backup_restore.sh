@@ -5,10 +5,10 @@
 # The source database holds rows in every ecl table (identities with keys, a
 # revoked one, trust, credentials signed with ecl.issue_credential, balances,
 # realms with an entry policy, memberships, policies, handlers, store rows,
-# events, role bindings) and a user schema "app" — it sorts before "ecl", so
-# its data is restored before the policies — with a table under row-level
-# security through ecl.allowed and the two documented CHECK-like recipes
-# (a NOT VALID check constraint and a constraint trigger).
+# events, role bindings, a bundle signer) and a user schema "app" — it sorts
+# before "ecl", so its data is restored before the policies — with a table
+# under row-level security through ecl.allowed and the two documented
+# CHECK-like recipes (a NOT VALID check constraint and a constraint trigger).
 #
 # Both restores are compared with the source table by table (row count and
 # an md5 of the sorted rows) and sequence by sequence; then, in each copy,
@@ -86,6 +86,7 @@ SELECT count((ecl.run_policy('bump', did, 'acme', jsonb_build_object('n', g))).p
 SELECT count(ecl.join_realm(did, 'home', 'acme')) FROM app.keys
 	WHERE (ecl.validate_crossing(did, 'home', 'acme')).allowed;
 SELECT ecl.bind_role('ecl_backup_alice', (SELECT did FROM app.keys WHERE g = 2));
+INSERT INTO ecl.bundle_signers (did, comment) SELECT did, 'CI' FROM app.keys WHERE g = 1;
 
 -- row-level security through ecl.allowed
 CREATE TABLE app.docs (id int PRIMARY KEY, owner text NOT NULL, body text);

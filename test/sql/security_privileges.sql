@@ -32,6 +32,7 @@ INSERT INTO expected_grants VALUES
 	-- naming oneself with a signed token; signing with one's own key
 	('authenticate(text)',					true, true, true, true),
 	('sign_token(text,bytea,interval,text,text)',	true, true, true, true),
+	('sign_bundle(jsonb,text,bytea)',		true, true, true, true),
 	-- running policies for any caller: application servers and admins
 	('run_policy(text,text,text,jsonb,bigint,bigint)',
 														false, true, true, false),
@@ -60,6 +61,8 @@ INSERT INTO expected_grants VALUES
 	('promote_shadow(text)',					false, false, true, false),
 	('drop_shadow(text)',						false, false, true, false),
 	('rollback_policy(text,integer)',			false, false, true, false),
+	('export_bundle(text)',						false, false, true, false),
+	('import_bundle(jsonb)',					false, false, true, false),
 	('register_handler(text,text,text,text)', false, false, true, false),
 	('drop_handler(text,text)',			false, false, true, false),
 	('generate_identity()',							false, false, true, false),

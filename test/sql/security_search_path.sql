@@ -78,6 +78,7 @@ CREATE TABLE regress_hijack.policy_versions (name text, version int, kind text, 
 	source text, hash bytea, registered_by name, registered_at timestamptz);
 INSERT INTO regress_hijack.policy_versions VALUES
 	('hijack_probe', 1, 'custom', NULL, 'return "hijacked"', '\x00', 'x', now());
+CREATE TABLE regress_hijack.bundle_signers (did text, added_by name, added_at timestamptz, comment text);
 CREATE TABLE regress_hijack.store (realm_id text, store_name text, owner_did text, key text, value jsonb,
 	updated_at timestamptz);
 INSERT INTO regress_hijack.role_dids VALUES ('regress_hijacker', 'did:regress:hijacked');
@@ -95,6 +96,7 @@ CREATE TEMP TABLE realms (LIKE regress_hijack.realms);
 CREATE TEMP TABLE policies (LIKE regress_hijack.policies);
 CREATE TEMP TABLE handlers (LIKE regress_hijack.handlers);
 CREATE TEMP TABLE store (LIKE regress_hijack.store);
+CREATE TEMP TABLE bundle_signers (LIKE regress_hijack.bundle_signers);
 INSERT INTO pg_temp.role_dids SELECT * FROM regress_hijack.role_dids;
 INSERT INTO pg_temp.identities SELECT * FROM regress_hijack.identities;
 INSERT INTO pg_temp.trust SELECT * FROM regress_hijack.trust;
@@ -164,6 +166,17 @@ SELECT version, source LIKE '%candidate%' AS candidate_source
   FROM ecl.policies WHERE name OPERATOR(pg_catalog.=) 'hijack_probe';
 SELECT ecl.set_shadow('hijack_probe', 'return "again"') IS NOT NULL AS shadow_set_again;
 SELECT ecl.drop_shadow('hijack_probe') AS shadow_dropped;
+-- a signed bundle of the realm: exported, verified against the real
+-- ecl.bundle_signers (a signer only the shadows list is refused) and
+-- imported through the registration path
+INSERT INTO regress_hijack.bundle_signers (did) VALUES (:'victim');
+INSERT INTO pg_temp.bundle_signers (did) VALUES (:'victim');
+INSERT INTO ecl.bundle_signers (did) VALUES (:'issuer');
+SELECT ecl.sign_bundle(ecl.export_bundle('hijack-realm'), :'issuer', :'issuer_sk') AS hijack_bundle \gset
+SELECT name, action FROM ecl.import_bundle(:'hijack_bundle');
+\set VERBOSITY sqlstate
+SELECT name, action FROM ecl.import_bundle(ecl.sign_bundle(:'hijack_bundle', :'victim', :'victim_sk'));
+\set VERBOSITY terse
 SELECT ecl.drop_policy('hijack_probe') AS policy_dropped;
 SELECT ecl.unbind_role('regress_hijacker') AS unbound;
 RESET search_path;
@@ -195,12 +208,13 @@ SELECT p.proname, c.setting
 
 -- clean up
 DELETE FROM ecl.store WHERE realm_id = 'hijack-realm';
+DELETE FROM ecl.bundle_signers WHERE did = :'issuer';
 DELETE FROM ecl.identities WHERE did IN (:'victim', :'issuer');
 DELETE FROM ecl.realms WHERE realm_id = 'hijack-realm';
 DELETE FROM ecl.policy_versions WHERE name = 'hijack_probe';
 DROP SCHEMA regress_hijack CASCADE;
 DROP TABLE pg_temp.identities, pg_temp.role_dids, pg_temp.trust, pg_temp.credentials,
-	pg_temp.realms, pg_temp.policies, pg_temp.handlers, pg_temp.store;
+	pg_temp.realms, pg_temp.policies, pg_temp.handlers, pg_temp.store, pg_temp.bundle_signers;
 DROP ROLE regress_hijacker;
 
 SELECT 1 AS backend_alive;

@@ -295,6 +295,20 @@ register_source(RegisterArgs *args, text *source)
 	return args->hash;
 }
 
+/* The registration path for other entry points (sql_policy.h). */
+bytea *
+ecl_register_policy_source(const char *name, const char *kind,
+						   const char *realm, text *source)
+{
+	RegisterArgs args;
+
+	memset(&args, 0, sizeof(args));
+	args.name = name;
+	args.kind = kind;
+	args.realm = realm;
+	return register_source(&args, source);
+}
+
 /*
  * ecl.register_policy(name text, source text, kind text DEFAULT 'custom',
  *                     realm text DEFAULT NULL) RETURNS bytea

@@ -29,4 +29,13 @@ int64		ecl_optional_limit(FunctionCallInfo fcinfo, int argno, const char *what);
 /* A text argument that must not be NULL (22004 naming what), as a C string. */
 char	   *ecl_required_text(FunctionCallInfo fcinfo, int argno, const char *what);
 
+/*
+ * The one way a policy gets into ecl.policies (register_policy,
+ * rollback_policy, import_bundle): checks kind and realm, compiles source
+ * (detoasted; stored as is) and stores it as the next version, or does
+ * nothing when kind, realm, source and hash are unchanged.  Returns the hash.
+ */
+bytea	   *ecl_register_policy_source(const char *name, const char *kind,
+									   const char *realm, text *source);
+
 #endif							/* ECL_SQL_POLICY_H */
