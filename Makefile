@@ -84,7 +84,7 @@ CLI_CFLAGS ?= -O2 -g
 # plain lines and says so on a terminal.
 CLI_EDIT_CFLAGS := $(shell pkg-config --exists libedit 2>/dev/null && echo -DECL_HAVE_LIBEDIT $$(pkg-config --cflags libedit))
 CLI_EDIT_LIBS := $(shell pkg-config --exists libedit 2>/dev/null && pkg-config --libs libedit)
-$(CLI_PROGRAM): $(CLI_SRCS) $(CORE_SRCS) $(wildcard include/ecl/*.h src/core/*.h src/cli/*.h)
+$(CLI_PROGRAM): Makefile $(CLI_SRCS) $(CORE_SRCS) $(wildcard include/ecl/*.h src/core/*.h src/cli/*.h)
 	$(CLI_CC) $(CLI_CFLAGS) -std=gnu11 -Wall -Wno-unused-parameter -Iinclude \
 		-DECL_VERSION='"$(EXTVERSION)"' $(CLI_EDIT_CFLAGS) -o $@ $(CLI_SRCS) $(CORE_SRCS) \
 		$(CLI_EDIT_LIBS) -lm
