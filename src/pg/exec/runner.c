@@ -26,6 +26,7 @@
 #include "ecl/host.h"
 #include "ecl/vm.h"
 
+#include "decision_record.h"
 #include "ecl_pg.h"
 #include "statement_memo.h"
 #include "host_state.h"
@@ -195,6 +196,8 @@ ecl_run_request_for_policy(EclRunRequest *req, const EclPolicy *policy,
 								policy->kind, caller,
 								realm != NULL ? realm : policy->realm_id,
 								input, flags);
+	req->policy_version = policy->version;
+	req->policy_hash = policy->hash;
 }
 
 static Jsonb *
@@ -600,8 +603,43 @@ run_memo_store(const RunMemoKey *key, const EclRunOutcome *out)
 
 /* ------------------------------------------------------------------- the run */
 
+/*
+ * What run_fully tells ecl_run for the decision log (decision_record.h):
+ * a run that ends normally (passed, denied, or an error hidden by
+ * ecl.rls_errors = deny) is logged by ecl_run once the shadow's verdict is
+ * known; a run that raises is logged by run_fully before the error leaves.
+ */
+typedef struct DecisionNote
+{
+	bool		wanted;			/* ecl_decision_log_wanted */
+	bool		error;			/* an error became a denial */
+	int			sqlerrcode;
+	char		message[ECL_DECISION_MESSAGE_LEN];
+	bool		has_message;
+} DecisionNote;
+
 static void
-run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
+note_message(DecisionNote *note, const char *message)
+{
+	if (!note->wanted || message == NULL)
+		return;
+	strlcpy(note->message, message, sizeof(note->message));
+	note->has_message = true;
+}
+
+/* a run that raises: log it now, with the error's text and SQLSTATE */
+static void
+log_raised(const EclRunRequest *req, const DecisionNote *note, int sqlerrcode,
+		   const char *message, int64 gas, int64 mana, int64 duration_ns)
+{
+	if (note->wanted)
+		ecl_decision_log_run(req, ECL_DECISION_ERROR, message, sqlerrcode,
+							 gas, mana, duration_ns / 1000, 0);
+}
+
+static void
+run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out,
+		  DecisionNote *note)
 {
 	MemoryContext caller_cxt = CurrentMemoryContext;
 	MemoryContext run_cxt;
@@ -661,6 +699,15 @@ run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
 			reported = true;
 			report_run(req, status_for(&res, true, call.rate_limited),
 					   res.gas_used, res.mana_used, duration_ns, 0);
+			if (note->wanted && (call.rate_limited || !req->deny_on_error))
+			{
+				char	   *text = ecl_error_text(&res.error, req->policy_name);
+
+				log_raised(req, note, ecl_sqlstate_for(res.error.code),
+						   call.rate_limited ? res.error.message : text,
+						   res.gas_used, res.mana_used, duration_ns);
+				pfree(text);
+			}
 			if (call.rate_limited)
 				ereport(ERROR,
 						(errcode(ecl_sqlstate_for(ECL_ERR_MANA)),
@@ -673,7 +720,18 @@ run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
 			res.outcome = ECL_OUTCOME_ERROR;
 			warn_denied_error(req, &res.error);
 			out->error_denied = true;
+			if (note->wanted)
+			{
+				char	   *text = ecl_error_text(&res.error, req->policy_name);
+
+				note->error = true;
+				note->sqlerrcode = ecl_sqlstate_for(res.error.code);
+				note_message(note, text);
+				pfree(text);
+			}
 		}
+		else
+			note_message(note, res.message);
 
 		/* Build the outcome in the run's context, then copy it out. */
 		out->passed = res.outcome == ECL_OUTCOME_PASSED;
@@ -694,6 +752,14 @@ run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
 				reported = true;
 				report_run(req, ECL_RUN_ERROR, res.gas_used, res.mana_used,
 						   duration_ns, 0);
+				if (note->wanted)
+				{
+					char	   *text = ecl_error_text(&res.error, req->policy_name);
+
+					log_raised(req, note, ecl_sqlstate_for(res.error.code),
+							   text, res.gas_used, res.mana_used, duration_ns);
+					pfree(text);
+				}
 				ecl_raise(&res.error, req->policy_name);
 			}
 			out->value = copy_jsonb(value, caller_cxt);
@@ -720,8 +786,18 @@ run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
 		MemoryContextSwitchTo(caller_cxt);
 		ecl_run_memory_end(&memory);
 		if (!reported)
+		{
 			report_run(req, ECL_RUN_ERROR, res.gas_used, res.mana_used,
 					   elapsed_ns(&clock), 0);
+			if (note->wanted)
+			{
+				ErrorData  *edata = CopyErrorData();
+
+				log_raised(req, note, edata->sqlerrcode, edata->message,
+						   res.gas_used, res.mana_used, elapsed_ns(&clock));
+				FreeErrorData(edata);
+			}
+		}
 		/* the error data lives in ErrorContext, not here */
 		MemoryContextDelete(run_cxt);
 		PG_RE_THROW();
@@ -741,6 +817,8 @@ run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
 static void
 deny_without_caller(const EclRunRequest *req, EclRunOutcome *out)
 {
+	bool		log_it = ecl_decision_log_wanted(req);
+
 	/* bad input is still an error, whoever asks */
 	check_input_shape(req);
 
@@ -756,6 +834,9 @@ deny_without_caller(const EclRunRequest *req, EclRunOutcome *out)
 	elog(DEBUG1, "ecl policy \"%s\" denied: " NO_CALLER_MESSAGE,
 		 req->policy_name ? req->policy_name : "(ad hoc)");
 	report_run(req, ECL_RUN_DENIED, 0, 0, 0, 0);
+	if (log_it)
+		ecl_decision_log_run(req, ECL_DECISION_DENIED, NO_CALLER_MESSAGE, 0,
+							 0, 0, 0, 0);
 }
 
 void
@@ -764,6 +845,7 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 	const EclHostOps *ops = host_ops_for(req);
 	RunMemoKey	key;
 	bool		memo;
+	DecisionNote note;
 
 	if (req->needs_caller && req->caller_did == NULL)
 	{
@@ -778,8 +860,25 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 		if (run_memo_answer(req, &key, out))
 			return;
 	}
-	run_fully(req, ops, out);
+	note.wanted = ecl_decision_log_wanted(req);
+	note.error = false;
+	note.has_message = false;
+	run_fully(req, ops, out, &note);
 	/* a hidden error is not a denial: its repeats run, and count, again */
 	if (memo && !out->error_denied)
 		run_memo_store(&key, out);
+
+	/*
+	 * One record per run of the VM: an answer from the memo of runs
+	 * repeats a decision of this statement and is not logged again.
+	 */
+	if (note.wanted)
+		ecl_decision_log_run(req,
+							 note.error ? ECL_DECISION_ERROR
+							 : out->passed ? ECL_DECISION_PASSED
+							 : ECL_DECISION_DENIED,
+							 note.has_message ? note.message : NULL,
+							 note.sqlerrcode,
+							 out->gas_used, out->mana_used, out->duration_us,
+							 out->shadow_result);
 }

@@ -32,6 +32,7 @@
 #include "utils/jsonb.h"
 
 #include "ecl/bytecode.h"
+#include "ecl/vm.h"
 
 typedef enum EclHostKind
 {
@@ -44,6 +45,8 @@ typedef struct EclRunRequest
 	const ecl_program *program; /* verified; owned by the caller (cache) */
 	const char *policy_name;	/* for messages and statistics; NULL = ad hoc */
 	const char *policy_type;	/* docs/sql-api.md, "Registered policies" kind: custom, crossing, api, ... */
+	int64		policy_version; /* a registered policy's version, else 0 */
+	const uint8 *policy_hash;	/* its 32-byte hash, NULL = not registered */
 	const char *caller_did;		/* NULL = no caller */
 	const char *realm_id;		/* NULL = no realm */
 	Jsonb	   *input;			/* NULL = {} */
@@ -115,6 +118,13 @@ typedef struct EclRunOutcome
 	Jsonb	   *events;			/* JSON array of {event, payload} */
 	Jsonb	   *writes;			/* ECL_HOST_STATE: JSON array of writes */
 	bool		error_denied;	/* deny_on_error turned an error into !passed */
+
+	/*
+	 * The shadow candidate's verdict beside this run: 0 = no shadow ran,
+	 * 1 = it agreed, 2 = it disagreed (the decision log's
+	 * shadow_disagreement: NULL, false, true).
+	 */
+	int8		shadow_result;
 } EclRunOutcome;
 
 void		ecl_run(const EclRunRequest *req, EclRunOutcome *out);

@@ -36,7 +36,7 @@
 #define ECL_STATS_FILE "pg_stat/ecl_stats.stat"
 #define ECL_STATS_FILE_TMP ECL_STATS_FILE ".tmp"
 #define ECL_STATS_FILE_MAGIC 0x45434C53 /* "ECLS" */
-#define ECL_STATS_FILE_VERSION 3	/* 3: per database */
+#define ECL_STATS_FILE_VERSION 4	/* 3: per database; 4: decisions */
 
 typedef struct EclStatsFileHeader
 {
