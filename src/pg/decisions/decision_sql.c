@@ -301,8 +301,14 @@ trim_as_owner(void *arg)
 Datum
 ecl_trim_decision_log(PG_FUNCTION_ARGS)
 {
-	Interval   *older_than = PG_GETARG_INTERVAL_P(0);
+	Interval   *older_than;
 	TrimWork	w;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("older_than must not be NULL")));
+	older_than = PG_GETARG_INTERVAL_P(0);
 
 	w.cutoff = DirectFunctionCall2(timestamptz_mi_interval,
 								   TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
