@@ -73,6 +73,13 @@ CREATE POLICY p ON r_docs_sql FOR SELECT
 SET ROLE bench_r_user;
 INSERT INTO bench_out SELECT 'R2', bench_time('SELECT count(*) FROM r_docs', $REPS), bench_time('SELECT count(*) FROM r_docs_sql', $REPS);
 RESET ROLE;
+-- R2 with every decision logged (inputs off): a superuser's setting, kept
+-- across SET ROLE; the log keeps the call in the VM (no translation)
+SET ecl.decision_log = 'all';
+SET ROLE bench_r_user;
+INSERT INTO bench_out SELECT 'R2 (decision_log = all)', bench_time('SELECT count(*) FROM r_docs', $REPS), bench_time('SELECT count(*) FROM r_docs_sql', $REPS);
+RESET ROLE;
+RESET ecl.decision_log;
 ALTER TABLE r_docs DISABLE ROW LEVEL SECURITY;
 ALTER TABLE r_docs_sql DISABLE ROW LEVEL SECURITY;
 
@@ -91,6 +98,8 @@ RESET ecl.translate;
 SELECT bench, round(ecl_ms::numeric, 2) AS ecl_ms, round(sql_ms::numeric, 2) AS sql_ms,
 	   round((ecl_ms / nullif(sql_ms, 0))::numeric, 2) AS ratio
   FROM bench_out;
+SELECT round((l.ecl_ms / nullif(r.ecl_ms, 0))::numeric, 2) AS "R2: decision_log = all vs off"
+  FROM bench_out l, bench_out r WHERE l.bench = 'R2 (decision_log = all)' AND r.bench = 'R2';
 SQL
 
 cd /tmp
