@@ -21,12 +21,16 @@ typedef enum EclDecisionOutcome
 	ECL_DECISION_ERROR
 } EclDecisionOutcome;
 
-/* Cheap: may a decision of this request be logged at all? */
+/*
+ * Cheap: may a decision of this request be logged at all?  Untracked runs
+ * (ecl.simulate, ecl.replay) and traced ones (ecl.explain) are not
+ * decisions about a request.
+ */
 static inline bool
 ecl_decision_log_wanted(const EclRunRequest *req)
 {
 	return ecl_decision_log != ECL_DECISION_LOG_OFF && req->track &&
-		ecl_decision_queue_available();
+		req->trace == NULL && ecl_decision_queue_available();
 }
 
 /*
