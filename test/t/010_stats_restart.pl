@@ -159,7 +159,7 @@ ok(-f $statfile, 'clean shutdown wrote pg_stat/ecl_stats.stat');
 	close $fh;
 	is(crc32c(substr($data, 0, -4)), unpack('L', substr($data, -4)),
 		'CRC-32C computed here matches the file written at shutdown');
-	is(unpack('L', substr($data, 4, 4)), 3, 'the file is version 3');
+	is(unpack('L', substr($data, 4, 4)), 4, 'the file is version 4');
 }
 
 my $log_offset = -s $node->logfile;
@@ -274,7 +274,7 @@ damage_and_start('version 2',
 			return $v2 . pack('L', crc32c($v2));
 		});
 	},
-	qr/ignoring statistics file "pg_stat\/ecl_stats.stat": written in statistics file version 2 \(one set of counters for all databases\), this ecl reads version 3/);
+	qr/ignoring statistics file "pg_stat\/ecl_stats.stat": written in statistics file version 2 \(one set of counters for all databases\), this ecl reads version 4/);
 is(sql(q{SELECT count(*) FROM ecl.stat_eclvm_by_type WHERE executions = 777}), '0',
 	'version 2: none of its counters were read');
 damage_and_start('missing',
