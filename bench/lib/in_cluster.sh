@@ -54,7 +54,8 @@ return total > 0 && ratio <= 1 && headroom >= 0 && s >= 50 &&
 			plpgsql "SELECT count(*) AS n FROM bench.docs d WHERE bench.b1_plpgsql(d.owner, 'bench')" \
 			sql "SELECT count(*) AS n FROM bench.docs d WHERE bench.b1_sql(d.owner, 'bench')" \
 			pllua "SELECT count(*) AS n FROM bench.docs d WHERE bench.b1_lua(d.owner, 'bench')" \
-			join "SELECT count(*) AS n FROM bench.docs d JOIN bench.b1_eligible e ON e.did = d.owner"
+			join "SELECT count(*) AS n FROM bench.docs d JOIN bench.b1_eligible e ON e.did = d.owner" \
+			ecl-log "SELECT bench.b1_decision_logged() AS n"
 	fi
 	if selected B2 || selected B5; then
 		cat "$SQL/30_b2_peers.sql"

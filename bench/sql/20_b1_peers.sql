@@ -96,3 +96,12 @@ CREATE VIEW bench.b1_eligible AS
 		   AND (c.revoked_at IS NULL OR c.revoked_at > transaction_timestamp())
 		   AND (c.expires_at IS NULL OR c.expires_at > transaction_timestamp())
 		   AND (c.signature IS NULL OR (iss.did IS NOT NULL AND NOT iss.revoked)));
+
+-- ECL with every decision logged (ecl.decision_log = all, inputs off): the
+-- same query, with the setting for this call only.  The call counts as a
+-- run of its own peer in the table ("ecl-log"), its ratio to "ecl" is the
+-- cost of the decision log on this workload.
+CREATE FUNCTION bench.b1_decision_logged() RETURNS bigint
+LANGUAGE sql SET ecl.decision_log = 'all' SET ecl.decision_log_inputs = off AS $$
+	SELECT count(*) FROM bench.docs d WHERE ecl.check('b1', d.owner, 'bench')
+$$;

@@ -14,6 +14,7 @@ CREATE TABLE bench.targets (
 INSERT INTO bench.targets VALUES
 	('B1', 'plpgsql', 'ECL >= 10x faster', 10),
 	('B1', 'join', 'ECL <= 3x the join', 1.0 / 3),
+	('B1', 'ecl-log', 'decision log costs <= 10% (ratio <= 1.10)', NULL),
 	('B2', 'plpgsql', 'ECL >= 2x faster', 2),
 	('B2', 'floor', 'ECL <= 3x the floor', 1.0 / 3),
 	('B2b', 'plpgsql', 'ECL >= 2x faster', 2),
@@ -26,6 +27,7 @@ INSERT INTO bench.peer_labels VALUES
 	('B1', 'sql', 'SQL function (inlined)', 3, true),
 	('B1', 'pllua', 'PL/Lua, prepared plans', 4, true),
 	('B1', 'join', 'set-based join', 5, true),
+	('B1', 'ecl-log', 'ECL with ecl.decision_log = all (inputs off)', 6, true),
 	('B2', 'ecl', 'ECL: ecl.check, registered', 1, true),
 	('B2', 'ecl-eval', 'ECL: ecl.eval of source', 2, true),
 	('B2', 'plpgsql', 'PL/pgSQL function', 3, true),

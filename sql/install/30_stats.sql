@@ -28,6 +28,8 @@ CREATE FUNCTION ecl.stat_eclvm_counters(
     OUT crossings_allowed bigint,
     OUT crossings_denied bigint,
     OUT events_emitted bigint,
+    OUT decisions_logged bigint,
+    OUT decisions_dropped bigint,
     OUT avg_evaluation_time_us double precision,
     OUT policy_success_rate double precision,
     OUT crossing_allow_rate double precision,
@@ -100,7 +102,8 @@ CREATE VIEW ecl.stat_eclvm AS
            s.total_gas_consumed, s.total_mana_consumed, s.crossing_evaluations,
            s.crossings_allowed, s.crossings_denied, s.events_emitted,
            s.avg_evaluation_time_us, s.policy_success_rate,
-           s.crossing_allow_rate, s.stats_reset
+           s.crossing_allow_rate, s.stats_reset,
+           s.decisions_logged, s.decisions_dropped
       FROM ecl.stat_eclvm_counters() s
       JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid;
 

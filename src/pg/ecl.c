@@ -14,6 +14,8 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "decision_queue.h"
+#include "decision_worker.h"
 #include "ecl_pg.h"
 #include "planner_support.h"
 #include "rate_limit.h"
@@ -76,6 +78,31 @@ check_rate_limit(bool *newval, void **extra, GucSource source)
 }
 
 /* ---- end rate limiting and errors under RLS ---- */
+
+/* ---- the decision log (src/pg/decisions) ---- */
+
+static const struct config_enum_entry decision_log_options[] = {
+	{"off", ECL_DECISION_LOG_OFF, false},
+	{"errors", ECL_DECISION_LOG_ERRORS, false},
+	{"denied", ECL_DECISION_LOG_DENIED, false},
+	{"all", ECL_DECISION_LOG_ALL, false},
+	{NULL, 0, false}
+};
+
+/* As ecl.rate_limit: a log that is on must be able to log. */
+static bool
+check_decision_log(int *newval, void **extra, GucSource source)
+{
+	if (*newval == ECL_DECISION_LOG_OFF || loaded_at_server_start)
+		return true;
+	GUC_check_errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);
+	GUC_check_errmsg("ecl.decision_log cannot be turned on: ecl is not in shared_preload_libraries");
+	GUC_check_errdetail("The decision queue lives in shared memory, which exists only when the server loads ecl at start.");
+	GUC_check_errhint("Add ecl to shared_preload_libraries and restart the server.");
+	return false;
+}
+
+/* ---- end the decision log ---- */
 
 /* ---- policies the planner can see (planner_support.c) ---- */
 
@@ -270,6 +297,63 @@ _PG_init(void)
 							 NULL, assign_translation_bool, NULL);
 	/* ---- end policies the planner can see ---- */
 
+	/*
+	 * ---- the decision log ----  Superuser-only: a role that could turn
+	 * the log off, lower its sample rate or hide inputs could hide its own
+	 * decisions from the audit.  ALTER ROLE ... SET by a superuser can
+	 * still log one application's roles more closely than others.
+	 */
+	DefineCustomEnumVariable("ecl.decision_log",
+							 "Which policy decisions are written to ecl.decision_log.",
+							 "off: none. errors: runs that ended in an error. denied: errors and denials. all: every decision (passes sampled by ecl.decision_log_sample_rate).",
+							 &ecl_decision_log,
+							 ECL_DECISION_LOG_OFF,
+							 decision_log_options,
+							 PGC_SUSET, 0,
+							 check_decision_log, assign_translation_int, NULL);
+
+	DefineCustomRealVariable("ecl.decision_log_sample_rate",
+							 "Fraction of passing decisions logged under ecl.decision_log = all.",
+							 "Denials and errors are always logged.",
+							 &ecl_decision_log_sample_rate,
+							 1.0, 0.0, 1.0,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("ecl.decision_log_inputs",
+							 "Logs each decision's input, not only its SHA-256 digest.",
+							 "On: inputs of up to 512 bytes of JSON text are logged whole (and can be replayed with ecl.replay); longer ones only as their digest.",
+							 &ecl_decision_log_inputs,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecl.decision_log_retention",
+							"Age after which the decision log writer deletes logged decisions.",
+							"0 keeps them until ecl.trim_decision_log deletes them.",
+							&ecl_decision_log_retention_s,
+							0, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ecl.decision_log_flush_interval",
+							"How often the decision log launcher empties the queue.",
+							"It also wakes when the queue is half full.",
+							&ecl_decision_log_flush_interval_ms,
+							1000, 10, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("ecl.decision_log_queue_size",
+								"Number of decisions the shared-memory queue holds.",
+								"A decision that finds the queue full is dropped and counted in decisions_dropped (on a hot standby the oldest is dropped instead).",
+								&ecl_decision_log_queue_size,
+								4096, 16, 1024 * 1024,
+								PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
+	/* ---- end the decision log ---- */
+
 	MarkGUCPrefixReserved("ecl");
 
 	/*
@@ -279,6 +363,9 @@ _PG_init(void)
 	 */
 	ecl_stats_init();
 	ecl_rate_limit_init();
+	ecl_decision_queue_init();
+	if (process_shared_preload_libraries_in_progress)
+		ecl_decision_worker_register();
 
 	/* transaction callbacks; the jti replay table when preloaded */
 	ecl_token_init();

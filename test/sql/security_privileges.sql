@@ -63,6 +63,10 @@ INSERT INTO expected_grants VALUES
 	('rollback_policy(text,integer)',			false, false, true, false),
 	('export_bundle(text)',						false, false, true, false),
 	('import_bundle(jsonb)',					false, false, true, false),
+	-- the decision log: the queue filters by role itself; replay and trim are ecl_admin's
+	('decision_queue()',						true, true, true, true),
+	('replay(bigint)',							false, false, true, false),
+	('trim_decision_log(interval)',				false, false, true, false),
 	('register_handler(text,text,text,text)', false, false, true, false),
 	('drop_handler(text,text)',			false, false, true, false),
 	('generate_identity()',							false, false, true, false),
@@ -168,6 +172,7 @@ BEGIN
 						WHEN 'bigint' THEN '0::bigint'
 						WHEN 'integer' THEN '0'
 						WHEN 'boolean' THEN 'false'
+						WHEN 'interval' THEN '''100 years''::interval'
 						WHEN 'timestamp with time zone' THEN 'now()'
 						ELSE '''regress-sec''::' || pg_catalog.format_type(t, NULL) END,
 					  ', ' ORDER BY n)

@@ -29,6 +29,8 @@
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/float.h"
 #include "utils/numeric.h"
 
@@ -284,4 +286,64 @@ ecl_input_fields_memo_key(const EclInputFields *f, StringInfo key)
 				}
 		}
 	}
+}
+
+/*
+ * The jsonb the call would have built (jsonb_build_object's conversion of
+ * each value), for what must show the input as data: the decision log.
+ * Not on the run's path.
+ */
+Jsonb *
+ecl_input_fields_jsonb(const EclInputFields *f)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int k = 0; k < f->nfields; k++)
+	{
+		JsonbValue	key;
+		JsonbValue	val;
+
+		key.type = jbvString;
+		key.val.string.val = (char *) f->names[k];
+		key.val.string.len = (int) f->name_lens[k];
+		pushJsonbValue(&state, WJB_KEY, &key);
+
+		if (f->nulls[k])
+			val.type = jbvNull;
+		else if (f->types[k] == BOOLOID)
+		{
+			val.type = jbvBool;
+			val.val.boolean = DatumGetBool(f->values[k]);
+		}
+		else
+		{
+			Oid			output;
+			bool		varlena;
+			char	   *text;
+
+			getTypeOutputInfo(f->types[k], &output, &varlena);
+			text = OidOutputFunctionCall(output, f->values[k]);
+			if (f->types[k] == TEXTOID || f->types[k] == VARCHAROID ||
+				strpbrk(text, "nN") != NULL)
+			{
+				/* strings, and NaN/Infinity as jsonb_build_object has them */
+				val.type = jbvString;
+				val.val.string.val = text;
+				val.val.string.len = (int) strlen(text);
+			}
+			else
+			{
+				val.type = jbvNumeric;
+				val.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																	  CStringGetDatum(text),
+																	  ObjectIdGetDatum(InvalidOid),
+																	  Int32GetDatum(-1)));
+			}
+		}
+		pushJsonbValue(&state, WJB_VALUE, &val);
+	}
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(result);
 }

@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "utils/jsonb.h"
 
 #include "ecl/vm.h"
 
@@ -54,5 +55,8 @@ void		ecl_input_from_fields(ecl_input_source *src,
  */
 void		ecl_input_fields_memo_key(const EclInputFields *fields,
 									  StringInfo key);
+
+/* The jsonb the call would have built from these fields (not on a run's path) */
+Jsonb	   *ecl_input_fields_jsonb(const EclInputFields *fields);
 
 #endif							/* ECL_FIELD_INPUT_H */

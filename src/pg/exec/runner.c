@@ -27,6 +27,7 @@
 #include "ecl/host.h"
 #include "ecl/vm.h"
 
+#include "decision_record.h"
 #include "ecl_pg.h"
 #include "field_input.h"
 #include "statement_memo.h"
@@ -625,8 +626,43 @@ run_memo_store(const RunMemoKey *key, const EclRunOutcome *out)
 
 /* ------------------------------------------------------------------- the run */
 
+/*
+ * What run_fully tells ecl_run for the decision log (decision_record.h):
+ * a run that ends normally (passed, denied, or an error hidden by
+ * ecl.rls_errors = deny) is logged by ecl_run once the shadow's verdict is
+ * known; a run that raises is logged by run_fully before the error leaves.
+ */
+typedef struct DecisionNote
+{
+	bool		wanted;			/* ecl_decision_log_wanted */
+	bool		error;			/* an error became a denial */
+	int			sqlerrcode;
+	char		message[ECL_DECISION_MESSAGE_LEN];
+	bool		has_message;
+} DecisionNote;
+
 static void
-run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
+note_message(DecisionNote *note, const char *message)
+{
+	if (!note->wanted || message == NULL)
+		return;
+	strlcpy(note->message, message, sizeof(note->message));
+	note->has_message = true;
+}
+
+/* a run that raises: log it now, with the error's text and SQLSTATE */
+static void
+log_raised(const EclRunRequest *req, const DecisionNote *note, int sqlerrcode,
+		   const char *message, int64 gas, int64 mana, int64 duration_ns)
+{
+	if (note->wanted)
+		ecl_decision_log_run(req, ECL_DECISION_ERROR, message, sqlerrcode,
+							 gas, mana, duration_ns / 1000, 0);
+}
+
+static void
+run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out,
+		  DecisionNote *note)
 {
 	MemoryContext caller_cxt = CurrentMemoryContext;
 	MemoryContext run_cxt;
@@ -686,6 +722,15 @@ run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
 			reported = true;
 			report_run(req, status_for(&res, true, call.rate_limited),
 					   res.gas_used, res.mana_used, duration_ns, 0);
+			if (note->wanted && (call.rate_limited || !req->deny_on_error))
+			{
+				char	   *text = ecl_error_text(&res.error, req->policy_name);
+
+				log_raised(req, note, ecl_sqlstate_for(res.error.code),
+						   call.rate_limited ? res.error.message : text,
+						   res.gas_used, res.mana_used, duration_ns);
+				pfree(text);
+			}
 			if (call.rate_limited)
 				ereport(ERROR,
 						(errcode(ecl_sqlstate_for(ECL_ERR_MANA)),
@@ -699,7 +744,18 @@ run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
 			if (!req->is_shadow)
 				warn_denied_error(req, &res.error);
 			out->error_denied = true;
+			if (note->wanted)
+			{
+				char	   *text = ecl_error_text(&res.error, req->policy_name);
+
+				note->error = true;
+				note->sqlerrcode = ecl_sqlstate_for(res.error.code);
+				note_message(note, text);
+				pfree(text);
+			}
 		}
+		else
+			note_message(note, res.message);
 
 		/* Build the outcome in the run's context, then copy it out. */
 		out->passed = res.outcome == ECL_OUTCOME_PASSED;
@@ -720,6 +776,14 @@ run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
 				reported = true;
 				report_run(req, ECL_RUN_ERROR, res.gas_used, res.mana_used,
 						   duration_ns, 0);
+				if (note->wanted)
+				{
+					char	   *text = ecl_error_text(&res.error, req->policy_name);
+
+					log_raised(req, note, ecl_sqlstate_for(res.error.code),
+							   text, res.gas_used, res.mana_used, duration_ns);
+					pfree(text);
+				}
 				ecl_raise(&res.error, req->policy_name);
 			}
 			out->value = copy_jsonb(value, caller_cxt);
@@ -746,8 +810,18 @@ run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
 		MemoryContextSwitchTo(caller_cxt);
 		ecl_run_memory_end(&memory);
 		if (!reported)
+		{
 			report_run(req, ECL_RUN_ERROR, res.gas_used, res.mana_used,
 					   elapsed_ns(&clock), 0);
+			if (note->wanted)
+			{
+				ErrorData  *edata = CopyErrorData();
+
+				log_raised(req, note, edata->sqlerrcode, edata->message,
+						   res.gas_used, res.mana_used, elapsed_ns(&clock));
+				FreeErrorData(edata);
+			}
+		}
 		/* the error data lives in ErrorContext, not here */
 		MemoryContextDelete(run_cxt);
 		PG_RE_THROW();
@@ -767,6 +841,8 @@ run_fully(const EclRunRequest *req, const EclHostOps *ops, EclRunOutcome *out)
 static void
 deny_without_caller(const EclRunRequest *req, EclRunOutcome *out)
 {
+	bool		log_it = ecl_decision_log_wanted(req);
+
 	/* bad input is still an error, whoever asks */
 	check_input_shape(req);
 
@@ -782,6 +858,9 @@ deny_without_caller(const EclRunRequest *req, EclRunOutcome *out)
 	elog(DEBUG1, "ecl policy \"%s\" denied: " NO_CALLER_MESSAGE,
 		 req->policy_name ? req->policy_name : "(ad hoc)");
 	report_run(req, ECL_RUN_DENIED, 0, 0, 0, 0);
+	if (log_it)
+		ecl_decision_log_run(req, ECL_DECISION_DENIED, NO_CALLER_MESSAGE, 0,
+							 0, 0, 0, 0);
 }
 
 /* ------------------------------------------------------- shadow candidate */
@@ -831,10 +910,15 @@ run_candidate(const EclRunRequest *sreq, ShadowOutcome *outcome, char **why)
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 
+	DecisionNote no_decision;
+
+	no_decision.wanted = false;	/* the candidate's runs are no decisions */
+	no_decision.error = false;
+	no_decision.has_message = false;
 	*why = NULL;
 	if (!sreq->program->uses_host && !sreq->program->writes)
 	{
-		run_fully(sreq, ops, &sout);
+		run_fully(sreq, ops, &sout, &no_decision);
 		*outcome = sout.error_denied ? SHADOW_FAILED
 			: sout.passed ? SHADOW_PASSED : SHADOW_DENIED;
 		return true;
@@ -846,7 +930,7 @@ run_candidate(const EclRunRequest *sreq, ShadowOutcome *outcome, char **why)
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		run_fully(sreq, ops, &sout);
+		run_fully(sreq, ops, &sout, &no_decision);
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
@@ -960,6 +1044,12 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 	const EclHostOps *ops = host_ops_for(req);
 	RunMemoKey	key;
 	bool		memo = false;
+	DecisionNote note;
+
+	/* not zeroed whole: its message buffer is written only when wanted */
+	note.wanted = false;
+	note.error = false;
+	note.has_message = false;
 
 	if (req->needs_caller && req->caller_did == NULL)
 		deny_without_caller(req, out);
@@ -970,12 +1060,28 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 			run_memo_key(req, &key);
 		if (!memo || !run_memo_answer(req, &key, out))
 		{
-			run_fully(req, ops, out);
+			note.wanted = ecl_decision_log_wanted(req);
+			run_fully(req, ops, out, &note);
 			/* a hidden error is not a denial: its repeats run, and count, again */
 			if (memo && !out->error_denied)
 				run_memo_store(&key, out);
 		}
 	}
+	/* before the decision is logged: the record carries its verdict */
 	if (unlikely(req->has_shadow) && req->track)
 		run_shadow(req, out);
+
+	/*
+	 * One record per run of the VM: an answer from the memo of runs
+	 * repeats a decision of this statement and is not logged again.
+	 */
+	if (note.wanted)
+		ecl_decision_log_run(req,
+							 note.error ? ECL_DECISION_ERROR
+							 : out->passed ? ECL_DECISION_PASSED
+							 : ECL_DECISION_DENIED,
+							 note.has_message ? note.message : NULL,
+							 note.sqlerrcode,
+							 out->gas_used, out->mana_used, out->duration_us,
+							 out->shadow_result);
 }

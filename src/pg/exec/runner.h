@@ -32,6 +32,7 @@
 #include "utils/jsonb.h"
 
 #include "ecl/bytecode.h"
+#include "ecl/vm.h"
 
 typedef enum EclHostKind
 {
@@ -44,8 +45,8 @@ typedef struct EclRunRequest
 	const ecl_program *program; /* verified; owned by the caller (cache) */
 	const char *policy_name;	/* for messages and statistics; NULL = ad hoc */
 	const char *policy_type;	/* docs/sql-api.md, "Registered policies" kind: custom, crossing, api, ... */
-	int64		policy_version; /* registered policies: for the statistics */
-	const uint8 *policy_hash;	/* per version; 0 / NULL for ad hoc code */
+	int64		policy_version; /* a registered policy's version, else 0 */
+	const uint8 *policy_hash;	/* its 32-byte hash, NULL = not registered */
 	const char *caller_did;		/* NULL = no caller */
 	const char *realm_id;		/* NULL = no realm */
 	Jsonb	   *input;			/* NULL = {} (or the fields below) */

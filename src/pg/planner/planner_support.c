@@ -67,6 +67,7 @@
 #include "ecl/translate.h"
 
 #include "ecl_pg.h"
+#include "decision_queue.h"
 #include "planner_support.h"
 #include "policy_catalog.h"
 
@@ -776,6 +777,12 @@ translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
 	if (!ecl_translate_enabled)
 	{
 		why(reason, "ecl.translate is off");
+		return NULL;
+	}
+	/* a translated call runs no policy, so it would leave no decision */
+	if (ecl_decision_log != ECL_DECISION_LOG_OFF)
+	{
+		why(reason, "ecl.decision_log is on: every decision runs in the VM to be logged");
 		return NULL;
 	}
 	if (ecl_rate_limit)

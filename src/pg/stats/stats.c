@@ -849,6 +849,33 @@ ecl_stats_record_crossing(const char *realm_id, bool allowed)
 	note_pending_event();
 }
 
+void
+ecl_stats_record_decision_dropped(void)
+{
+	if (ecl_stats_shared == NULL)
+		return;
+	pending_global[ECL_GC_DECISIONS_DROPPED]++;
+	note_pending_event();
+}
+
+void
+ecl_stats_add_decisions(Oid dbid, uint64 logged, uint64 dropped)
+{
+	EclDatabaseEntry *db;
+
+	if (ecl_stats_shared == NULL || (logged == 0 && dropped == 0))
+		return;
+	ecl_stats_ensure_database(dbid);
+	LWLockAcquire(ecl_stats_shared->lock, LW_SHARED);
+	db = hash_search(ecl_stats_databases, &dbid, HASH_FIND, NULL);
+	if (db != NULL)
+	{
+		pg_atomic_fetch_add_u64(&db->global[ECL_GC_DECISIONS_LOGGED], logged);
+		pg_atomic_fetch_add_u64(&db->global[ECL_GC_DECISIONS_DROPPED], dropped);
+	}
+	LWLockRelease(ecl_stats_shared->lock);
+}
+
 /* ---------------------------------------------------------------------
  * Flushing pending counters into shared memory
  * ---------------------------------------------------------------------

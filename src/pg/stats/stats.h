@@ -59,6 +59,15 @@ void		ecl_stats_record_translated(const char *policy_name,
 void		ecl_stats_record_crossing(const char *realm_id, bool allowed);
 
 /*
+ * The decision log (decision_queue.h): a record this backend could not
+ * queue (pending, like a run), and the launcher's outcome of a batch of
+ * database dbid (written at once).  Counted whatever ecl.track says: a
+ * lost decision is never silent.
+ */
+void		ecl_stats_record_decision_dropped(void);
+void		ecl_stats_add_decisions(Oid dbid, uint64 logged, uint64 dropped);
+
+/*
  * Move this backend's pending counts into shared memory.  Recording only
  * adds to backend-local counters; they are flushed at transaction end,
  * every 1000 events, at backend exit, and by every reader of the

@@ -38,7 +38,7 @@
 #define ECL_STATS_FILE_MAGIC 0x45434C53 /* "ECLS" */
 #define ECL_STATS_FILE_VERSION 4	/* 3: per database; 4: shadow counts
 										 * per policy, rows per version,
-										 * translated_executions */
+										 * translated_executions, decisions */
 
 typedef struct EclStatsFileHeader
 {

@@ -35,7 +35,9 @@
 	X(CROSSING_EVALUATIONS, "crossing_evaluations") \
 	X(CROSSINGS_ALLOWED, "crossings_allowed") \
 	X(CROSSINGS_DENIED, "crossings_denied") \
-	X(EVENTS_EMITTED, "events_emitted")
+	X(EVENTS_EMITTED, "events_emitted") \
+	X(DECISIONS_LOGGED, "decisions_logged") \
+	X(DECISIONS_DROPPED, "decisions_dropped")
 
 typedef enum EclGlobalCounter
 {
