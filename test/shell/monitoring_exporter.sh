@@ -68,7 +68,12 @@ runs() {
 runs $A spend_limit 3 50     # passed
 runs $A spend_limit 2 500    # denied
 runs $A member_ok 4 0
-runs $B spend_limit 7 1
+# B's runs are logged as decisions (the writer flushes them in the background)
+PGOPTIONS="-c ecl.decision_log=all" runs $B spend_limit 7 1
+for _ in $(seq 1 50); do
+	[ "$(psql -X -At -d $B -c "SELECT decisions_logged FROM ecl.stat_eclvm WHERE datname = current_database()")" = 7 ] && break
+	sleep 0.2
+done
 
 # the exporter's role, exactly as the recipe creates it
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -f "$MON/grants.sql" >/dev/null
@@ -167,6 +172,12 @@ expect "ecl_policies_executed ($A)" "9" "$(m "$work/m1" ecl_policies_executed "d
 expect "ecl_policies_executed ($B)" "7" "$(m "$work/m1" ecl_policies_executed "datname=$B")"
 expect "ecl_policies_denied ($A)" "2" "$(m "$work/m1" ecl_policies_denied "datname=$A")"
 expect "ecl_policies_compiled ($A)" "2" "$(m "$work/m1" ecl_policies_compiled "datname=$A")"
+expect "ecl_decisions_logged ($B)" "7" "$(m "$work/m1" ecl_decisions_logged "datname=$B")"
+expect "ecl_decisions_logged ($A: log off)" "0" "$(m "$work/m1" ecl_decisions_logged "datname=$A")"
+expect "ecl_decisions_dropped ($B)" "0" "$(m "$work/m1" ecl_decisions_dropped "datname=$B")"
+expect "ecl_policy_shadow_runs (no candidate)" "0" "$(m "$work/m1" ecl_policy_shadow_runs "$PA")"
+expect "ecl_policy_translated_executions (run_policy is never translated)" "0" \
+	"$(m "$work/m1" ecl_policy_translated_executions "$PA")"
 expect "ecl_gas_consumed ($B) equals total_gas_consumed" \
 	"$(q $B "SELECT total_gas_consumed FROM ecl.stat_eclvm WHERE datname = '$B'")" \
 	"$(m "$work/m1" ecl_gas_consumed "datname=$B")"
