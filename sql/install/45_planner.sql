@@ -67,15 +67,15 @@ AS 'MODULE_PATHNAME', 'ecl_policy_gate' LANGUAGE C STABLE PARALLEL RESTRICTED;
 CREATE FUNCTION ecl.policy_caller(policy text, function oid, realm text) RETURNS text
 AS 'MODULE_PATHNAME', 'ecl_policy_caller' LANGUAGE C STABLE PARALLEL RESTRICTED;
 
-REVOKE ALL ON FUNCTION ecl.policy_trust(text, text, int) FROM PUBLIC;
-REVOKE ALL ON FUNCTION ecl.policy_credential(text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ecl.policy_trust(text, text, int) TO ecl_executor, ecl_admin;
-GRANT EXECUTE ON FUNCTION ecl.policy_credential(text, text) TO ecl_executor, ecl_admin;
+-- Facts about any caller, as ecl.check may ask them: EXECUTE stays PUBLIC
+-- (a role granted ecl.check directly must be able to run its translated
+-- plan) and each checks EXECUTE on ecl.check itself, so exactly who may
+-- execute ecl.check may call them.
 
 -- Calls that stay in the VM, rewritten by the support function to pass the
 -- field values of jsonb_build_object(...) instead of building a jsonb per
--- row (docs/planner.md).  The grants of the function the user called; each
--- also checks EXECUTE on that function.
+-- row (docs/planner.md).  EXECUTE stays PUBLIC: each checks EXECUTE on the
+-- function the user called (a role may have been granted ecl.check itself).
 CREATE FUNCTION ecl.policy_check_fields(policy text, caller text, realm text,
 										keys text[], VARIADIC "values" "any")
 RETURNS boolean
@@ -90,6 +90,4 @@ AS 'MODULE_PATHNAME', 'ecl_policy_allowed_fields'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION ecl.policy_allowed_fields(text, text, text[], "any") IS
 'ecl.allowed(policy, realm, jsonb_build_object(keys[1], values[1], ...)) without building the jsonb';
-REVOKE ALL ON FUNCTION ecl.policy_check_fields(text, text, text, text[], "any") FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ecl.policy_check_fields(text, text, text, text[], "any")
-	TO ecl_executor, ecl_admin;
+

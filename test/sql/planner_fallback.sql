@@ -156,16 +156,47 @@ SELECT count(*) FILTER (WHERE ecl.allowed('pf_num', NULL, jsonb_build_object('i2
 	   count(*) FILTER (WHERE ecl.check('pf_num', 'did:key:u1', NULL, jsonb_build_object('i2', p.i2, 'i4', p.i4, 'i8', p.i8))) AS with_identity
   FROM pf_rows p WHERE p.i2 IS NOT NULL AND p.i4 IS NOT NULL AND p.i8 IS NOT NULL;
 
--- EXECUTE on ecl.check is still required
+-- EXECUTE on ecl.check is what counts: without it 42501, though the
+-- rewritten function itself is PUBLIC (it checks EXECUTE on ecl.check)
 CREATE ROLE pf_nobody;
 GRANT SELECT ON pf_rows TO pf_nobody;
-GRANT EXECUTE ON FUNCTION ecl.policy_check_fields(text, text, text, text[], "any") TO pf_nobody;
 SET ROLE pf_nobody;
 SELECT count(*) FROM pf_rows p
  WHERE ecl.check('pf_num', p.caller, NULL, jsonb_build_object('i4', p.i4));
 RESET ROLE;
+-- a role granted ecl.check itself (not through ecl_executor) runs the
+-- rewritten call, and the translated one whose facts about a caller column
+-- come from ecl.policy_trust (which checks EXECUTE on ecl.check, too)
+SELECT ecl.register_policy('pf_trust', 'policy pf_trust { return trust.r >= 0 }') IS NOT NULL AS registered;
+CREATE FUNCTION pg_temp.plan_mentions(query text, word text) RETURNS boolean
+LANGUAGE plpgsql AS $f$
+DECLARE l text;
+BEGIN
+	FOR l IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+		IF position(word IN l) > 0 THEN RETURN true; END IF;
+	END LOOP;
+	RETURN false;
+END $f$;
+SET ecl.translate = on;
+SELECT pg_temp.plan_mentions($q$SELECT count(*) FROM pf_rows p WHERE ecl.check('pf_trust', p.caller, NULL, '{}')$q$,
+							 'policy_trust') AS translated_with_policy_trust;
+GRANT EXECUTE ON FUNCTION ecl.check(text, text, text, jsonb) TO pf_nobody;
+SET ROLE pf_nobody;
+SELECT count(*) AS rewritten_call_runs FROM pf_rows p
+ WHERE p.i2 IS NOT NULL AND p.i4 IS NOT NULL AND p.i8 IS NOT NULL
+   AND ecl.check('pf_num', p.caller, NULL, jsonb_build_object('i2', p.i2, 'i4', p.i4, 'i8', p.i8)) IS NOT NULL;
+SELECT count(*) AS translated_call_runs FROM pf_rows p
+ WHERE ecl.check('pf_trust', p.caller, NULL, '{}');
+-- called directly, the fact functions answer only to who may execute ecl.check
+SELECT ecl.policy_trust('did:key:u1', NULL, 0) >= 0 AS may_ask_trust;
+RESET ROLE;
+REVOKE ALL ON FUNCTION ecl.check(text, text, text, jsonb) FROM pf_nobody;
+SET ROLE pf_nobody;
+SELECT ecl.policy_trust('did:key:u1', NULL, 0);
+SELECT ecl.policy_credential('did:key:u1', 'kyc');
+RESET ROLE;
+SELECT ecl.drop_policy('pf_trust');
 REVOKE ALL ON pf_rows FROM pf_nobody;
-REVOKE ALL ON FUNCTION ecl.policy_check_fields(text, text, text, text[], "any") FROM pf_nobody;
 DROP ROLE pf_nobody;
 
 RESET ecl.translate;

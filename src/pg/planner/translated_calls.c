@@ -24,6 +24,9 @@
 
 #include "access/xact.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -208,6 +211,31 @@ host_fact(FactCall *c, const char *realm)
 		ecl_raise(&c->err, NULL);
 }
 
+/*
+ * ecl.policy_trust and ecl.policy_credential answer for any caller DID,
+ * which is what ecl.check may ask: in a translated plan they stand in for
+ * ecl.check, so whoever may execute ecl.check may call them (their own
+ * EXECUTE is PUBLIC: a role granted ecl.check directly, not through
+ * ecl_executor, must not fail on them) and nobody else.  Checked once per
+ * call site, like the executor checks a function once per plan start.
+ */
+static void
+check_execute_as_check(FunctionCallInfo fcinfo)
+{
+	Oid			types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
+	Oid			funcid;
+	AclResult	aclresult;
+
+	if (fcinfo->flinfo->fn_extra != NULL)
+		return;
+	funcid = LookupFuncName(list_make2(makeString("ecl"), makeString("check")),
+							4, types, false);
+	aclresult = pg_proc_aclcheck(funcid, GetUserId(), ACL_EXECUTE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(funcid));
+	fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, 1);
+}
+
 static Datum
 trust_dim(FunctionCallInfo fcinfo, const char *did, int realm_arg, int dim_arg)
 {
@@ -259,6 +287,7 @@ ecl_policy_trust(PG_FUNCTION_ARGS)
 {
 	int			dim = PG_GETARG_INT32(2);
 
+	check_execute_as_check(fcinfo);
 	if (!PG_ARGISNULL(0) && dim >= 0 && dim < ECL_TRUST_DIMS)
 	{
 		text	   *did = PG_GETARG_TEXT_PP(0);
@@ -291,6 +320,7 @@ ecl_policy_own_trust(PG_FUNCTION_ARGS)
 Datum
 ecl_policy_credential(PG_FUNCTION_ARGS)
 {
+	check_execute_as_check(fcinfo);
 	if (PG_ARGISNULL(1))
 		PG_RETURN_BOOL(false);
 	if (!PG_ARGISNULL(0))
