@@ -263,6 +263,28 @@ SELECT ecl.drop_policy('sh_fail') AS dropped;
 SELECT ecl.register_policy('sh_fail', 'policy sh_fail { return true }') IS NOT NULL AS registered_again;
 SELECT shadow_source IS NULL AS no_candidate FROM ecl.policies WHERE name = 'sh_fail';
 
+-- -------------------------------------------------------------- crossings
+-- the gateway's entry policy runs through the same runner: its candidate
+-- runs beside it, and the crossing is decided by the current version
+INSERT INTO ecl.identities (did) VALUES ('did:regress:sh-x');
+INSERT INTO ecl.trust (did, realm_id, r, i, c, p, v, omega) VALUES
+	('did:regress:sh-x', '', 0.8, 0.8, 0.8, 0.8, 0.8, 0.8);
+SELECT ecl.register_policy('sh_entry',
+	'policy sh_entry { require from_realm != "sh-banned", "banned origin" }',
+	'crossing') IS NOT NULL AS registered;
+INSERT INTO ecl.realms (realm_id, min_trust, required_rules, entry_policy)
+	VALUES ('sh-gate', 0.5, '{}', 'sh_entry');
+SELECT ecl.set_shadow('sh_entry',
+	'policy sh_entry { require from_realm != "sh-home", "home origin" }') IS NOT NULL AS candidate_set;
+-- current passes, candidate denies; current denies, candidate passes; both pass
+SELECT allowed FROM ecl.validate_crossing('did:regress:sh-x', 'sh-home', 'sh-gate');
+SELECT allowed FROM ecl.validate_crossing('did:regress:sh-x', 'sh-banned', 'sh-gate');
+SELECT ecl.allow_crossing('did:regress:sh-x', 'sh-other', 'sh-gate') IS NOT NULL AS allowed;
+SELECT sum(shadow_runs) AS shadow_runs, sum(shadow_disagreements) AS shadow_disagreements
+  FROM ecl.stat_eclvm_policies WHERE policy = 'sh_entry';
+DELETE FROM ecl.realms WHERE realm_id = 'sh-gate';
+DELETE FROM ecl.identities WHERE did = 'did:regress:sh-x';
+
 -- -------------------------------------------------------------- clean up
 SELECT count(*) AS dropped FROM ecl.policies p, LATERAL ecl.drop_policy(p.name) d
  WHERE p.name LIKE 'sh\_%';
