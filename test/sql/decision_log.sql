@@ -20,6 +20,23 @@ BEGIN
 END
 $$;
 
+-- The launcher counts a batch once its writer has committed it: the rows
+-- can be visible a moment before the counter moves.
+CREATE FUNCTION pg_temp.wait_counted(n bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	c bigint;
+BEGIN
+	FOR i IN 1..300 LOOP
+		SELECT decisions_logged INTO c FROM ecl.stat_eclvm
+		 WHERE datname = current_database();
+		EXIT WHEN c >= n;
+		PERFORM pg_sleep(0.1);
+	END LOOP;
+	RETURN c;
+END
+$$;
+
 -- an error of ecl.replay, without the decision's id (it depends on the run)
 CREATE FUNCTION pg_temp.replay_error(decision bigint) RETURNS text
 LANGUAGE plpgsql AS $$
@@ -125,7 +142,7 @@ SELECT input_digest = encode(sha256(convert_to('{"n": 10}', 'UTF8')), 'hex') AS 
 SELECT hash = (SELECT encode(p.hash, 'hex') FROM ecl.policies p WHERE p.name = 'dl_even')
        AS hash_is_the_policys
   FROM ecl.decision_log ORDER BY id LIMIT 1;
-SELECT decisions_logged >= 9 AS counted, decisions_dropped
+SELECT pg_temp.wait_counted(9) >= 9 AS counted, decisions_dropped
   FROM ecl.stat_eclvm WHERE datname = current_database();
 
 -- ------------------------------------------------------------ levels
