@@ -1049,6 +1049,7 @@ ecl_run(const EclRunRequest *req, EclRunOutcome *out)
 	/* not zeroed whole: its message buffer is written only when wanted */
 	note.wanted = false;
 	note.error = false;
+	note.sqlerrcode = 0;
 	note.has_message = false;
 
 	if (req->needs_caller && req->caller_did == NULL)
