@@ -311,16 +311,10 @@ fields_call(FunctionCallInfo fcinfo, int first_value, const char *original,
 	if (!c->acl_checked)
 	{
 		Oid			types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
-		Oid			funcid;
-		AclResult	aclresult;
 
 		if (original_nargs == 3)
 			types[2] = JSONBOID;
-		funcid = LookupFuncName(list_make2(makeString("ecl"), makeString((char *) original)),
-								original_nargs, types, false);
-		aclresult = pg_proc_aclcheck(funcid, GetUserId(), ACL_EXECUTE);
-		if (aclresult != ACLCHECK_OK)
-			aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(funcid));
+		ecl_require_execute(original, original_nargs, types);
 		c->acl_checked = true;
 	}
 

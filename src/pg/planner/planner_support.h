@@ -20,4 +20,11 @@ void		ecl_translation_setting_changed(void);
 struct FuncExpr;
 struct Node *ecl_fallback_call(struct FuncExpr *fcall);
 
+/*
+ * EXECUTE on ecl.<function>(argtypes) for the current user, raised as the
+ * executor raises it (42501): what a plan calling a stand-in for ecl.check
+ * or ecl.allowed checks in its place.
+ */
+void		ecl_require_execute(const char *function, int nargs, const Oid *argtypes);
+
 #endif							/* ECL_PLANNER_SUPPORT_H */

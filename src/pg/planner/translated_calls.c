@@ -211,6 +211,8 @@ host_fact(FactCall *c, const char *realm)
 		ecl_raise(&c->err, NULL);
 }
 
+static void check_execute(Oid funcid);
+
 /*
  * ecl.policy_trust and ecl.policy_credential answer for any caller DID,
  * which is what ecl.check may ask: in a translated plan they stand in for
@@ -222,17 +224,11 @@ host_fact(FactCall *c, const char *realm)
 static void
 check_execute_as_check(FunctionCallInfo fcinfo)
 {
-	Oid			types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
-	Oid			funcid;
-	AclResult	aclresult;
+	static const Oid check_args[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
 
 	if (fcinfo->flinfo->fn_extra != NULL)
 		return;
-	funcid = LookupFuncName(list_make2(makeString("ecl"), makeString("check")),
-							4, types, false);
-	aclresult = pg_proc_aclcheck(funcid, GetUserId(), ACL_EXECUTE);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(funcid));
+	ecl_require_execute("check", 4, check_args);
 	fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, 1);
 }
 
@@ -360,6 +356,15 @@ check_execute(Oid funcid)
 
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(funcid));
+}
+
+/* The same check on ecl.<function>(argtypes) (planner_support.h) */
+void
+ecl_require_execute(const char *function, int nargs, const Oid *argtypes)
+{
+	check_execute(LookupFuncName(list_make2(makeString("ecl"),
+											makeString(pstrdup(function))),
+								 nargs, argtypes, false));
 }
 
 /*
