@@ -81,6 +81,18 @@ lookup_relid(const char *table)
 	return OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
 }
 
+/*
+ * The library serves the 0.1 install script until ALTER EXTENSION ecl
+ * UPDATE runs (docs/operations.md, "Upgrading from 0.1").  Everything the
+ * update adds to 0.1's tables arrives with ecl.policy_versions, so its
+ * absence is the one test.
+ */
+bool
+ecl_catalog_is_0_1(void)
+{
+	return !OidIsValid(lookup_relid("policy_versions"));
+}
+
 Oid
 ecl_catalog_cache_relation(EclCatalogCache *cache)
 {

@@ -83,4 +83,7 @@ void		ecl_catalog_cache_bury(EclCatalogCache *cache, EclCacheEntry *entry);
 /* The table's OID (InvalidOid when the extension's schema is gone). */
 Oid			ecl_catalog_cache_relation(EclCatalogCache *cache);
 
+/* The extension's tables are still 0.1's: ALTER EXTENSION ecl UPDATE is to come */
+bool		ecl_catalog_is_0_1(void);
+
 #endif							/* ECL_CATALOG_CACHE_H */

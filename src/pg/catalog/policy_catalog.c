@@ -11,7 +11,6 @@
 
 #include <sodium.h>
 
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
@@ -19,7 +18,6 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
@@ -137,16 +135,6 @@ load_shadow(EclPolicy *policy, const ecl_alloc *alloc, bytea *code,
 	policy->shadow = program;
 }
 
-static bool
-policies_have_shadow_columns(void)
-{
-	Oid			relid = get_relname_relid("policies",
-										  get_namespace_oid("ecl", false));
-
-	return OidIsValid(relid) &&
-		get_attnum(relid, "shadow_bytecode") != InvalidAttrNumber;
-}
-
 static void
 work_load_entry(void *arg)
 {
@@ -169,12 +157,8 @@ work_load_entry(void *arg)
 
 	args[0] = CStringGetTextDatum(name);
 
-	/*
-	 * The library serves the 0.1 install script until ALTER EXTENSION ecl
-	 * UPDATE runs (docs/operations.md, "Upgrading from 0.1"): 0.1's
-	 * ecl.policies has no shadow columns, so there is no candidate.
-	 */
-	if (policies_have_shadow_columns()
+	/* 0.1's ecl.policies has no shadow columns, so there is no candidate */
+	if (!ecl_catalog_is_0_1()
 		? ecl_owner_select(&read_plan,
 						   "SELECT p.bytecode, p.hash, p.kind, p.realm_id,"
 						   "       p.version::pg_catalog.int8,"

@@ -28,7 +28,6 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -41,6 +40,7 @@
 #include "utils/memutils.h"
 
 
+#include "catalog_cache.h"
 #include "ecl_pg.h"
 #include "statement_memo.h"
 #include "identity.h"
@@ -173,13 +173,10 @@ work_upsert(void *p)
 	 * names one source for good.
 	 */
 	/*
-	 * The library serves the 0.1 install script until ALTER EXTENSION ecl
-	 * UPDATE runs (docs/operations.md, "Upgrading from 0.1"): 0.1 has no
-	 * ecl.policy_versions, so there the policy alone is written, with the
-	 * same versioning (the update starts the history with it).
+	 * 0.1 has no ecl.policy_versions: there the policy alone is written,
+	 * with the same versioning (the update starts the history with it).
 	 */
-	if (!OidIsValid(get_relname_relid("policy_versions",
-									  get_namespace_oid("ecl", false))))
+	if (ecl_catalog_is_0_1())
 	{
 		rc = SPI_execute_plan(ecl_keep_plan(&upsert_plan_0_1,
 										   "INSERT INTO ecl.policies AS p"
