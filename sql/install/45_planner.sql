@@ -52,9 +52,19 @@ CREATE FUNCTION ecl.policy_error(code int, message text) RETURNS boolean
 AS 'MODULE_PATHNAME', 'ecl_policy_error' LANGUAGE C VOLATILE PARALLEL SAFE;
 
 CREATE FUNCTION ecl.policy_trust(caller text, realm text, dim int) RETURNS float8
-AS 'MODULE_PATHNAME', 'ecl_policy_trust' LANGUAGE C STABLE PARALLEL RESTRICTED;
+AS 'MODULE_PATHNAME', 'ecl_policy_trust' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION ecl.policy_credential(caller text, schema text) RETURNS boolean
-AS 'MODULE_PATHNAME', 'ecl_policy_credential' LANGUAGE C STABLE PARALLEL RESTRICTED;
+AS 'MODULE_PATHNAME', 'ecl_policy_credential' LANGUAGE C STABLE PARALLEL SAFE;
+-- Every DID with facts, for a translated ecl.check whose caller comes from
+-- the row; only such a plan may call it (docs/planner.md).
+CREATE FUNCTION ecl.policy_callers(realm text, schemas text[])
+RETURNS TABLE(did text, r float8, i float8, c float8, p float8, v float8,
+			  omega float8, held bigint)
+AS 'MODULE_PATHNAME', 'ecl_policy_callers' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10000;
+CREATE FUNCTION ecl.policy_in_set(did text, dids text[]) RETURNS boolean
+AS 'MODULE_PATHNAME', 'ecl_policy_in_set' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ecl.policy_past_rows(n int) RETURNS boolean
+AS 'MODULE_PATHNAME', 'ecl_policy_past_rows' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION ecl.policy_own_trust(realm text, dim int) RETURNS float8
 AS 'MODULE_PATHNAME', 'ecl_policy_own_trust' LANGUAGE C STABLE PARALLEL RESTRICTED;
 CREATE FUNCTION ecl.policy_own_credential(schema text) RETURNS boolean

@@ -110,6 +110,12 @@ INSERT INTO expected_grants VALUES
 	-- with and without it)
 	('policy_trust(text,text,integer)',				true, true, true, true),
 	('policy_credential(text,text)',				true, true, true, true),
+	-- callers from the row (docs/planner.md): the set is PUBLIC but only a
+	-- plan the support function built may call it (refused by hand, for
+	-- everyone); membership and the row counter are pure
+	('policy_callers(text,text[])',					true, true, true, true),
+	('policy_in_set(text,text[])',					true, true, true, true),
+	('policy_past_rows(integer)',					true, true, true, true),
 	('policy_support(internal)',					false, false, false, false),
 	-- calls that stay in the VM, without a jsonb: PUBLIC, each checks
 	-- EXECUTE on the function called (ecl.check, ecl.allowed) itself, as
@@ -204,7 +210,8 @@ $$;
 CREATE TEMP TABLE checked_inside (fn text, pub boolean, executor boolean, admin boolean, stats boolean);
 INSERT INTO checked_inside VALUES
 	('policy_trust(text,text,integer)',	false, true, true, false),
-	('policy_credential(text,text)',	false, true, true, false);
+	('policy_credential(text,text)',	false, true, true, false),
+	('policy_callers(text,text[])',		false, false, false, false);
 CREATE TEMP TABLE not_called_when_allowed (fn text);
 INSERT INTO not_called_when_allowed VALUES ('stat_reset(boolean)'), ('rate_limit_reset(text)');
 -- no SQL call can pass an internal argument: the planner's support

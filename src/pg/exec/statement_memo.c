@@ -43,6 +43,7 @@ static MemoTable lookup_memo;
 static MemoTable run_memo;
 static EclStatementStamp stamp;
 static uint64 generation = 1;	/* moves whenever the statement's memo ends */
+static uint64 full_clears = 0;	/* clears of a full table (ecl_memo_clears) */
 
 #define MEMO_INITIAL_BUCKETS 256
 
@@ -182,7 +183,10 @@ ecl_memo_put(EclMemoKind kind, const char *a, size_t alen,
 									ALLOCSET_DEFAULT_SIZES);
 	memo_check_stamp();
 	if (t->nentries >= ECL_MEMO_MAX)
+	{
 		memo_clear(t);
+		full_clears++;
+	}
 	e = memo_find(t, hash, kind, a, alen, b, blen);
 	if (e != NULL)
 	{
@@ -212,6 +216,78 @@ ecl_memo_put(EclMemoKind kind, const char *a, size_t alen,
 	e->next = t->buckets[slot];
 	t->buckets[slot] = e;
 	t->nentries++;
+}
+
+/* ------------------------------------------------------------ answer sets */
+
+/* The marker of (kind, b): its flag says loaded, gas_used counts misses. */
+static MemoEntry *
+bulk_marker(EclMemoKind kind, const char *b, size_t blen, bool create)
+{
+	char		k = (char) kind;
+	uint32		hash;
+	MemoEntry  *e;
+
+	memo_check_stamp();
+	hash = memo_hash(ECL_MEMO_BULK, &k, 1, b, blen);
+	e = memo_find(&lookup_memo, hash, ECL_MEMO_BULK, &k, 1, b, blen);
+	if (e == NULL && create)
+	{
+		EclMemoValue zero;
+
+		memset(&zero, 0, sizeof(zero));
+		ecl_memo_put(ECL_MEMO_BULK, &k, 1, b, blen, &zero);
+		e = memo_find(&lookup_memo, hash, ECL_MEMO_BULK, &k, 1, b, blen);
+	}
+	return e;
+}
+
+EclMemoBulk
+ecl_memo_bulk_miss(EclMemoKind kind, const char *b, size_t blen)
+{
+	MemoEntry  *e = bulk_marker(kind, b, blen, true);
+
+	if (e == NULL)
+		return ECL_MEMO_BULK_NOT_YET;
+	if (e->val.flag)
+		return ECL_MEMO_BULK_COMPLETE;
+	return ++e->val.u.run.gas_used == ECL_MEMO_BULK_AFTER
+		? ECL_MEMO_BULK_DUE : ECL_MEMO_BULK_NOT_YET;
+}
+
+bool
+ecl_memo_bulk_complete(EclMemoKind kind, const char *b, size_t blen)
+{
+	MemoEntry  *e = bulk_marker(kind, b, blen, false);
+
+	return e != NULL && e->val.flag;
+}
+
+void
+ecl_memo_bulk_loaded(EclMemoKind kind, const char *b, size_t blen,
+					 uint64 clears_before)
+{
+	MemoEntry  *e;
+
+	if (full_clears != clears_before)
+		return;
+	e = bulk_marker(kind, b, blen, true);
+	/* creating the marker may itself have cleared a full memo */
+	if (e != NULL && full_clears == clears_before)
+		e->val.flag = true;
+}
+
+uint64
+ecl_memo_clears(void)
+{
+	return full_clears;
+}
+
+bool
+ecl_memo_has_room(int64 n)
+{
+	memo_check_stamp();
+	return lookup_memo.nentries + n < ECL_MEMO_MAX;
 }
 
 int64

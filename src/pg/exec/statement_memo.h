@@ -46,8 +46,11 @@ typedef enum EclMemoKind
 								 * grows (a put replaces it) */
 	ECL_MEMO_WARNED,			/* (policy, "") -> a run's error was hidden
 								 * and warned about (ecl.rls_errors = deny) */
-	ECL_MEMO_SHADOW_LOGGED		/* (policy, "") -> a disagreement of the
+	ECL_MEMO_SHADOW_LOGGED,		/* (policy, "") -> a disagreement of the
 								 * shadow candidate was logged (runner.c) */
+	ECL_MEMO_BULK				/* (kind byte, b) -> a whole answer set of
+								 * (kind, b): misses counted, loaded or not
+								 * (ecl_memo_bulk_*) */
 } EclMemoKind;
 
 typedef struct EclMemoValue
@@ -78,6 +81,44 @@ bool		ecl_memo_get(EclMemoKind kind, const char *a, size_t alen,
 /* a key already held keeps its value, except ECL_MEMO_CHARGE (replaced) */
 void		ecl_memo_put(EclMemoKind kind, const char *a, size_t alen,
 						 const char *b, size_t blen, const EclMemoValue *val);
+
+/*
+ * Whole answer sets.  A statement that asks one question (the trust of a
+ * realm, a credential schema) for many distinct DIDs — ecl.check over a
+ * table whose rows name their callers — pays one index probe per DID; past
+ * a point, reading every answer at once in one scan is cheaper.  A host
+ * reports each miss of (kind, b) to ecl_memo_bulk_miss:
+ *   ECL_MEMO_BULK_NOT_YET   look the key up as usual;
+ *   ECL_MEMO_BULK_DUE       (once per statement and (kind, b), at the
+ *                           ECL_MEMO_BULK_AFTER-th miss) read the whole set
+ *                           now if it can: put an entry for every key whose
+ *                           answer is not the default, then call
+ *                           ecl_memo_bulk_loaded;
+ *   ECL_MEMO_BULK_COMPLETE  the set was loaded: the key's answer is the
+ *                           default.
+ * The marker lives in the memo itself, so it ends with the statement, and a
+ * memo that had to be cleared while the set was being put (it was full)
+ * gets no marker: the loaded entries are gone, so a miss proves nothing.
+ */
+#define ECL_MEMO_BULK_AFTER 128
+
+typedef enum EclMemoBulk
+{
+	ECL_MEMO_BULK_NOT_YET,
+	ECL_MEMO_BULK_DUE,
+	ECL_MEMO_BULK_COMPLETE
+} EclMemoBulk;
+
+EclMemoBulk ecl_memo_bulk_miss(EclMemoKind kind, const char *b, size_t blen);
+/* the set was loaded (without counting a miss) */
+bool		ecl_memo_bulk_complete(EclMemoKind kind, const char *b, size_t blen);
+/* clears_before: ecl_memo_clears() read before the first entry was put */
+void		ecl_memo_bulk_loaded(EclMemoKind kind, const char *b, size_t blen,
+								 uint64 clears_before);
+/* how often the memo was cleared because it was full, ever */
+uint64		ecl_memo_clears(void);
+/* room for n more entries before the memo is full */
+bool		ecl_memo_has_room(int64 n);
 
 /*
  * Forget everything memoized in this statement (the next access starts

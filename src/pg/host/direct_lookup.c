@@ -10,10 +10,12 @@
 #include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_am.h"
 #include "executor/tuptable.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -89,24 +91,17 @@ resolve(EclDirectTable *t)
 	return true;
 }
 
-bool
-ecl_direct_scan(EclDirectTable *t, int nkeys, const Datum *keys,
-				EclDirectRowFn fn, void *arg)
+/*
+ * Open t and its index as a query would.  Locking accepts invalidations, so
+ * a concurrent DROP or re-creation may show up only now: then resolve once
+ * more.  False when they cannot be found.
+ */
+static bool
+open_table(EclDirectTable *t, int nkeys, Relation *relp, Relation *idxp)
 {
 	Relation	rel;
 	Relation	idx;
-	ScanKeyData skey[ECL_DIRECT_MAX_KEYS];
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	Datum		values[ECL_DIRECT_MAX_COLUMNS];
-	bool		isnull[ECL_DIRECT_MAX_COLUMNS];
 
-	Assert(nkeys > 0 && nkeys <= ECL_DIRECT_MAX_KEYS);
-
-	/*
-	 * Lock as a query would.  Locking accepts invalidations, so a concurrent
-	 * DROP or re-creation may show up only now: then resolve once more.
-	 */
 	for (int attempt = 0;; attempt++)
 	{
 		if (!OidIsValid(t->relid) && !resolve(t))
@@ -119,7 +114,11 @@ ecl_direct_scan(EclDirectTable *t, int nkeys, const Datum *keys,
 			idx->rd_rel->relam == BTREE_AM_OID &&
 			idx->rd_index->indrelid == RelationGetRelid(rel) &&
 			idx->rd_index->indnkeyatts >= nkeys)
-			break;
+		{
+			*relp = rel;
+			*idxp = idx;
+			return true;
+		}
 		if (idx != NULL)
 			relation_close(idx, AccessShareLock);
 		if (rel != NULL)
@@ -128,6 +127,47 @@ ecl_direct_scan(EclDirectTable *t, int nkeys, const Datum *keys,
 		if (attempt > 0)
 			return false;
 	}
+}
+
+/* keep the locks to the end of the transaction, as a query does */
+static void
+close_table(Relation rel, Relation idx)
+{
+	relation_close(idx, NoLock);
+	relation_close(rel, NoLock);
+}
+
+/* Hand the slot's columns of t to fn. */
+static bool
+call_row_fn(EclDirectTable *t, TupleTableSlot *slot, EclDirectRowFn fn,
+			void *arg)
+{
+	Datum		values[ECL_DIRECT_MAX_COLUMNS];
+	bool		isnull[ECL_DIRECT_MAX_COLUMNS];
+
+	slot_getallattrs(slot);
+	for (int c = 0; c < t->ncolumns; c++)
+	{
+		values[c] = slot->tts_values[t->attnums[c] - 1];
+		isnull[c] = slot->tts_isnull[t->attnums[c] - 1];
+	}
+	return fn(values, isnull, arg);
+}
+
+bool
+ecl_direct_scan(EclDirectTable *t, int nkeys, const Datum *keys,
+				EclDirectRowFn fn, void *arg)
+{
+	Relation	rel;
+	Relation	idx;
+	ScanKeyData skey[ECL_DIRECT_MAX_KEYS];
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+
+	Assert(nkeys > 0 && nkeys <= ECL_DIRECT_MAX_KEYS);
+
+	if (!open_table(t, nkeys, &rel, &idx))
+		return false;
 
 	/* equality in the index's own operator family and collation */
 	for (int i = 0; i < nkeys; i++)
@@ -154,23 +194,49 @@ ecl_direct_scan(EclDirectTable *t, int nkeys, const Datum *keys,
 	index_rescan(scan, skey, nkeys, NULL, 0);
 	while (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
-		bool		more;
-
-		slot_getallattrs(slot);
-		for (int c = 0; c < t->ncolumns; c++)
-		{
-			values[c] = slot->tts_values[t->attnums[c] - 1];
-			isnull[c] = slot->tts_isnull[t->attnums[c] - 1];
-		}
-		more = fn(values, isnull, arg);
-		if (!more)
+		if (!call_row_fn(t, slot, fn, arg))
 			break;
 	}
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
-
-	/* keep the locks to the end of the transaction, as a query does */
-	relation_close(idx, NoLock);
-	relation_close(rel, NoLock);
+	close_table(rel, idx);
 	return true;
+}
+
+bool
+ecl_direct_scan_all(EclDirectTable *t, double max_rows,
+					EclDirectRowFn fn, void *arg)
+{
+	Relation	rel;
+	Relation	idx;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	double		rows = 0;
+	bool		complete = true;
+
+	if (!open_table(t, 1, &rel, &idx))
+		return false;
+	/* never analyzed (-1): judge by its size alone */
+	if (rel->rd_rel->reltuples > max_rows ||
+		(rel->rd_rel->reltuples < 0 &&
+		 RelationGetNumberOfBlocks(rel) > max_rows / 8))
+	{
+		close_table(rel, idx);
+		return false;
+	}
+
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		if (++rows > max_rows || !call_row_fn(t, slot, fn, arg))
+		{
+			complete = false;
+			break;
+		}
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	close_table(rel, idx);
+	return complete;
 }

@@ -63,4 +63,15 @@ typedef bool (*EclDirectRowFn) (Datum *values, bool *isnull, void *arg);
 bool		ecl_direct_scan(EclDirectTable *t, int nkeys, const Datum *keys,
 							EclDirectRowFn fn, void *arg);
 
+/*
+ * Every visible row of t, by a sequential scan under the same snapshot, for
+ * a host that reads a whole answer set at once (statement_memo.h).  Returns
+ * false without calling fn when the table cannot be found or its planner
+ * estimate exceeds max_rows, and stops (returning false) when it holds more
+ * rows than that after all or fn returns false; true when every row was
+ * handed to fn.
+ */
+bool		ecl_direct_scan_all(EclDirectTable *t, double max_rows,
+								EclDirectRowFn fn, void *arg);
+
 #endif							/* ECL_DIRECT_LOOKUP_H */

@@ -368,6 +368,186 @@ direct_load_trust(EclTableHost *h, const ecl_string *did, ecl_trust *out)
 	return ok;
 }
 
+/*
+ * Whole answer sets (statement_memo.h): once a read-only statement has
+ * missed the memo ECL_MEMO_BULK_AFTER times for one realm's trust or one
+ * credential schema, every answer is read in one scan, under the same
+ * snapshot and by the same rules as the probes, and put into the memo; a
+ * DID still missing afterwards has the default answer (no trust row: the
+ * zero vector; no valid credential: false).  Tables larger than
+ * BULK_MAX_ROWS, or than the memo has room for, stay with the probes.
+ */
+#define BULK_MAX_ROWS ((double) ECL_MEMO_MAX / 4)
+
+static bool
+bulk_possible(const EclTableHost *h)
+{
+	return h->read_only && h->may_connect && ecl_memo_has_room((int64) BULK_MAX_ROWS);
+}
+
+static const char *const trust_all_columns[] = {
+	"did", "realm_id", "r", "i", "c", "p", "v", "omega", NULL
+};
+static EclDirectTable trust_all_table =
+	ECL_DIRECT_TABLE("trust", "trust_did_realm_lookup_idx", trust_all_columns);
+
+typedef struct TrustRow
+{
+	struct TrustRow *next;
+	ecl_trust	trust;
+	uint32		len;
+	char		did[FLEXIBLE_ARRAY_MEMBER];
+} TrustRow;
+
+typedef struct RealmTrustScan
+{
+	const char *realm;
+	size_t		realm_len;
+	EclTrustRowFn fn;
+	void	   *arg;
+	MemoryContext caller_cxt;	/* fn runs here: what it keeps must last */
+	TrustRow   *global_rows;	/* '' rows of another realm, reported last */
+} RealmTrustScan;
+
+/* report one row, as load_trust answers it: a revoked DID has zero trust */
+static void
+report_trust(RealmTrustScan *scan, const char *did, size_t len,
+			 const ecl_trust *trust)
+{
+	ecl_trust	zero;
+	MemoryContext old;
+
+	if (ecl_did_revoked(did, len))
+	{
+		memset(&zero, 0, sizeof(zero));
+		trust = &zero;
+	}
+	old = MemoryContextSwitchTo(scan->caller_cxt);
+	scan->fn(did, len, trust, scan->arg);
+	MemoryContextSwitchTo(old);
+}
+
+static bool
+collect_trust_row(Datum *values, bool *isnull, void *arg)
+{
+	RealmTrustScan *scan = (RealmTrustScan *) arg;
+	text	   *did = DatumGetTextPP(values[0]);
+	text	   *realm = DatumGetTextPP(values[1]);
+	size_t		realm_len = VARSIZE_ANY_EXHDR(realm);
+	size_t		len = VARSIZE_ANY_EXHDR(did);
+	TrustRow   *row;
+
+	if (realm_len != 0 &&
+		(realm_len != scan->realm_len ||
+		 memcmp(VARDATA_ANY(realm), scan->realm, realm_len) != 0))
+		return true;			/* another realm's row */
+
+	row = palloc(offsetof(TrustRow, did) + len);
+	for (int d = 0; d < ECL_TRUST_DIMS; d++)
+		row->trust.dim[d] = isnull[d + 2] ? 0.0 : DatumGetFloat8(values[d + 2]);
+	row->len = (uint32) len;
+	memcpy(row->did, VARDATA_ANY(did), len);
+	if (realm_len == scan->realm_len)
+	{
+		/* the realm's row wins: reported now, the global rows after the scan */
+		report_trust(scan, row->did, len, &row->trust);
+		pfree(row);
+	}
+	else
+	{
+		row->next = scan->global_rows;
+		scan->global_rows = row;
+	}
+	return true;
+}
+
+bool
+ecl_realm_trust_rows(const char *realm, double max_rows, EclTrustRowFn fn,
+					 void *arg)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "ecl realm trust",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	RealmTrustScan scan;
+	bool		complete;
+
+	memset(&scan, 0, sizeof(scan));
+	scan.caller_cxt = old;
+	scan.realm = realm;
+	scan.realm_len = strlen(realm);
+	scan.fn = fn;
+	scan.arg = arg;
+	complete = ecl_direct_scan_all(&trust_all_table, max_rows,
+								   collect_trust_row, &scan);
+	if (complete)
+		for (TrustRow *row = scan.global_rows; row != NULL; row = row->next)
+			report_trust(&scan, row->did, row->len, &row->trust);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return complete;
+}
+
+/* ecl_realm_trust_rows' callback: into the memo (a held key keeps its value) */
+static void
+put_trust(const char *did, size_t len, const ecl_trust *trust, void *arg)
+{
+	const char *realm = (const char *) arg;
+	EclMemoValue mv;
+
+	memset(&mv, 0, sizeof(mv));
+	mv.u.trust = *trust;
+	ecl_memo_put(ECL_MEMO_TRUST, did, len, realm, strlen(realm), &mv);
+}
+
+/* Every DID's trust in h's realm into the memo; see above. */
+static void
+load_realm_trust(EclTableHost *h)
+{
+	uint64		clears = ecl_memo_clears();
+
+	if (ecl_realm_trust_rows(h->base.realm, BULK_MAX_ROWS, put_trust,
+							 (void *) h->base.realm))
+		ecl_memo_bulk_loaded(ECL_MEMO_TRUST, h->base.realm,
+							 strlen(h->base.realm), clears);
+}
+
+/* The memo's answer, or after a whole set was read, the default one. */
+static bool
+trust_from_memo(EclTableHost *h, const ecl_string *did, ecl_trust *out)
+{
+	const char *realm = h->base.realm;
+	EclMemoValue mv;
+
+	for (int attempt = 0; attempt < 2; attempt++)
+	{
+		if (ecl_memo_get(ECL_MEMO_TRUST, did->data, did->len,
+						 realm, strlen(realm), &mv))
+		{
+			*out = mv.u.trust;
+			return true;
+		}
+		if (attempt > 0 || !bulk_possible(h))
+			return false;
+		switch (ecl_memo_bulk_miss(ECL_MEMO_TRUST, realm, strlen(realm)))
+		{
+			case ECL_MEMO_BULK_NOT_YET:
+				return false;
+			case ECL_MEMO_BULK_COMPLETE:
+				/* remembered, so the DID's next row is a plain hit */
+				memset(&mv, 0, sizeof(mv));
+				ecl_memo_put(ECL_MEMO_TRUST, did->data, did->len,
+							 realm, strlen(realm), &mv);
+				*out = mv.u.trust;
+				return true;
+			case ECL_MEMO_BULK_DUE:
+				load_realm_trust(h);
+				break;			/* and look again */
+		}
+	}
+	return false;
+}
+
 static ecl_status
 host_load_trust(void *hctx, const ecl_string *did, ecl_trust *out,
 				ecl_error *err)
@@ -376,12 +556,8 @@ host_load_trust(void *hctx, const ecl_string *did, ecl_trust *out,
 	EclMemoValue mv;
 	DidArgs		args;
 
-	if (ecl_memo_get(ECL_MEMO_TRUST, did->data, did->len,
-					 h->base.realm, strlen(h->base.realm), &mv))
-	{
-		*out = mv.u.trust;
+	if (trust_from_memo(h, did, out))
 		return ECL_OK;
-	}
 	/* a revoked identity has the zero vector, whatever rows it kept */
 	if (ecl_did_revoked(did->data, did->len))
 		memset(out, 0, sizeof(*out));
@@ -401,17 +577,73 @@ host_load_trust(void *hctx, const ecl_string *did, ecl_trust *out,
 	return ECL_OK;
 }
 
+/* ecl_credential_holders' callback: a holder of the schema in arg */
+static void
+put_holder(const char *subject, size_t len, void *arg)
+{
+	const ecl_string *schema = (const ecl_string *) arg;
+	EclMemoValue mv;
+
+	memset(&mv, 0, sizeof(mv));
+	mv.flag = true;
+	ecl_memo_put(ECL_MEMO_CREDENTIAL, subject, len, schema->data, schema->len, &mv);
+}
+
+/* The memo's answer, or after a whole set was read, the default one. */
+static bool
+credential_from_memo(EclTableHost *h, const ecl_string *did,
+					 const ecl_string *schema, bool *out)
+{
+	EclMemoValue mv;
+
+	for (int attempt = 0; attempt < 2; attempt++)
+	{
+		if (ecl_memo_get(ECL_MEMO_CREDENTIAL, did->data, did->len,
+						 schema->data, schema->len, &mv))
+		{
+			*out = mv.flag;
+			return true;
+		}
+		/* the probe reads both as C strings: a NUL is not a key the set has */
+		if (attempt > 0 || !bulk_possible(h) ||
+			memchr(schema->data, '\0', schema->len) != NULL ||
+			memchr(did->data, '\0', did->len) != NULL)
+			return false;
+		switch (ecl_memo_bulk_miss(ECL_MEMO_CREDENTIAL, schema->data, schema->len))
+		{
+			case ECL_MEMO_BULK_NOT_YET:
+				return false;
+			case ECL_MEMO_BULK_COMPLETE:
+				memset(&mv, 0, sizeof(mv));
+				ecl_memo_put(ECL_MEMO_CREDENTIAL, did->data, did->len,
+							 schema->data, schema->len, &mv);
+				*out = false;
+				return true;
+			case ECL_MEMO_BULK_DUE:
+				{
+					uint64		clears = ecl_memo_clears();
+
+					if (ecl_credential_holders(schema->data,
+											   GetCurrentTransactionStartTimestamp(),
+											   BULK_MAX_ROWS, put_holder,
+											   (void *) schema))
+						ecl_memo_bulk_loaded(ECL_MEMO_CREDENTIAL, schema->data,
+											 schema->len, clears);
+				}
+				break;			/* and look again */
+		}
+	}
+	return false;
+}
+
 static ecl_status
 host_has_credential(void *hctx, const ecl_string *did,
 					const ecl_string *schema, bool *out, ecl_error *err)
 {
 	EclMemoValue mv;
-	if (ecl_memo_get(ECL_MEMO_CREDENTIAL, did->data, did->len,
-					 schema->data, schema->len, &mv))
-	{
-		*out = mv.flag;
+
+	if (credential_from_memo((EclTableHost *) hctx, did, schema, out))
 		return ECL_OK;
-	}
 
 	/*
 	 * identity.c owns the validity rule (expiry, revocation, the Ed25519

@@ -58,4 +58,18 @@ void		ecl_table_host_begin(EclTableHost *h, const char *caller,
 void		ecl_table_host_connect(EclTableHost *h);
 void		ecl_table_host_disconnect(EclTableHost *h);
 
+/*
+ * Every DID's trust in realm as load_trust answers it (the realm's row,
+ * else the global one; a revoked identity's is zero), read in one scan of
+ * ecl.trust under the statement's snapshot.  A DID may be reported twice
+ * (a realm row, then a global one): its first report is its answer.  A DID
+ * not reported has the zero vector.  False when the table holds more than
+ * max_rows rows (then not every DID was reported).
+ */
+typedef void (*EclTrustRowFn) (const char *did, size_t len,
+							   const ecl_trust *trust, void *arg);
+
+bool		ecl_realm_trust_rows(const char *realm, double max_rows,
+								 EclTrustRowFn fn, void *arg);
+
 #endif							/* ECL_HOST_TABLES_H */

@@ -394,10 +394,13 @@ issuer_facts(CredentialFacts *c)
 	}
 }
 
+/*
+ * One row of credential_table, for a subject found unrevoked: valid at now?
+ * Allocates in CurrentMemoryContext.
+ */
 static bool
-check_credential_row(Datum *values, bool *isnull, void *arg)
+credential_row_valid(Datum *values, bool *isnull, TimestampTz now)
 {
-	DirectCredentialSearch *search = (DirectCredentialSearch *) arg;
 	CredentialFacts c;
 
 	memset(&c, 0, sizeof(c));
@@ -406,19 +409,27 @@ check_credential_row(Datum *values, bool *isnull, void *arg)
 	c.expires = !isnull[4];
 	c.expires_at = c.expires ? DatumGetTimestampTz(values[4]) : 0;
 	/* what the SQL query filters out before reading the row */
-	if ((c.revoked && c.revoked_at <= search->now) ||
-		(c.expires && c.expires_at <= search->now))
-		return true;
+	if ((c.revoked && c.revoked_at <= now) ||
+		(c.expires && c.expires_at <= now))
+		return false;
 
 	c.subject = TextDatumGetCString(values[0]);
 	c.schema = TextDatumGetCString(values[1]);
 	c.issuer = isnull[2] ? NULL : TextDatumGetCString(values[2]);
 	c.issued_at = DatumGetTimestampTz(values[3]);
 	c.signature = isnull[6] ? NULL : DatumGetByteaPCopy(values[6]);
-	/* the subject was found unrevoked before the scan */
 	if (c.issuer != NULL)
 		issuer_facts(&c);
-	search->found = credential_valid(&c, search->now);
+	return credential_valid(&c, now);
+}
+
+static bool
+check_credential_row(Datum *values, bool *isnull, void *arg)
+{
+	DirectCredentialSearch *search = (DirectCredentialSearch *) arg;
+
+	/* the subject was found unrevoked before the scan */
+	search->found = credential_row_valid(values, isnull, search->now);
 	return !search->found;
 }
 
@@ -469,6 +480,64 @@ ecl_credential_valid_for(const char *subject, const char *schema,
 	args[1] = CStringGetTextDatum(schema);
 	args[2] = TimestampTzGetDatum(now);
 	return any_valid_credential(&valid_for_plan, query, 3, argtypes, args, now);
+}
+
+/* ecl_credential_holders: one row of the scan over every credential */
+typedef struct HolderScan
+{
+	const char *schema;
+	size_t		schema_len;
+	TimestampTz now;
+	EclCredentialHolderFn fn;
+	void	   *arg;
+	MemoryContext row_cxt;
+} HolderScan;
+
+static bool
+report_holder(Datum *values, bool *isnull, void *arg)
+{
+	HolderScan *scan = (HolderScan *) arg;
+	text	   *schema = DatumGetTextPP(values[1]);
+	text	   *subject;
+	MemoryContext old;
+	bool		valid;
+
+	if (VARSIZE_ANY_EXHDR(schema) != scan->schema_len ||
+		memcmp(VARDATA_ANY(schema), scan->schema, scan->schema_len) != 0)
+		return true;
+
+	old = MemoryContextSwitchTo(scan->row_cxt);
+	subject = DatumGetTextPP(values[0]);
+	valid = !ecl_did_revoked(VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject)) &&
+		credential_row_valid(values, isnull, scan->now);
+	MemoryContextSwitchTo(old);
+	/* in the caller's context: what fn keeps must outlive this row */
+	if (valid)
+		scan->fn(VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject), scan->arg);
+	MemoryContextReset(scan->row_cxt);
+	return true;
+}
+
+bool
+ecl_credential_holders(const char *schema, TimestampTz now, double max_rows,
+					   EclCredentialHolderFn fn, void *arg)
+{
+	HolderScan	scan;
+	bool		complete;
+
+	ecl_sodium_init();
+	scan.schema = schema;
+	scan.schema_len = strlen(schema);
+	scan.now = now;
+	scan.fn = fn;
+	scan.arg = arg;
+	scan.row_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										 "ecl credential holders",
+										 ALLOCSET_SMALL_SIZES);
+	complete = ecl_direct_scan_all(&credential_table, max_rows,
+								   report_holder, &scan);
+	MemoryContextDelete(scan.row_cxt);
+	return complete;
 }
 
 bool

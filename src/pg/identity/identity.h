@@ -76,4 +76,17 @@ bool		ecl_credential_valid_for(const char *subject, const char *schema,
 									 TimestampTz now);
 bool		ecl_credential_valid(int64 credential_id, TimestampTz now);
 
+/*
+ * Every subject that ecl_credential_valid_for(subject, schema, now) would
+ * answer true for, each reported at least once, read in one scan of
+ * ecl.credentials under the statement's snapshot (statement_memo.h, "whole
+ * answer sets").  False when the table holds more than max_rows rows (then
+ * fn may have seen some subjects, not all).
+ */
+typedef void (*EclCredentialHolderFn) (const char *subject, size_t len, void *arg);
+
+bool		ecl_credential_holders(const char *schema, TimestampTz now,
+								   double max_rows, EclCredentialHolderFn fn,
+								   void *arg);
+
 #endif							/* ECL_IDENTITY_H */

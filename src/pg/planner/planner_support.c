@@ -104,6 +104,16 @@ typedef struct CallSite
 	bool		sublinks;		/* may we add sub-selects? */
 	bool		caller_used;	/* the translation reads caller_expr */
 	PlannerInfo *root;
+
+	/* how to_expr renders the caller's facts (see "callers from the row") */
+	enum
+	{
+		FACTS_CALLED,			/* ecl.policy_trust / ecl.policy_credential */
+		FACTS_DEFAULT,			/* a DID without facts: zero trust, none held */
+		FACTS_FROM_SET			/* columns of ecl.policy_callers' row */
+	}			facts;
+	Node	   *caller_as;		/* FACTS_DEFAULT, FACTS_FROM_SET: the caller */
+	List	   *set_schemas;	/* FACTS_FROM_SET: schemas by held bit */
 } CallSite;
 
 /* ---------------------------------------------------------------- helpers */
@@ -270,6 +280,8 @@ realm_text_expr(CallSite *cs)
 static Node *
 caller_text_expr(CallSite *cs)
 {
+	if (cs->facts != FACTS_CALLED)
+		return copyObject(cs->caller_as);
 	if (cs->caller_expr != NULL)
 	{
 		cs->caller_used = true;
@@ -281,6 +293,55 @@ caller_text_expr(CallSite *cs)
 }
 
 /* ---------------------------------------------------- translation to Expr */
+
+/*
+ * The columns of ecl.policy_callers' row: did, the six trust dimensions,
+ * held (bit k set: the DID holds a valid credential of schema k)
+ */
+#define SET_COLUMN_DID 1
+#define SET_COLUMN_TRUST 2
+#define SET_COLUMN_HELD (SET_COLUMN_TRUST + ECL_TRUST_DIMS)
+
+static Node *
+set_trust_column(int dim)
+{
+	return (Node *) makeVar(1, SET_COLUMN_TRUST + dim, FLOAT8OID, -1, InvalidOid, 0);
+}
+
+static Node *
+set_held_test(int k)
+{
+	Node	   *bits = make_func(F_INT8AND, INT8OID,
+								 list_make2(makeVar(1, SET_COLUMN_HELD, INT8OID, -1, InvalidOid, 0),
+											makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+													  Int64GetDatum(INT64CONST(1) << k),
+													  false, FLOAT8PASSBYVAL)),
+								 InvalidOid);
+
+	return make_func(F_INT8NE, BOOLOID,
+					 list_make2(bits, makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+												Int64GetDatum(0), false, FLOAT8PASSBYVAL)),
+					 InvalidOid);
+}
+
+/* The position of a credential's schema in the set's held bits */
+static int
+set_schema_index(CallSite *cs, const ecl_tr_node *n)
+{
+	int			k = 0;
+	ListCell   *lc;
+
+	foreach(lc, cs->set_schemas)
+	{
+		const ecl_tr_node *m = lfirst(lc);
+
+		if (m->len == n->len && memcmp(m->str, n->str, n->len) == 0)
+			return k;
+		k++;
+	}
+	cs->set_schemas = lappend(cs->set_schemas, (void *) n);
+	return k;
+}
 
 /*
  * A fact of the caller: once per execution as an InitPlan, unless the
@@ -318,6 +379,10 @@ to_expr(CallSite *cs, const ecl_tr_node *n)
 				Oid			own[2] = {TEXTOID, INT4OID};
 				Node	   *call;
 
+				if (cs->facts == FACTS_DEFAULT)
+					return float8_const(0.0);
+				if (cs->facts == FACTS_FROM_SET)
+					return set_trust_column(n->index);
 				if (cs->is_allowed)
 					call = make_func(ecl_function("policy_own_trust", 2, own), FLOAT8OID,
 									 list_make2(realm_text_expr(cs), int4_const(n->index)),
@@ -335,6 +400,10 @@ to_expr(CallSite *cs, const ecl_tr_node *n)
 				Oid			own[1] = {TEXTOID};
 				Node	   *call;
 
+				if (cs->facts == FACTS_DEFAULT)
+					return makeBoolConst(false, false);
+				if (cs->facts == FACTS_FROM_SET)
+					return set_held_test(set_schema_index(cs, n));
 				if (cs->is_allowed)
 					call = make_func(ecl_function("policy_own_credential", 1, own), BOOLOID,
 									 list_make1(text_const(n->str, n->len)), InvalidOid);
@@ -456,6 +525,220 @@ to_expr(CallSite *cs, const ecl_tr_node *n)
 	}
 	elog(ERROR, "unknown translation node %d", (int) n->kind);
 	return NULL;
+}
+
+/* ------------------------------------------------- callers from the row */
+
+/*
+ * ecl.check(policy, <a column>, <a constant realm>, ...) whose policy reads
+ * nothing of the call but facts of its caller — its trust in the realm,
+ * which credentials it holds, whether there is one — is a function of the
+ * row's DID alone.  Asked per row it costs a lookup per fact and row; the
+ * set-based join a DBA writes instead computes the eligible DIDs once and
+ * probes a hash per row.  So does the translation, past the first rows:
+ *
+ *   CASE WHEN ecl.policy_past_rows(64)
+ *        THEN <caller> IS NOT NULL AND ecl.policy_in_set(<caller>, ARRAY(
+ *                 SELECT did FROM ecl.policy_callers(realm, schemas)
+ *                  WHERE <the policy over the row's r ... omega, held>))
+ *        ELSE <the policy with a lookup per fact, as before> END
+ *
+ * ecl.policy_callers lists every DID with a fact other than the default
+ * (a trust row, a valid credential of a schema the policy asks about) with
+ * the facts the per-row functions would answer; any other DID has the
+ * default facts, so the policy's value for it is a constant, computed here
+ * (as for a NULL caller).  The sub-select keeps the DIDs whose value differs
+ * from that constant (NOT in the set when the constant is true).  It is an
+ * InitPlan: computed once per execution, by the leader of a parallel plan,
+ * which hands the array to its workers; ecl.policy_in_set hashes it on its
+ * first call.  Exact: the policy is the same tree rendered three ways, it
+ * cannot raise (nothing to raise for DIDs the rows never name), and it is
+ * never NULL (no input field, realm known).  ecl.policy_past_rows keeps
+ * statements that meet few rows (an index scan, a LIMIT) on the per-row
+ * lookups, which for them are cheaper than reading every caller's facts;
+ * both branches give the same answer, so where a scan switches is only a
+ * matter of speed.  64 rows stay below the 128 misses after which the
+ * host itself would read a whole answer set (statement_memo.h).
+ */
+#define CALLER_SET_AFTER_ROWS 64
+
+/* Does n read only the caller's facts and whether it is NULL? */
+static bool
+reads_only_caller_facts(const ecl_tr_node *n, bool realm_known, bool *facts)
+{
+	if (n == NULL)
+		return true;
+	switch (n->kind)
+	{
+		case ECL_TR_CONST:
+			return true;
+		case ECL_TR_REALM:
+			return realm_known;
+		case ECL_TR_TRUST_DIM:
+		case ECL_TR_CREDENTIAL:
+			*facts = true;
+			return true;
+		case ECL_TR_IS_NULL:
+			if (n->a->kind == ECL_TR_CALLER)
+				return true;
+			break;
+		case ECL_TR_FIELD:
+		case ECL_TR_CALLER:
+		case ECL_TR_ARITH:
+		case ECL_TR_RAISE:
+			return false;
+		default:
+			break;
+	}
+	return reads_only_caller_facts(n->a, realm_known, facts) &&
+		reads_only_caller_facts(n->b_, realm_known, facts) &&
+		reads_only_caller_facts(n->c, realm_known, facts);
+}
+
+/* The policy's value for a caller without facts (caller NULL or not) */
+static bool
+default_value(CallSite *cs, const ecl_tr_node *t, bool caller_null, bool *value)
+{
+	Node	   *e;
+
+	cs->facts = FACTS_DEFAULT;
+	cs->caller_as = caller_null
+		? (Node *) makeNullConst(TEXTOID, -1, DEFAULT_COLLATION_OID)
+		: text_const("x", 1);	/* any DID: none is read */
+	e = eval_const_expressions(cs->root, to_expr(cs, t));
+	cs->facts = FACTS_CALLED;
+	if (!IsA(e, Const) || ((Const *) e)->constisnull)
+		return false;
+	*value = DatumGetBool(((Const *) e)->constvalue);
+	return true;
+}
+
+static Node *
+caller_set_expr(CallSite *cs, const ecl_tr_node *t)
+{
+	bool		facts = false;
+	bool		value_default;
+	bool		value_null;
+	Node	   *keep;
+	Node	   *member;
+	Node	   *set_form;
+	Datum	   *schemas;
+	int			k = 0;
+	ListCell   *lc;
+	Oid			types[2] = {TEXTOID, TEXTARRAYOID};
+	FuncExpr   *callers;
+	RangeTblFunction *rtfunc;
+	RangeTblEntry *rte;
+	RangeTblRef *rtr;
+	Query	   *q;
+	SubLink    *sl;
+	Node	   *in_set;
+	CaseExpr   *c;
+	CaseWhen   *w;
+	Oid			past_types[1] = {INT4OID};
+
+	if (cs->is_allowed || !cs->sublinks || t->may_raise ||
+		cs->caller_expr == NULL || !contain_var_clause(cs->caller_expr) ||
+		cs->realm_expr != NULL ||
+		!reads_only_caller_facts(t, cs->req.realm.str != NULL, &facts) || !facts)
+		return NULL;
+	if (!default_value(cs, t, false, &value_default) ||
+		!default_value(cs, t, true, &value_null))
+		return NULL;
+
+	/* the policy over the set's columns; keep the DIDs it decides otherwise */
+	cs->facts = FACTS_FROM_SET;
+	cs->caller_as = (Node *) makeVar(1, SET_COLUMN_DID, TEXTOID, -1, DEFAULT_COLLATION_OID, 0);
+	cs->set_schemas = NIL;
+	keep = to_expr(cs, t);
+	cs->facts = FACTS_CALLED;
+	if (list_length(cs->set_schemas) > ECL_CALLER_SET_MAX_SCHEMAS)
+		return NULL;
+	if (value_default)
+		keep = (Node *) makeBoolExpr(NOT_EXPR, list_make1(keep), -1);
+
+	schemas = palloc(sizeof(Datum) * (list_length(cs->set_schemas) + 1));
+	foreach(lc, cs->set_schemas)
+	{
+		const ecl_tr_node *n = lfirst(lc);
+
+		schemas[k++] = PointerGetDatum(cstring_to_text_with_len(n->str, (int) n->len));
+	}
+	callers = makeFuncExpr(ecl_function("policy_callers", 2, types), RECORDOID,
+						   list_make2(realm_text_expr(cs),
+									  makeConst(TEXTARRAYOID, -1, InvalidOid, -1,
+												PointerGetDatum(construct_array(schemas, k, TEXTOID, -1,
+																				false, TYPALIGN_INT)),
+												false, false)),
+						   InvalidOid, InvalidOid,
+						   COERCE_SQL_SYNTAX);	/* the mark caller_sets.c asks for */
+	callers->funcretset = true;
+
+	rtfunc = makeNode(RangeTblFunction);
+	rtfunc->funcexpr = (Node *) callers;
+	rtfunc->funccolcount = SET_COLUMN_HELD;
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_FUNCTION;
+	rte->functions = list_make1(rtfunc);
+	rte->eref = makeAlias("caller_set", NIL);
+	{
+		static const char *const names[SET_COLUMN_HELD] = {
+			"did", "r", "i", "c", "p", "v", "omega", "held"
+		};
+
+		for (int i = 0; i < SET_COLUMN_HELD; i++)
+			rte->eref->colnames = lappend(rte->eref->colnames, makeString(pstrdup(names[i])));
+	}
+	rte->inFromCl = true;
+
+	q = makeNode(Query);
+	q->commandType = CMD_SELECT;
+	q->querySource = QSRC_ORIGINAL;
+	q->canSetTag = true;
+	q->rtable = list_make1(rte);
+	rtr = makeNode(RangeTblRef);
+	rtr->rtindex = 1;
+	q->jointree = makeFromExpr(list_make1(rtr), keep);
+	q->targetList = list_make1(makeTargetEntry((Expr *) makeVar(1, SET_COLUMN_DID, TEXTOID, -1,
+																DEFAULT_COLLATION_OID, 0),
+											   1, pstrdup("did"), false));
+
+	/* ARRAY(SELECT did FROM ...): an InitPlan, computed once, in the leader */
+	sl = makeNode(SubLink);
+	sl->subLinkType = ARRAY_SUBLINK;
+	sl->subLinkId = 0;
+	sl->testexpr = NULL;
+	sl->operName = NIL;
+	sl->subselect = (Node *) q;
+	sl->location = -1;
+	cs->root->parse->hasSubLinks = true;
+	in_set = make_func(ecl_function("policy_in_set", 2, types), BOOLOID,
+					   list_make2(copyObject(cs->caller_expr), sl), InvalidOid);
+
+	member = value_default ? (Node *) makeBoolExpr(NOT_EXPR, list_make1(in_set), -1) : in_set;
+	{
+		NullTest   *nt = makeNode(NullTest);
+
+		nt->arg = (Expr *) copyObject(cs->caller_expr);
+		nt->nulltesttype = value_null ? IS_NULL : IS_NOT_NULL;
+		nt->argisrow = false;
+		nt->location = -1;
+		set_form = make_bool(value_null ? OR_EXPR : AND_EXPR, (Node *) nt, member);
+	}
+
+	w = makeNode(CaseWhen);
+	w->expr = (Expr *) make_func(ecl_function("policy_past_rows", 1, past_types), BOOLOID,
+								 list_make1(int4_const(CALLER_SET_AFTER_ROWS)), InvalidOid);
+	w->result = (Expr *) set_form;
+	w->location = -1;
+	c = makeNode(CaseExpr);
+	c->casetype = BOOLOID;
+	c->casecollid = InvalidOid;
+	c->arg = NULL;
+	c->args = list_make1(w);
+	c->defresult = (Expr *) to_expr(cs, t);
+	c->location = -1;
+	return (Node *) c;
 }
 
 /* ------------------------------------------------------- the call's input */
@@ -889,7 +1172,9 @@ translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
 	if (tree)
 		*tree = t;
 
-	result = to_expr(cs, t);
+	result = caller_set_expr(cs, t);
+	if (result == NULL)
+		result = to_expr(cs, t);
 
 	/*
 	 * ecl.check, and ecl.allowed whose translation never reads the caller

@@ -27,4 +27,11 @@ struct Node *ecl_fallback_call(struct FuncExpr *fcall);
  */
 void		ecl_require_execute(const char *function, int nargs, const Oid *argtypes);
 
+/*
+ * Credential schemas one set of callers reads at most (caller_sets.c,
+ * ecl.policy_callers: one bit each in its column held; a policy asking
+ * about more stays per row).
+ */
+#define ECL_CALLER_SET_MAX_SCHEMAS 63
+
 #endif							/* ECL_PLANNER_SUPPORT_H */

@@ -13,6 +13,7 @@
  *   ecl.policy_own_credential(schema)             ecl.current_did()
  *   ecl.policy_gate(policy, function)   EXECUTE check of a translated call
  *   ecl.policy_caller(policy, function) the same, yielding ecl.current_did()
+ *   ecl.policy_past_rows(n)             true from the call site's n+1-th row
  *
  * The facts come from the table host, the very functions the VM calls
  * (same memo, same revocation rule, same realm fallback), so the answers
@@ -25,6 +26,8 @@
 #include "access/xact.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "lib/stringinfo.h"
 #include "nodes/value.h"
 #include "parser/parse_func.h"
 #include "fmgr.h"
@@ -56,6 +59,7 @@ PG_FUNCTION_INFO_V1(ecl_policy_credential);
 PG_FUNCTION_INFO_V1(ecl_policy_own_credential);
 PG_FUNCTION_INFO_V1(ecl_policy_gate);
 PG_FUNCTION_INFO_V1(ecl_policy_caller);
+PG_FUNCTION_INFO_V1(ecl_policy_past_rows);
 
 void
 ecl_translation_setting_changed(void)
@@ -172,7 +176,8 @@ ask_host(void *arg)
  * The answer the statement memo already holds: the table host's lookups
  * look there first (host_load_trust, host_has_credential) and do nothing
  * else on a hit, so a row whose caller was seen earlier in the statement
- * needs no host.
+ * needs no host.  The same goes for a DID missing from a whole answer set
+ * the statement has read: the host would answer the default.
  */
 static bool
 memo_fact(FactCall *c, const char *realm)
@@ -182,16 +187,23 @@ memo_fact(FactCall *c, const char *realm)
 
 	if (c->schema == NULL)
 	{
-		if (!ecl_memo_get(ECL_MEMO_TRUST, c->did, len, realm, strlen(realm), &mv))
+		if (ecl_memo_get(ECL_MEMO_TRUST, c->did, len, realm, strlen(realm), &mv))
+			c->trust = mv.u.trust;
+		else if (ecl_memo_bulk_complete(ECL_MEMO_TRUST, realm, strlen(realm)))
+			memset(&c->trust, 0, sizeof(c->trust));
+		else
 			return false;
-		c->trust = mv.u.trust;
 	}
 	else
 	{
-		if (!ecl_memo_get(ECL_MEMO_CREDENTIAL, c->did, len,
-						  c->schema, strlen(c->schema), &mv))
+		if (ecl_memo_get(ECL_MEMO_CREDENTIAL, c->did, len,
+						 c->schema, strlen(c->schema), &mv))
+			c->holds = mv.flag;
+		else if (ecl_memo_bulk_complete(ECL_MEMO_CREDENTIAL, c->schema,
+										strlen(c->schema)))
+			c->holds = false;
+		else
 			return false;
-		c->holds = mv.flag;
 	}
 	return true;
 }
@@ -222,14 +234,181 @@ static void check_execute(Oid funcid);
  * call site, like the executor checks a function once per plan start.
  */
 static void
-check_execute_as_check(FunctionCallInfo fcinfo)
+check_execute_as_check(void)
 {
 	static const Oid check_args[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
 
-	if (fcinfo->flinfo->fn_extra != NULL)
-		return;
 	ecl_require_execute("check", 4, check_args);
-	fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, 1);
+}
+
+/*
+ * Per-call-site answers.  When the caller is a column, a call site asks one
+ * question (this realm's trust dimension, this schema) once per row, for
+ * DIDs that repeat.  The statement memo answers every host lookup, with
+ * entries large enough for any of them; thousands of DIDs spread those over
+ * more memory than the CPU caches hold, and the probe of each row then waits
+ * on memory.  So each call site keeps a compact open-addressing index of the
+ * answers it has already had from the memo — a hash, the DID's bytes in one
+ * buffer, the answer — valid exactly while the memo's statement is
+ * (ecl_memo_generation), and only for the realm/dimension or schema of its
+ * first call (another one goes the general way).  It lives in the call
+ * site's fn_extra, so it ends with the plan's execution.
+ */
+#define SITE_MAX_ANSWERS 65536
+
+typedef struct SiteSlot
+{
+	uint32		hash;
+	uint32		len;			/* of the DID; 0: empty slot */
+	uint32		offset;			/* of the DID in keys */
+	double		answer;
+} SiteSlot;
+
+typedef struct FactSite
+{
+	bool		keyed;			/* question below set by the first call */
+	bool		question_null;	/* realm or schema argument NULL */
+	int32		dim;
+	text	   *question;		/* realm (trust) or schema (credential) */
+	uint64		generation;
+	SiteSlot   *slots;			/* nslots a power of 2, at most half full */
+	uint32		nslots;
+	uint32		nanswers;
+	StringInfoData keys;
+	MemoryContext cxt;
+} FactSite;
+
+static FactSite *
+fact_site(FunctionCallInfo fcinfo)
+{
+	FactSite   *site = (FactSite *) fcinfo->flinfo->fn_extra;
+
+	if (site == NULL)
+	{
+		check_execute_as_check();
+		site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FactSite));
+		site->cxt = fcinfo->flinfo->fn_mcxt;
+		fcinfo->flinfo->fn_extra = site;
+	}
+	return site;
+}
+
+/* Is this call's question the site's (set by the first call)? */
+static bool
+site_asks(FactSite *site, FunctionCallInfo fcinfo, int question_arg, int32 dim)
+{
+	bool		isnull = PG_ARGISNULL(question_arg);
+	text	   *q = isnull ? NULL : PG_GETARG_TEXT_PP(question_arg);
+
+	if (!site->keyed)
+	{
+		site->keyed = true;
+		site->question_null = isnull;
+		site->dim = dim;
+		if (!isnull)
+		{
+			MemoryContext old = MemoryContextSwitchTo(site->cxt);
+
+			site->question = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(q));
+			MemoryContextSwitchTo(old);
+		}
+		return true;
+	}
+	if (isnull != site->question_null || dim != site->dim)
+		return false;
+	return isnull ||
+		(VARSIZE_ANY_EXHDR(q) == VARSIZE_ANY_EXHDR(site->question) &&
+		 memcmp(VARDATA_ANY(q), VARDATA_ANY(site->question), VARSIZE_ANY_EXHDR(q)) == 0);
+}
+
+static SiteSlot *
+site_slot(FactSite *site, const char *did, uint32 len, uint32 hash)
+{
+	uint32		mask = site->nslots - 1;
+
+	for (uint32 i = hash & mask;; i = (i + 1) & mask)
+	{
+		SiteSlot   *slot = &site->slots[i];
+
+		if (slot->len == 0 ||
+			(slot->hash == hash && slot->len == len &&
+			 memcmp(site->keys.data + slot->offset, did, len) == 0))
+			return slot;
+	}
+}
+
+static bool
+site_get(FactSite *site, text *did, double *answer)
+{
+	uint32		len = VARSIZE_ANY_EXHDR(did);
+	SiteSlot   *slot;
+
+	if (site->nanswers == 0 || site->generation != ecl_memo_generation() || len == 0)
+		return false;
+	slot = site_slot(site, VARDATA_ANY(did), len,
+					 hash_bytes((const unsigned char *) VARDATA_ANY(did), (int) len));
+	if (slot->len == 0)
+		return false;
+	*answer = slot->answer;
+	return true;
+}
+
+static void
+site_put(FactSite *site, text *did, double answer)
+{
+	uint32		len = VARSIZE_ANY_EXHDR(did);
+	uint64		generation = ecl_memo_generation();
+	SiteSlot   *slot;
+	uint32		hash;
+
+	if (len == 0)
+		return;
+	if (site->generation != generation || site->slots == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(site->cxt);
+
+		if (site->slots != NULL)
+		{
+			pfree(site->slots);
+			pfree(site->keys.data);
+		}
+		site->nslots = 1024;
+		site->slots = palloc0(sizeof(SiteSlot) * site->nslots);
+		site->nanswers = 0;
+		initStringInfo(&site->keys);
+		site->generation = generation;
+		MemoryContextSwitchTo(old);
+	}
+	if (site->nanswers >= SITE_MAX_ANSWERS)
+		return;
+	if ((site->nanswers + 1) * 2 > site->nslots)
+	{
+		SiteSlot   *old_slots = site->slots;
+		uint32		old_n = site->nslots;
+
+		site->nslots *= 2;
+		site->slots = MemoryContextAllocZero(site->cxt, sizeof(SiteSlot) * site->nslots);
+		for (uint32 i = 0; i < old_n; i++)
+			if (old_slots[i].len != 0)
+				*site_slot(site, site->keys.data + old_slots[i].offset,
+						   old_slots[i].len, old_slots[i].hash) = old_slots[i];
+		pfree(old_slots);
+	}
+	hash = hash_bytes((const unsigned char *) VARDATA_ANY(did), (int) len);
+	slot = site_slot(site, VARDATA_ANY(did), len, hash);
+	if (slot->len != 0)
+		return;
+	slot->hash = hash;
+	slot->len = len;
+	slot->offset = (uint32) site->keys.len;
+	slot->answer = answer;
+	{
+		MemoryContext old = MemoryContextSwitchTo(site->cxt);
+
+		appendBinaryStringInfo(&site->keys, VARDATA_ANY(did), (int) len);
+		MemoryContextSwitchTo(old);
+	}
+	site->nanswers++;
 }
 
 static Datum
@@ -274,35 +453,29 @@ credential(FunctionCallInfo fcinfo, const char *did, int schema_arg)
 /*
  * ecl.policy_trust(caller text, realm text, dim int) RETURNS float8
  *
- * Called once per row when the caller is a column: a caller seen earlier
- * in the statement is answered from the memo straight from the argument
- * bytes, with no copy, as the host would answer it (memo_fact).
+ * Called once per row when the caller is a column: a DID this call site
+ * met before in the statement is answered from the site's index, one the
+ * statement met elsewhere from the memo, as the host would answer it.
  */
 Datum
 ecl_policy_trust(PG_FUNCTION_ARGS)
 {
-	int			dim = PG_GETARG_INT32(2);
+	FactSite   *site = fact_site(fcinfo);
+	int32		dim = PG_GETARG_INT32(2);
+	text	   *did;
+	bool		cacheable;
+	double		answer;
 
-	check_execute_as_check(fcinfo);
-	if (!PG_ARGISNULL(0) && dim >= 0 && dim < ECL_TRUST_DIMS)
-	{
-		text	   *did = PG_GETARG_TEXT_PP(0);
-		text	   *realm = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
-		EclMemoValue mv;
-
-		if (ecl_memo_get(ECL_MEMO_TRUST, VARDATA_ANY(did), VARSIZE_ANY_EXHDR(did),
-						 realm ? VARDATA_ANY(realm) : "",
-						 realm ? VARSIZE_ANY_EXHDR(realm) : 0, &mv))
-		{
-			for (int i = 0; i < ECL_TRUST_DIMS; i++)
-				if (!isfinite(mv.u.trust.dim[i]))
-					ereport(ERROR,
-							(errcode(ERRCODE_SYSTEM_ERROR),
-							 errmsg("host function load_trust returned a non-finite number")));
-			PG_RETURN_FLOAT8(mv.u.trust.dim[dim]);
-		}
-	}
-	return trust_dim(fcinfo, PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)), 1, 2);
+	if (PG_ARGISNULL(0) || dim < 0 || dim >= ECL_TRUST_DIMS)
+		return trust_dim(fcinfo, NULL, 1, 2);
+	did = PG_GETARG_TEXT_PP(0);
+	cacheable = site_asks(site, fcinfo, 1, dim);
+	if (cacheable && site_get(site, did, &answer))
+		PG_RETURN_FLOAT8(answer);
+	answer = DatumGetFloat8(trust_dim(fcinfo, text_to_cstring(did), 1, 2));
+	if (cacheable)
+		site_put(site, did, answer);
+	PG_RETURN_FLOAT8(answer);
 }
 
 /* ecl.policy_own_trust(realm text, dim int) RETURNS float8 */
@@ -312,25 +485,28 @@ ecl_policy_own_trust(PG_FUNCTION_ARGS)
 	return trust_dim(fcinfo, ecl_current_did(), 0, 1);
 }
 
-/* ecl.policy_credential(caller text, schema text) RETURNS boolean */
+/* ecl.policy_credential(caller text, schema text) RETURNS boolean, as above */
 Datum
 ecl_policy_credential(PG_FUNCTION_ARGS)
 {
-	check_execute_as_check(fcinfo);
+	FactSite   *site = fact_site(fcinfo);
+	text	   *did;
+	bool		cacheable;
+	double		answer;
+	bool		holds;
+
 	if (PG_ARGISNULL(1))
 		PG_RETURN_BOOL(false);
-	if (!PG_ARGISNULL(0))
-	{
-		/* a caller seen earlier in the statement: as ecl_policy_trust */
-		text	   *did = PG_GETARG_TEXT_PP(0);
-		text	   *schema = PG_GETARG_TEXT_PP(1);
-		EclMemoValue mv;
-
-		if (ecl_memo_get(ECL_MEMO_CREDENTIAL, VARDATA_ANY(did), VARSIZE_ANY_EXHDR(did),
-						 VARDATA_ANY(schema), VARSIZE_ANY_EXHDR(schema), &mv))
-			PG_RETURN_BOOL(mv.flag);
-	}
-	return credential(fcinfo, PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)), 1);
+	if (PG_ARGISNULL(0))
+		return credential(fcinfo, NULL, 1);
+	did = PG_GETARG_TEXT_PP(0);
+	cacheable = site_asks(site, fcinfo, 1, 0);
+	if (cacheable && site_get(site, did, &answer))
+		PG_RETURN_BOOL(answer != 0);
+	holds = DatumGetBool(credential(fcinfo, text_to_cstring(did), 1));
+	if (cacheable)
+		site_put(site, did, holds ? 1 : 0);
+	PG_RETURN_BOOL(holds);
 }
 
 /* ecl.policy_own_credential(schema text) RETURNS boolean */
@@ -411,4 +587,27 @@ ecl_policy_caller(PG_FUNCTION_ARGS)
 	if (did == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(did));
+}
+
+/*
+ * ecl.policy_past_rows(n int) RETURNS boolean
+ *
+ * False for the first n calls of this call site in a plan's execution,
+ * true after: the switch of a translated ecl.check from per-row lookups to
+ * the set of callers (planner_support.c, "callers from the row").  Both
+ * branches it chooses between give the same answer, so its state (the
+ * count, in fn_extra, which lives as long as the plan's execution) decides
+ * only how fast.
+ */
+Datum
+ecl_policy_past_rows(PG_FUNCTION_ARGS)
+{
+	int64	   *calls = (int64 *) fcinfo->flinfo->fn_extra;
+
+	if (calls == NULL)
+	{
+		calls = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(int64));
+		fcinfo->flinfo->fn_extra = calls;
+	}
+	PG_RETURN_BOOL(++*calls > (int64) PG_GETARG_INT32(0));
 }
