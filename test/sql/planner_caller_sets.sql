@@ -156,7 +156,36 @@ SELECT count(*) AS differs_in_parallel FROM (
 	SELECT id, ecl.check('cs_b1', caller, 'cs1') AS a FROM cs_rows) t
   JOIN cs_results r ON r.name = 'cs_b1' AND r.realm = 'cs1' AND r.id = t.id
  WHERE t.a::text IS DISTINCT FROM r.vm;
+-- a policy that also reads the row's input stays per row: every row's
+-- lookups then run in the workers (whole answer sets included)
+SELECT ecl.register_policy('cs_input',
+	'policy cs_input { return trust.r > 0.3 && has_credential(caller, "kyc") && input.n % 3 != 0 }')
+	IS NOT NULL AS registered;
+SELECT cs_plan('cs_input') AS input_policy;
+-- the rows' lookups really ran in a worker
+CREATE FUNCTION cs_in_worker(q text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+	launched boolean := false;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+		launched := launched OR line ~ 'Workers Launched: [1-9]';
+	END LOOP;
+	RETURN launched;
+END $$;
+SELECT cs_in_worker($$SELECT ecl.check('cs_input', caller, 'cs1', jsonb_build_object('n', id)) FROM cs_rows$$)
+	   AS per_row_in_worker,
+	   cs_in_worker($$SELECT ecl.check('cs_b1', caller, 'cs1') FROM cs_rows$$) AS set_in_worker;
+CREATE TABLE cs_parallel AS
+	SELECT id, ecl.check('cs_input', caller, 'cs1', jsonb_build_object('n', id))::text AS a
+	  FROM cs_rows;
 RESET force_parallel_mode;
+SET ecl.translate = off;
+SELECT count(*) AS differs_from_vm FROM cs_parallel p JOIN cs_rows r USING (id)
+ WHERE p.a IS DISTINCT FROM ecl.check('cs_input', r.caller, 'cs1', jsonb_build_object('n', r.id))::text;
+SELECT count(*) FILTER (WHERE a = 'true') > 100 AS some_pass FROM cs_parallel;
+RESET ecl.translate;
+SELECT ecl.drop_policy('cs_input');
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
@@ -168,9 +197,9 @@ SELECT ecl.policy_in_set('b', '{a,b}') AS in_set, ecl.policy_in_set('c', '{a,b}'
 DO $$ DECLARE n text; BEGIN
 	FOR n IN SELECT name FROM cs_policies LOOP PERFORM ecl.drop_policy(n); END LOOP;
 END $$;
-DROP TABLE cs_results, cs_policies, cs_rows;
+DROP TABLE cs_results, cs_policies, cs_rows, cs_parallel;
 DROP FUNCTION cs_statement(text, text, bool), cs_single(text, text, int), cs_plan(text),
-	cs_expr(int);
+	cs_expr(int), cs_in_worker(text);
 DELETE FROM ecl.credentials WHERE subject_did LIKE 'did:key:cs%';
 DELETE FROM ecl.trust WHERE did LIKE 'did:key:cs%';
 DELETE FROM ecl.identities WHERE did LIKE 'did:key:cs%';
