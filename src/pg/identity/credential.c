@@ -97,7 +97,12 @@ append_unix_micros(StringInfo buf, TimestampTz ts)
 	else if (pg_add_s64_overflow(ts, UNIX_TO_PG_EPOCH_USECS, &micros))
 		return false;
 	else
-		appendStringInfo(buf, INT64_FORMAT, micros);
+	{
+		/* pg_lltoa, not a format: a scan checks thousands of these */
+		char		digits[MAXINT8LEN + 1];
+
+		appendBinaryStringInfo(buf, digits, pg_lltoa(micros, digits));
+	}
 	appendStringInfoChar(buf, '\n');
 	return true;
 }
@@ -106,8 +111,10 @@ static void
 append_field(StringInfo buf, const char *value)
 {
 	size_t		len = strlen(value);
+	char		digits[MAXINT8LEN + 1];
 
-	appendStringInfo(buf, "%zu:", len);
+	appendBinaryStringInfo(buf, digits, pg_lltoa((int64) len, digits));
+	appendStringInfoChar(buf, ':');
 	appendBinaryStringInfo(buf, value, (int) len);
 	appendStringInfoChar(buf, '\n');
 }

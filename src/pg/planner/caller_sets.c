@@ -35,7 +35,6 @@
 #include "nodes/primnodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 #include "ecl/host.h"
@@ -49,46 +48,94 @@ PG_FUNCTION_INFO_V1(ecl_policy_in_set);
 
 typedef struct CallerFacts
 {
-	const char *did;			/* key: a NUL-terminated copy */
+	char	   *did;
+	uint32		len;
 	bool		has_trust;
 	ecl_trust	trust;
 	int64		held;			/* bit k: a valid credential of schemas[k] */
 } CallerFacts;
 
+/*
+ * The DIDs met so far: facts in one dense array, found through a small
+ * open-addressing index (hash, position + 1; at most half full) — a scan
+ * meets every DID once or twice, and the index stays small enough to be
+ * zeroed and grown cheaply.
+ */
+typedef struct CallerSlot
+{
+	uint32		hash;
+	uint32		position;		/* in facts, plus one; 0: empty */
+} CallerSlot;
+
 typedef struct CallerTable
 {
-	HTAB	   *facts;
+	CallerSlot *slots;
+	uint32		nslots;			/* a power of 2 */
+	CallerFacts *facts;
+	uint32		nfacts;
+	uint32		capacity;
 	int			schema;			/* the schema being read */
 } CallerTable;
 
-static uint32
-did_hash(const void *key, Size keysize)
+static CallerSlot *
+find_slot(CallerTable *table, const char *did, uint32 len, uint32 hash)
 {
-	const char *did = *(const char *const *) key;
+	uint32		mask = table->nslots - 1;
 
-	return hash_bytes((const unsigned char *) did, (int) strlen(did));
-}
+	for (uint32 i = hash & mask;; i = (i + 1) & mask)
+	{
+		CallerSlot *slot = &table->slots[i];
+		CallerFacts *f;
 
-static int
-did_match(const void *key1, const void *key2, Size keysize)
-{
-	return strcmp(*(const char *const *) key1, *(const char *const *) key2);
+		if (slot->position == 0)
+			return slot;
+		f = &table->facts[slot->position - 1];
+		if (slot->hash == hash && f->len == len && memcmp(f->did, did, len) == 0)
+			return slot;
+	}
 }
 
 static CallerFacts *
 facts_of(CallerTable *table, const char *did, size_t len)
 {
-	char	   *key = pnstrdup(did, len);
-	bool		found;
-	CallerFacts *f = hash_search(table->facts, &key, HASH_ENTER, &found);
+	uint32		hash = hash_bytes((const unsigned char *) did, (int) len);
+	CallerSlot *slot;
+	CallerFacts *f;
 
-	if (found)
-		pfree(key);
-	else
+	if ((table->nfacts + 1) * 2 > table->nslots)
 	{
-		memset((char *) f + sizeof(f->did), 0, sizeof(CallerFacts) - sizeof(f->did));
-		f->did = key;
+		CallerSlot *old = table->slots;
+		uint32		oldn = table->nslots;
+
+		table->nslots = oldn ? oldn * 2 : 4096;
+		table->slots = palloc0(sizeof(CallerSlot) * table->nslots);
+		for (uint32 i = 0; i < oldn; i++)
+			if (old[i].position != 0)
+			{
+				CallerFacts *g = &table->facts[old[i].position - 1];
+
+				*find_slot(table, g->did, g->len, old[i].hash) = old[i];
+			}
+		if (old != NULL)
+			pfree(old);
 	}
+	slot = find_slot(table, did, (uint32) len, hash);
+	if (slot->position != 0)
+		return &table->facts[slot->position - 1];
+
+	if (table->nfacts == table->capacity)
+	{
+		table->capacity = table->capacity ? table->capacity * 2 : 2048;
+		table->facts = table->facts
+			? repalloc(table->facts, sizeof(CallerFacts) * table->capacity)
+			: palloc(sizeof(CallerFacts) * table->capacity);
+	}
+	f = &table->facts[table->nfacts++];
+	memset(f, 0, sizeof(*f));
+	f->did = pnstrdup(did, len);
+	f->len = (uint32) len;
+	slot->hash = hash;
+	slot->position = table->nfacts;
 	return f;
 }
 
@@ -141,9 +188,6 @@ ecl_policy_callers(PG_FUNCTION_ARGS)
 	bool	   *schema_nulls;
 	int			nschemas;
 	CallerTable table;
-	HASHCTL		ctl;
-	HASH_SEQ_STATUS seq;
-	CallerFacts *f;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
 	refuse_direct_call(fcinfo);
@@ -158,14 +202,7 @@ ecl_policy_callers(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(char *);
-	ctl.entrysize = sizeof(CallerFacts);
-	ctl.hash = did_hash;
-	ctl.match = did_match;
-	ctl.hcxt = CurrentMemoryContext;
-	table.facts = hash_create("ecl caller facts", 1024, &ctl,
-							  HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	memset(&table, 0, sizeof(table));
 
 	if (!ecl_realm_trust_rows(realm, DBL_MAX, add_trust, &table))
 		elog(ERROR, "ecl.policy_callers: table ecl.trust cannot be read");
@@ -180,9 +217,9 @@ ecl_policy_callers(PG_FUNCTION_ARGS)
 			elog(ERROR, "ecl.policy_callers: table ecl.credentials cannot be read");
 	}
 
-	hash_seq_init(&seq, table.facts);
-	while ((f = hash_seq_search(&seq)) != NULL)
+	for (uint32 i = 0; i < table.nfacts; i++)
 	{
+		CallerFacts *f = &table.facts[i];
 		Datum		values[2 + ECL_TRUST_DIMS];
 		bool		nulls[2 + ECL_TRUST_DIMS];
 
@@ -193,7 +230,6 @@ ecl_policy_callers(PG_FUNCTION_ARGS)
 		values[1 + ECL_TRUST_DIMS] = Int64GetDatum(f->held);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	hash_destroy(table.facts);
 	return (Datum) 0;
 }
 
