@@ -46,6 +46,13 @@ ANALYZE cs_rows;
 -- policies: a few written out, the rest generated from facts, constants,
 -- comparisons, !, &&, || and ?: (nothing else of the call is read)
 CREATE TABLE cs_policies (name text PRIMARY KEY, source text);
+CREATE FUNCTION pg_temp.compiles(name text, source text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM ecl.compile(format(E'policy %s {\n%s\n}', name, source));
+	RETURN true;
+EXCEPTION WHEN OTHERS THEN
+	RETURN false;
+END $$;
 INSERT INTO cs_policies VALUES
 	('cs_b1', 'trust.r >= 0.5 && has_credential(caller, "kyc")'),
 	('cs_none', '!has_credential(caller, "kyc")'),
@@ -63,6 +70,10 @@ DECLARE
 	ops text[] := ARRAY['<', '<=', '>', '>=', '==', '!='];
 BEGIN
 	IF depth <= 0 OR k < 0.35 THEN
+		IF random() < 0.12 THEN
+			RETURN (ARRAY['caller == null', 'caller != null', 'realm == "cs1"', 'realm != ""',
+						  'true', 'false', '1', '0', 'null', 'trust.r > "a"', '"x"'])[1 + floor(random() * 11)::int];
+		END IF;
 		IF random() < 0.4 THEN
 			RETURN format('has_credential(caller, "%s")',
 						  (ARRAY['kyc', 'aml', 'none'])[1 + floor(random() * 3)::int]);
@@ -79,9 +90,31 @@ BEGIN
 			|| cs_expr(depth - 1) || ')';
 	END IF;
 END $$;
-INSERT INTO cs_policies SELECT 'cs_g' || g, cs_expr(3) FROM generate_series(1, 40) g;
-SELECT count(ecl.register_policy(name, format('policy %s { return %s }', name, source)))
-	   AS registered
+-- and bodies with statements: let, require (with and without a message),
+-- if/else, falling off the end
+CREATE FUNCTION cs_body() RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+	body text := 'let v = ' || cs_expr(2) || E'\n';
+BEGIN
+	FOR j IN 1..(1 + floor(random() * 3)::int) LOOP
+		body := body || (ARRAY[
+			'require ' || cs_expr(2),
+			'require ' || cs_expr(2) || ', "no"',
+			'if ' || cs_expr(1) || ' { return ' || cs_expr(2) || ' }',
+			'if ' || cs_expr(1) || ' { require v } else { return ' || cs_expr(1) || ' }'
+		])[1 + floor(random() * 4)::int] || E'\n';
+	END LOOP;
+	IF random() < 0.7 THEN
+		body := body || 'return ' || cs_expr(2) || E'\n';
+	END IF;
+	RETURN body;
+END $$;
+INSERT INTO cs_policies SELECT 'cs_g' || g, 'return ' || cs_expr(3) FROM generate_series(1, 40) g;
+INSERT INTO cs_policies SELECT 'cs_s' || g, cs_body() FROM generate_series(1, 40) g;
+UPDATE cs_policies SET source = 'return ' || source WHERE name NOT LIKE 'cs_g%' AND name NOT LIKE 'cs_s%';
+DELETE FROM cs_policies p WHERE NOT pg_temp.compiles(p.name, p.source);
+SELECT count(ecl.register_policy(name, format(E'policy %s {\n%s\n}', name, source)))
+	   >= 80 AS registered
   FROM cs_policies;
 
 -- how each policy is planned: with the set of callers, or not at all
@@ -101,16 +134,25 @@ BEGIN
 				ELSE 'per row' END;
 END $$;
 SELECT cs_plan('cs_b1') AS b1, cs_plan('cs_none') AS negated, cs_plan('cs_realm') AS realm;
-SELECT count(*) FILTER (WHERE cs_plan(name) = 'set') >= 0.9 * count(*) AS mostly_sets
+SELECT count(*) FILTER (WHERE cs_plan(name) = 'set') >= 0.6 * count(*) AS mostly_sets,
+	   count(*) FILTER (WHERE cs_plan(name) <> 'set') > 0 AS some_not
   FROM cs_policies;
 
 -- whole statements: translated (the set past row 64), and the VM (which
 -- reads whole answer sets once it has missed 128 callers)
+-- (a statement that raises is one row: id 0, the SQLSTATE)
 CREATE FUNCTION cs_statement(policy text, realm text, translate bool)
 RETURNS TABLE(id int, outcome text) LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM set_config('ecl.translate', translate::text, true);
-	RETURN QUERY EXECUTE format('SELECT id, ecl.check(%L, caller, %L)::text FROM cs_rows', policy, realm);
+	BEGIN
+		RETURN QUERY EXECUTE format('SELECT id, ecl.check(%L, caller, %L)::text FROM cs_rows',
+									policy, realm);
+	EXCEPTION WHEN OTHERS THEN
+		id := 0;
+		outcome := SQLSTATE;
+		RETURN NEXT;
+	END;
 END $$;
 -- one caller per statement: the VM's lookups by key
 CREATE FUNCTION cs_single(policy text, realm text, row_id int) RETURNS text
@@ -125,15 +167,19 @@ BEGIN
 END $$;
 
 CREATE TABLE cs_results AS
-SELECT p.name, realm, t.id, t.outcome AS translated, v.outcome AS vm
+SELECT p.name, realm, coalesce(t.id, v.id) AS id, t.outcome AS translated, v.outcome AS vm
   FROM cs_policies p
  CROSS JOIN (VALUES ('cs1'), ('')) AS realms(realm)
- CROSS JOIN LATERAL cs_statement(p.name, realm, true) t
-  JOIN LATERAL cs_statement(p.name, realm, false) v ON v.id = t.id;
+ CROSS JOIN LATERAL (
+	SELECT * FROM cs_statement(p.name, realm, true) t
+	  FULL JOIN cs_statement(p.name, realm, false) v USING (id)) AS j(id, t_outcome, v_outcome)
+ CROSS JOIN LATERAL (SELECT j.id, j.t_outcome) AS t(id, outcome)
+ CROSS JOIN LATERAL (SELECT j.id, j.v_outcome) AS v(id, outcome);
 
-SELECT count(*) >= 100000 AS many_cases,
+SELECT count(*) >= 200000 AS many_cases,
 	   count(*) FILTER (WHERE vm = 'true') > 10000 AS some_pass,
-	   count(*) FILTER (WHERE vm = 'false') > 10000 AS some_deny
+	   count(*) FILTER (WHERE vm = 'false') > 10000 AS some_deny,
+	   count(*) FILTER (WHERE id = 0) > 0 AS some_statements_raise
   FROM cs_results;
 -- the point: no row where the two differ
 SELECT name, realm, id, translated, vm FROM cs_results
@@ -142,7 +188,7 @@ SELECT name, realm, id, translated, vm FROM cs_results
 -- and the VM by key agrees with the VM over the whole table
 SELECT r.name, r.id, r.vm, cs_single(r.name, r.realm, r.id) AS single
   FROM cs_results r
- WHERE r.name IN ('cs_b1', 'cs_none', 'cs_either', 'cs_ternary') AND r.realm = 'cs1'
+ WHERE r.name IN ('cs_b1', 'cs_none', 'cs_either', 'cs_ternary') AND r.realm = 'cs1' AND r.id > 0
    AND r.vm IS DISTINCT FROM cs_single(r.name, r.realm, r.id)
  LIMIT 10;
 
@@ -199,7 +245,7 @@ DO $$ DECLARE n text; BEGIN
 END $$;
 DROP TABLE cs_results, cs_policies, cs_rows, cs_parallel;
 DROP FUNCTION cs_statement(text, text, bool), cs_single(text, text, int), cs_plan(text),
-	cs_expr(int), cs_in_worker(text);
+	cs_expr(int), cs_body(), cs_in_worker(text);
 DELETE FROM ecl.credentials WHERE subject_did LIKE 'did:key:cs%';
 DELETE FROM ecl.trust WHERE did LIKE 'did:key:cs%';
 DELETE FROM ecl.identities WHERE did LIKE 'did:key:cs%';
