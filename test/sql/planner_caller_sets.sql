@@ -236,6 +236,22 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 
+-- a cached plan with the set sees a re-registration and a drop
+PREPARE cs_count AS SELECT count(*) FROM cs_rows WHERE ecl.check('cs_low', caller, 'cs1');
+SET plan_cache_mode = force_generic_plan;
+SELECT count(*) AS expected_low FROM cs_results
+ WHERE name = 'cs_low' AND realm = 'cs1' AND vm = 'true';
+EXECUTE cs_count;
+EXECUTE cs_count;
+SELECT ecl.register_policy('cs_low', 'policy cs_low { return trust.r >= 0.3 }') IS NOT NULL AS replaced;
+SELECT count(*) AS expected_not_low FROM cs_results
+ WHERE name = 'cs_low' AND realm = 'cs1' AND vm = 'false' AND id IN (SELECT id FROM cs_rows WHERE caller IS NOT NULL);
+EXECUTE cs_count;
+SELECT ecl.drop_policy('cs_low');
+EXECUTE cs_count;
+RESET plan_cache_mode;
+DEALLOCATE cs_count;
+
 -- the set is the plan's own: called by hand it is refused
 SELECT * FROM ecl.policy_callers('cs1', '{kyc}');
 SELECT ecl.policy_in_set('b', '{a,b}') AS in_set, ecl.policy_in_set('c', '{a,b}') AS not_in_set;
