@@ -180,26 +180,28 @@ int4_const(int v)
 							  Int32GetDatum(v), false, true);
 }
 
-/*
- * (SELECT expr): the planner makes an InitPlan of it when expr refers to
- * nothing of the outer query, so it is computed once per execution.
- */
-static Node *
-make_sublink(CallSite *cs, Node *expr)
+/* SELECT target AS name FROM rtable WHERE ... (jointree) */
+static Query *
+make_select(List *rtable, FromExpr *jointree, Expr *target, const char *name)
 {
-	Query	   *q;
-	SubLink    *sl;
+	Query	   *q = makeNode(Query);
 
-	if (!cs->sublinks)
-		return expr;
-	q = makeNode(Query);
 	q->commandType = CMD_SELECT;
 	q->querySource = QSRC_ORIGINAL;
 	q->canSetTag = true;
-	q->jointree = makeFromExpr(NIL, NULL);
-	q->targetList = list_make1(makeTargetEntry((Expr *) expr, 1, pstrdup("v"), false));
-	sl = makeNode(SubLink);
-	sl->subLinkType = EXPR_SUBLINK;
+	q->rtable = rtable;
+	q->jointree = jointree;
+	q->targetList = list_make1(makeTargetEntry(target, 1, pstrdup(name), false));
+	return q;
+}
+
+/* A sub-select of q (an InitPlan when q refers to nothing of the row) */
+static Node *
+make_sublink_of(CallSite *cs, SubLinkType type, Query *q)
+{
+	SubLink    *sl = makeNode(SubLink);
+
+	sl->subLinkType = type;
 	sl->subLinkId = 0;
 	sl->testexpr = NULL;
 	sl->operName = NIL;
@@ -207,6 +209,19 @@ make_sublink(CallSite *cs, Node *expr)
 	sl->location = -1;
 	cs->root->parse->hasSubLinks = true;
 	return (Node *) sl;
+}
+
+/*
+ * (SELECT expr): the planner makes an InitPlan of it when expr refers to
+ * nothing of the outer query, so it is computed once per execution.
+ */
+static Node *
+make_sublink(CallSite *cs, Node *expr)
+{
+	if (!cs->sublinks)
+		return expr;
+	return make_sublink_of(cs, EXPR_SUBLINK,
+						   make_select(NIL, makeFromExpr(NIL, NULL), (Expr *) expr, "v"));
 }
 
 static Node *
@@ -234,6 +249,25 @@ make_bool(BoolExprType t, Node *a, Node *b)
 			args = lappend(args, parts[i]);
 	}
 	return (Node *) makeBoolExpr(t, args, -1);
+}
+
+/* CASE WHEN cond THEN then_ ELSE else_ END, of type boolean */
+static Node *
+make_case(Node *cond, Node *then_, Node *else_)
+{
+	CaseExpr   *c = makeNode(CaseExpr);
+	CaseWhen   *w = makeNode(CaseWhen);
+
+	w->expr = (Expr *) cond;
+	w->result = (Expr *) then_;
+	w->location = -1;
+	c->casetype = BOOLOID;
+	c->casecollid = InvalidOid;
+	c->arg = NULL;
+	c->args = list_make1(w);
+	c->defresult = (Expr *) else_;
+	c->location = -1;
+	return (Node *) c;
 }
 
 /* The collation an equality of text uses: the column's, if it has one */
@@ -498,21 +532,7 @@ to_expr(CallSite *cs, const ecl_tr_node *n)
 		case ECL_TR_OR:
 			return make_bool(OR_EXPR, to_expr(cs, n->a), to_expr(cs, n->b_));
 		case ECL_TR_CASE:
-			{
-				CaseExpr   *c = makeNode(CaseExpr);
-				CaseWhen   *w = makeNode(CaseWhen);
-
-				w->expr = (Expr *) to_expr(cs, n->a);
-				w->result = (Expr *) to_expr(cs, n->b_);
-				w->location = -1;
-				c->casetype = BOOLOID;
-				c->casecollid = InvalidOid;
-				c->arg = NULL;
-				c->args = list_make1(w);
-				c->defresult = (Expr *) to_expr(cs, n->c);
-				c->location = -1;
-				return (Node *) c;
-			}
+			return make_case(to_expr(cs, n->a), to_expr(cs, n->b_), to_expr(cs, n->c));
 		case ECL_TR_RAISE:
 			{
 				Oid			types[2] = {INT4OID, TEXTOID};
@@ -631,10 +651,7 @@ caller_set_expr(CallSite *cs, const ecl_tr_node *t)
 	RangeTblEntry *rte;
 	RangeTblRef *rtr;
 	Query	   *q;
-	SubLink    *sl;
 	Node	   *in_set;
-	CaseExpr   *c;
-	CaseWhen   *w;
 	Oid			past_types[1] = {INT4OID};
 
 	if (cs->is_allowed || !cs->sublinks || t->may_raise ||
@@ -691,29 +708,17 @@ caller_set_expr(CallSite *cs, const ecl_tr_node *t)
 	}
 	rte->inFromCl = true;
 
-	q = makeNode(Query);
-	q->commandType = CMD_SELECT;
-	q->querySource = QSRC_ORIGINAL;
-	q->canSetTag = true;
-	q->rtable = list_make1(rte);
 	rtr = makeNode(RangeTblRef);
 	rtr->rtindex = 1;
-	q->jointree = makeFromExpr(list_make1(rtr), keep);
-	q->targetList = list_make1(makeTargetEntry((Expr *) makeVar(1, SET_COLUMN_DID, TEXTOID, -1,
-																DEFAULT_COLLATION_OID, 0),
-											   1, pstrdup("did"), false));
+	q = make_select(list_make1(rte), makeFromExpr(list_make1(rtr), keep),
+					(Expr *) makeVar(1, SET_COLUMN_DID, TEXTOID, -1, DEFAULT_COLLATION_OID, 0),
+					"did");
 
 	/* ARRAY(SELECT did FROM ...): an InitPlan, computed once, in the leader */
-	sl = makeNode(SubLink);
-	sl->subLinkType = ARRAY_SUBLINK;
-	sl->subLinkId = 0;
-	sl->testexpr = NULL;
-	sl->operName = NIL;
-	sl->subselect = (Node *) q;
-	sl->location = -1;
-	cs->root->parse->hasSubLinks = true;
 	in_set = make_func(ecl_function("policy_in_set", 2, types), BOOLOID,
-					   list_make2(copyObject(cs->caller_expr), sl), InvalidOid);
+					   list_make2(copyObject(cs->caller_expr),
+								  make_sublink_of(cs, ARRAY_SUBLINK, q)),
+					   InvalidOid);
 
 	member = value_default ? (Node *) makeBoolExpr(NOT_EXPR, list_make1(in_set), -1) : in_set;
 	{
@@ -726,19 +731,9 @@ caller_set_expr(CallSite *cs, const ecl_tr_node *t)
 		set_form = make_bool(value_null ? OR_EXPR : AND_EXPR, (Node *) nt, member);
 	}
 
-	w = makeNode(CaseWhen);
-	w->expr = (Expr *) make_func(ecl_function("policy_past_rows", 1, past_types), BOOLOID,
-								 list_make1(int4_const(CALLER_SET_AFTER_ROWS)), InvalidOid);
-	w->result = (Expr *) set_form;
-	w->location = -1;
-	c = makeNode(CaseExpr);
-	c->casetype = BOOLOID;
-	c->casecollid = InvalidOid;
-	c->arg = NULL;
-	c->args = list_make1(w);
-	c->defresult = (Expr *) to_expr(cs, t);
-	c->location = -1;
-	return (Node *) c;
+	return make_case(make_func(ecl_function("policy_past_rows", 1, past_types), BOOLOID,
+							   list_make1(int4_const(CALLER_SET_AFTER_ROWS)), InvalidOid),
+					 set_form, to_expr(cs, t));
 }
 
 /* ------------------------------------------------------- the call's input */
@@ -1195,22 +1190,10 @@ translate_call(PlannerInfo *root, FuncExpr *fcall, StringInfo reason,
 		else
 		{
 			/* the gate first, whatever the planner does with the rest */
-			CaseExpr   *c = makeNode(CaseExpr);
-			CaseWhen   *w = makeNode(CaseWhen);
-
 			if (!t->may_raise)
 				result = make_bool(AND_EXPR, gate, result);
 			else
-			{
-				w->expr = (Expr *) gate;
-				w->result = (Expr *) result;
-				w->location = -1;
-				c->casetype = BOOLOID;
-				c->args = list_make1(w);
-				c->defresult = (Expr *) makeBoolConst(false, false);
-				c->location = -1;
-				result = (Node *) c;
-			}
+				result = make_case(gate, result, makeBoolConst(false, false));
 		}
 	}
 
