@@ -19,6 +19,7 @@
 #include "ecl_pg.h"
 #include "planner_support.h"
 #include "rate_limit.h"
+#include "signature_cache.h"
 #include "stats.h"
 #include "token.h"
 
@@ -369,4 +370,6 @@ _PG_init(void)
 
 	/* transaction callbacks; the jti replay table when preloaded */
 	ecl_token_init();
+	/* verified signatures shared by all backends, when preloaded */
+	ecl_signature_cache_init();
 }

@@ -40,6 +40,7 @@
 #include "ecl/did_key.h"
 #include "identity.h"
 #include "owner_spi.h"
+#include "signature_cache.h"
 
 PG_FUNCTION_INFO_V1(ecl_issue_credential);
 PG_FUNCTION_INFO_V1(ecl_verify_credential);
@@ -169,9 +170,13 @@ issuer_public_key(const char *issuer, bytea *stored,
  * a fresh verification; revocation, expiry and the revoked flags of the
  * subject and the issuer are not part of the digest and are checked first,
  * on every call, so a cached verification never outlives a revocation.  The table is
- * bounded and simply emptied when full.
+ * bounded and simply emptied when full.  Behind it, a table in shared memory
+ * holds the verifications of every backend (signature_cache.h).
  */
 #define SIGNATURE_CACHE_MAX 32768
+
+StaticAssertDecl(crypto_generichash_BYTES == ECL_SIGNATURE_DIGEST_BYTES,
+				 "the shared cache keeps BLAKE2b-256 digests");
 
 typedef struct VerifiedSignature
 {
@@ -215,7 +220,12 @@ signature_verifies_cached(const unsigned char *signature,
 	if (entry != NULL)
 		return entry->valid;
 
-	valid = crypto_sign_verify_detached(signature, msg, msglen, pk) == 0;
+	/* another backend's verification (signature_cache.h), else our own */
+	if (!ecl_signature_cache_get(digest, &valid))
+	{
+		valid = crypto_sign_verify_detached(signature, msg, msglen, pk) == 0;
+		ecl_signature_cache_put(digest, valid);
+	}
 
 	if (hash_get_num_entries(signature_cache) >= SIGNATURE_CACHE_MAX)
 	{

@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 
 #include "rate_limit.h"
+#include "signature_cache.h"
 #include "stats.h"
 
 PG_MODULE_MAGIC;
@@ -35,6 +36,7 @@ static void (*record_crossing) (const char *realm_id, bool allowed);
 static bool (*stats_metric) (const char *name, const char *realm_id, double *out);
 static bool (*rate_limit_charge) (const char *did, double reliability,
 								  int64 mana, double *retry_after_seconds);
+static void (*signature_counters) (int64 *shared_hits, int64 *verified);
 
 /* the pointers' types follow the headers (checked without referencing) */
 #define SAME_TYPE(fn, ptr) \
@@ -45,6 +47,7 @@ SAME_TYPE(ecl_stats_record_compile, record_compile);
 SAME_TYPE(ecl_stats_record_crossing, record_crossing);
 SAME_TYPE(ecl_stats_metric, stats_metric);
 SAME_TYPE(ecl_rate_limit_charge, rate_limit_charge);
+SAME_TYPE(ecl_signature_cache_counters, signature_counters);
 
 void		_PG_init(void);
 
@@ -58,6 +61,7 @@ _PG_init(void)
 	record_crossing = (void *) load_external_function(ecl, "ecl_stats_record_crossing", true, NULL);
 	stats_metric = (void *) load_external_function(ecl, "ecl_stats_metric", true, NULL);
 	rate_limit_charge = (void *) load_external_function(ecl, "ecl_rate_limit_charge", true, NULL);
+	signature_counters = (void *) load_external_function(ecl, "ecl_signature_cache_counters", true, NULL);
 }
 
 PG_FUNCTION_INFO_V1(ecl_test_stats_record_run);
@@ -65,6 +69,7 @@ PG_FUNCTION_INFO_V1(ecl_test_stats_record_compile);
 PG_FUNCTION_INFO_V1(ecl_test_stats_record_crossing);
 PG_FUNCTION_INFO_V1(ecl_test_stats_metric);
 PG_FUNCTION_INFO_V1(ecl_test_rate_limit_charge);
+PG_FUNCTION_INFO_V1(ecl_test_signature_counters);
 
 static char *
 text_arg_or_null(FunctionCallInfo fcinfo, int n)
@@ -172,4 +177,25 @@ ecl_test_rate_limit_charge(PG_FUNCTION_ARGS)
 	nulls[1] = paid;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
+}
+
+/*
+ * () RETURNS TABLE(shared_hits int8, verified int8): this backend's
+ * signature checks answered by the shared table, and made by itself
+ */
+Datum
+ecl_test_signature_counters(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	int64		hits;
+	int64		verified;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	signature_counters(&hits, &verified);
+	values[0] = Int64GetDatum(hits);
+	values[1] = Int64GetDatum(verified);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
