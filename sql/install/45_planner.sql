@@ -57,7 +57,7 @@ CREATE FUNCTION ecl.policy_credential(caller text, schema text) RETURNS boolean
 AS 'MODULE_PATHNAME', 'ecl_policy_credential' LANGUAGE C STABLE PARALLEL SAFE;
 -- Every DID with facts, for a translated ecl.check whose caller comes from
 -- the row; only such a plan may call it (docs/planner.md).
-CREATE FUNCTION ecl.policy_callers(realm text, schemas text[])
+CREATE FUNCTION ecl.policy_callers(realm text, with_trust boolean, schemas text[])
 RETURNS TABLE(did text, r float8, i float8, c float8, p float8, v float8,
 			  omega float8, held bigint)
 AS 'MODULE_PATHNAME', 'ecl_policy_callers' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10000;

@@ -253,7 +253,7 @@ RESET plan_cache_mode;
 DEALLOCATE cs_count;
 
 -- the set is the plan's own: called by hand it is refused
-SELECT * FROM ecl.policy_callers('cs1', '{kyc}');
+SELECT * FROM ecl.policy_callers('cs1', true, '{kyc}');
 SELECT ecl.policy_in_set('b', '{a,b}') AS in_set, ecl.policy_in_set('c', '{a,b}') AS not_in_set;
 
 DO $$ DECLARE n text; BEGIN

@@ -113,7 +113,7 @@ INSERT INTO expected_grants VALUES
 	-- callers from the row (docs/planner.md): the set is PUBLIC but only a
 	-- plan the support function built may call it (refused by hand, for
 	-- everyone); membership and the row counter are pure
-	('policy_callers(text,text[])',					true, true, true, true),
+	('policy_callers(text,boolean,text[])',					true, true, true, true),
 	('policy_in_set(text,text[])',					true, true, true, true),
 	('policy_past_rows(integer)',					true, true, true, true),
 	('policy_support(internal)',					false, false, false, false),
@@ -211,7 +211,7 @@ CREATE TEMP TABLE checked_inside (fn text, pub boolean, executor boolean, admin 
 INSERT INTO checked_inside VALUES
 	('policy_trust(text,text,integer)',	false, true, true, false),
 	('policy_credential(text,text)',	false, true, true, false),
-	('policy_callers(text,text[])',		false, false, false, false);
+	('policy_callers(text,boolean,text[])',		false, false, false, false);
 CREATE TEMP TABLE not_called_when_allowed (fn text);
 INSERT INTO not_called_when_allowed VALUES ('stat_reset(boolean)'), ('rate_limit_reset(text)');
 -- no SQL call can pass an internal argument: the planner's support

@@ -434,7 +434,8 @@ credential_row_valid(Datum *values, bool *isnull, TimestampTz now)
 	c.schema = TextDatumGetCString(values[1]);
 	c.issuer = isnull[2] ? NULL : TextDatumGetCString(values[2]);
 	c.issued_at = DatumGetTimestampTz(values[3]);
-	c.signature = isnull[6] ? NULL : DatumGetByteaPCopy(values[6]);
+	/* read while the row is: no copy */
+	c.signature = isnull[6] ? NULL : DatumGetByteaPP(values[6]);
 	if (c.issuer != NULL)
 		issuer_facts(&c);
 	return credential_valid(&c, now);
@@ -521,6 +522,11 @@ report_holder(Datum *values, bool *isnull, void *arg)
 
 	if (VARSIZE_ANY_EXHDR(schema) != scan->schema_len ||
 		memcmp(VARDATA_ANY(schema), scan->schema, scan->schema_len) != 0)
+		return true;
+
+	/* revoked or expired: nothing else to ask (the probe filters these too) */
+	if ((!isnull[5] && DatumGetTimestampTz(values[5]) <= scan->now) ||
+		(!isnull[4] && DatumGetTimestampTz(values[4]) <= scan->now))
 		return true;
 
 	old = MemoryContextSwitchTo(scan->row_cxt);

@@ -3,12 +3,13 @@
  * ecl.check whose caller comes from the row (planner_support.c, "callers
  * from the row").
  *
- *   ecl.policy_callers(realm text, schemas text[])
+ *   ecl.policy_callers(realm text, with_trust boolean, schemas text[])
  *       RETURNS TABLE(did text, r, i, c, p, v, omega float8, held bigint)
  *
  * One row per DID that has a fact other than the default in this
- * statement: a trust row in the realm or globally, or a valid credential of
- * one of the schemas.  r ... omega are the vector load_trust answers, bit k
+ * statement: a trust row in the realm or globally (when with_trust; else
+ * r ... omega are zero and ecl.trust is not read: the policy reads no trust),
+ * or a valid credential of one of the schemas.  r ... omega are the vector load_trust answers, bit k
  * of held what has_credential answers for schemas[k].  Every other DID has
  * the default facts: the zero vector and no credential.  (Plain columns,
  * not arrays: the planner's filter reads them for every DID.)
@@ -192,10 +193,10 @@ ecl_policy_callers(PG_FUNCTION_ARGS)
 
 	refuse_direct_call(fcinfo);
 	ecl_require_execute("check", 4, check_args);
-	if (PG_ARGISNULL(1))
-		elog(ERROR, "ecl.policy_callers: schemas must not be NULL");
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		elog(ERROR, "ecl.policy_callers: with_trust and schemas must not be NULL");
 	realm = PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false, TYPALIGN_INT,
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, -1, false, TYPALIGN_INT,
 					  &schema_datums, &schema_nulls, &nschemas);
 	if (nschemas > ECL_CALLER_SET_MAX_SCHEMAS)
 		elog(ERROR, "ecl.policy_callers: at most %d schemas", ECL_CALLER_SET_MAX_SCHEMAS);
@@ -204,7 +205,7 @@ ecl_policy_callers(PG_FUNCTION_ARGS)
 
 	memset(&table, 0, sizeof(table));
 
-	if (!ecl_realm_trust_rows(realm, DBL_MAX, add_trust, &table))
+	if (PG_GETARG_BOOL(1) && !ecl_realm_trust_rows(realm, DBL_MAX, add_trust, &table))
 		elog(ERROR, "ecl.policy_callers: table ecl.trust cannot be read");
 	for (table.schema = 0; table.schema < nschemas; table.schema++)
 	{

@@ -114,6 +114,7 @@ typedef struct CallSite
 	}			facts;
 	Node	   *caller_as;		/* FACTS_DEFAULT, FACTS_FROM_SET: the caller */
 	List	   *set_schemas;	/* FACTS_FROM_SET: schemas by held bit */
+	bool		set_trust;		/* FACTS_FROM_SET: a trust dimension is read */
 } CallSite;
 
 /* ---------------------------------------------------------------- helpers */
@@ -416,7 +417,10 @@ to_expr(CallSite *cs, const ecl_tr_node *n)
 				if (cs->facts == FACTS_DEFAULT)
 					return float8_const(0.0);
 				if (cs->facts == FACTS_FROM_SET)
+				{
+					cs->set_trust = true;
 					return set_trust_column(n->index);
+				}
 				if (cs->is_allowed)
 					call = make_func(ecl_function("policy_own_trust", 2, own), FLOAT8OID,
 									 list_make2(realm_text_expr(cs), int4_const(n->index)),
@@ -559,7 +563,7 @@ to_expr(CallSite *cs, const ecl_tr_node *n)
  *
  *   CASE WHEN ecl.policy_past_rows(64)
  *        THEN <caller> IS NOT NULL AND ecl.policy_in_set(<caller>, ARRAY(
- *                 SELECT did FROM ecl.policy_callers(realm, schemas)
+ *                 SELECT did FROM ecl.policy_callers(realm, trust?, schemas)
  *                  WHERE <the policy over the row's r ... omega, held>))
  *        ELSE <the policy with a lookup per fact, as before> END
  *
@@ -646,6 +650,7 @@ caller_set_expr(CallSite *cs, const ecl_tr_node *t)
 	int			k = 0;
 	ListCell   *lc;
 	Oid			types[2] = {TEXTOID, TEXTARRAYOID};
+	Oid			callers_types[3] = {TEXTOID, BOOLOID, TEXTARRAYOID};
 	FuncExpr   *callers;
 	RangeTblFunction *rtfunc;
 	RangeTblEntry *rte;
@@ -667,6 +672,7 @@ caller_set_expr(CallSite *cs, const ecl_tr_node *t)
 	cs->facts = FACTS_FROM_SET;
 	cs->caller_as = (Node *) makeVar(1, SET_COLUMN_DID, TEXTOID, -1, DEFAULT_COLLATION_OID, 0);
 	cs->set_schemas = NIL;
+	cs->set_trust = false;
 	keep = to_expr(cs, t);
 	cs->facts = FACTS_CALLED;
 	if (list_length(cs->set_schemas) > ECL_CALLER_SET_MAX_SCHEMAS)
@@ -681,8 +687,8 @@ caller_set_expr(CallSite *cs, const ecl_tr_node *t)
 
 		schemas[k++] = PointerGetDatum(cstring_to_text_with_len(n->str, (int) n->len));
 	}
-	callers = makeFuncExpr(ecl_function("policy_callers", 2, types), RECORDOID,
-						   list_make2(realm_text_expr(cs),
+	callers = makeFuncExpr(ecl_function("policy_callers", 3, callers_types), RECORDOID,
+						   list_make3(realm_text_expr(cs), makeBoolConst(cs->set_trust, false),
 									  makeConst(TEXTARRAYOID, -1, InvalidOid, -1,
 												PointerGetDatum(construct_array(schemas, k, TEXTOID, -1,
 																				false, TYPALIGN_INT)),
