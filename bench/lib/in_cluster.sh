@@ -49,6 +49,7 @@ return total > 0 && ratio <= 1 && headroom >= 0 && s >= 50 &&
 	if selected B1; then
 		cat "$SQL/20_b1_peers.sql"
 		echo "\\echo '== B1: 200,000 rows, 10,000 callers, trust + credential per row'"
+		BENCH_AFTER[ecl-log]="SELECT bench.decision_log_settled()"
 		emit_rounds B1 "$BENCH_REPS" \
 			ecl "SELECT count(*) AS n FROM bench.docs d WHERE ecl.check('b1', d.owner, 'bench')" \
 			plpgsql "SELECT count(*) AS n FROM bench.docs d WHERE bench.b1_plpgsql(d.owner, 'bench')" \

@@ -21,6 +21,11 @@ VALUES ('$bench', '$peer', $rep,
 EOF
 }
 
+# Untimed SQL to run right after a peer's timed query, by peer name: work a
+# peer leaves to background processes (the decision log's writer) must be
+# done before the next peer is timed, or it lands on that one.
+declare -gA BENCH_AFTER=()
+
 # emit_rounds BENCH REPS PEER1 SQL1 PEER2 SQL2 ...
 # Rep 0 is the warm-up (recorded, not counted).  Peers run interleaved, and
 # the order rotates from one repetition to the next, so slow drifts of a
@@ -40,6 +45,9 @@ emit_rounds() {
 		for ((k = 0; k < n; k++)); do
 			idx=$(((k + rep) % n))
 			emit_timed "$bench" "${peers[$idx]}" "$rep" "${sqls[$idx]}"
+			if [ -n "${BENCH_AFTER[${peers[$idx]}]+set}" ]; then
+				echo "${BENCH_AFTER[${peers[$idx]}]};"
+			fi
 		done
 	done
 }
