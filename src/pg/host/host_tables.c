@@ -474,6 +474,7 @@ ecl_realm_trust_rows(const char *realm, double max_rows, EclTrustRowFn fn,
 
 	memset(&scan, 0, sizeof(scan));
 	scan.caller_cxt = old;
+	ecl_did_revoked_many_ahead();
 	scan.realm = realm;
 	scan.realm_len = strlen(realm);
 	scan.fn = fn;

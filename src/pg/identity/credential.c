@@ -549,6 +549,7 @@ ecl_credential_holders(const char *schema, TimestampTz now, double max_rows,
 	bool		complete;
 
 	ecl_sodium_init();
+	ecl_did_revoked_many_ahead();
 	scan.schema = schema;
 	scan.schema_len = strlen(schema);
 	scan.now = now;

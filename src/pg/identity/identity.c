@@ -339,11 +339,10 @@ revoked_set_contains(const char *did, size_t len)
 	return false;
 }
 
-bool
-ecl_did_revoked(const char *did, size_t len)
+/* the statement's state of the revoked set, started afresh per statement */
+static void
+revoked_set_for_statement(void)
 {
-	EclIdentityFacts f;
-	EclMemoValue mv;
 	uint64		generation = ecl_memo_generation();
 
 	if (revoked_set.generation != generation)
@@ -352,6 +351,23 @@ ecl_did_revoked(const char *did, size_t len)
 		revoked_set.state = REVOKED_SET_NONE;
 		revoked_set.probes = 0;
 	}
+}
+
+void
+ecl_did_revoked_many_ahead(void)
+{
+	revoked_set_for_statement();
+	if (revoked_set.probes < REVOKED_SET_AFTER)
+		revoked_set.probes = REVOKED_SET_AFTER;
+}
+
+bool
+ecl_did_revoked(const char *did, size_t len)
+{
+	EclIdentityFacts f;
+	EclMemoValue mv;
+
+	revoked_set_for_statement();
 	if (ecl_memo_get(ECL_MEMO_IDENTITY, did, len, "", 0, &mv))
 		return mv.u.identity.revoked;
 	if (revoked_set.state == REVOKED_SET_NONE &&

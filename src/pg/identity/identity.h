@@ -56,6 +56,12 @@ typedef struct EclIdentityFacts
 
 void		ecl_identity_facts(const char *did, size_t len, EclIdentityFacts *out);
 bool		ecl_did_revoked(const char *did, size_t len);
+/*
+ * This statement is about to ask ecl_did_revoked for many DIDs (a scan of a
+ * whole table): read the set of revoked identities on the next question
+ * instead of after REVOKED_SET_AFTER probes.
+ */
+void		ecl_did_revoked_many_ahead(void);
 
 /*
  * Credential validity (docs/sql-api.md, "The table host"): the credential exists, neither its subject
