@@ -7,10 +7,10 @@
  *       RETURNS TABLE(did text, r, i, c, p, v, omega float8, held bigint)
  *
  * One row per DID that has a fact other than the default in this
- * statement: a trust row in the realm or globally (when with_trust; else
- * r ... omega are zero and ecl.trust is not read: the policy reads no trust),
- * or a valid credential of one of the schemas.  r ... omega are the vector load_trust answers, bit k
- * of held what has_credential answers for schemas[k].  Every other DID has
+ * statement: a trust row in the realm or globally, or a valid credential of
+ * one of the schemas.  r ... omega are the vector load_trust answers (zero,
+ * and ecl.trust not read, unless with_trust: the policy reads no trust), bit
+ * k of held what has_credential answers for schemas[k].  Every other DID has
  * the default facts: the zero vector and no credential.  (Plain columns,
  * not arrays: the planner's filter reads them for every DID.)
  *
