@@ -501,48 +501,71 @@ put_trust(const char *did, size_t len, const ecl_trust *trust, void *arg)
 	ecl_memo_put(ECL_MEMO_TRUST, did, len, realm, strlen(realm), &mv);
 }
 
-/* Every DID's trust in h's realm into the memo; see above. */
-static void
-load_realm_trust(EclTableHost *h)
-{
-	uint64		clears = ecl_memo_clears();
+/*
+ * Read the whole answer set of a question: every DID's trust in a realm, or
+ * every holder of a schema, into the memo.  False when the table is too
+ * large (see above).
+ */
+typedef bool (*AnswerSetLoader) (const char *b, size_t blen);
 
-	if (ecl_realm_trust_rows(h->base.realm, BULK_MAX_ROWS, put_trust,
-							 (void *) h->base.realm))
-		ecl_memo_bulk_loaded(ECL_MEMO_TRUST, h->base.realm,
-							 strlen(h->base.realm), clears);
+static bool
+load_realm_trust(const char *realm, size_t len)
+{
+	return ecl_realm_trust_rows(realm, BULK_MAX_ROWS, put_trust, (void *) realm);
 }
 
-/* The memo's answer, or after a whole set was read, the default one. */
-static bool
-trust_from_memo(EclTableHost *h, const ecl_string *did, ecl_trust *out)
+/* ecl_credential_holders' callback: a holder of the schema in arg */
+static void
+put_holder(const char *subject, size_t len, void *arg)
 {
-	const char *realm = h->base.realm;
+	const char *schema = (const char *) arg;
 	EclMemoValue mv;
 
+	memset(&mv, 0, sizeof(mv));
+	mv.flag = true;
+	ecl_memo_put(ECL_MEMO_CREDENTIAL, subject, len, schema, strlen(schema), &mv);
+}
+
+static bool
+load_holders(const char *schema, size_t len)
+{
+	return ecl_credential_holders(schema, GetCurrentTransactionStartTimestamp(),
+								  BULK_MAX_ROWS, put_holder, (void *) schema);
+}
+
+/*
+ * The memo's answer to (kind, did, b), or, after the whole answer set of
+ * (kind, b) was read (by load, when statement_memo.h says it is due), the
+ * default one: a zeroed value, remembered so that the DID's next row is a
+ * plain hit.  False: look the DID up by key.  b is NUL-terminated (the
+ * loaders read it as a C string).
+ */
+static bool
+answer_from_memo(EclTableHost *h, EclMemoKind kind, const ecl_string *did,
+				 const char *b, size_t blen, AnswerSetLoader load,
+				 EclMemoValue *out)
+{
 	for (int attempt = 0; attempt < 2; attempt++)
 	{
-		if (ecl_memo_get(ECL_MEMO_TRUST, did->data, did->len,
-						 realm, strlen(realm), &mv))
-		{
-			*out = mv.u.trust;
+		if (ecl_memo_get(kind, did->data, did->len, b, blen, out))
 			return true;
-		}
 		if (attempt > 0 || !bulk_possible(h))
 			return false;
-		switch (ecl_memo_bulk_miss(ECL_MEMO_TRUST, realm, strlen(realm)))
+		switch (ecl_memo_bulk_miss(kind, b, blen))
 		{
 			case ECL_MEMO_BULK_NOT_YET:
 				return false;
 			case ECL_MEMO_BULK_COMPLETE:
-				/* remembered, so the DID's next row is a plain hit */
-				memset(&mv, 0, sizeof(mv));
-				ecl_memo_put(ECL_MEMO_TRUST, did->data, did->len,
-							 realm, strlen(realm), &mv);
-				*out = mv.u.trust;
+				memset(out, 0, sizeof(*out));
+				ecl_memo_put(kind, did->data, did->len, b, blen, out);
 				return true;
 			case ECL_MEMO_BULK_DUE:
-				load_realm_trust(h);
+				{
+					uint64		clears = ecl_memo_clears();
+
+					if (load(b, blen))
+						ecl_memo_bulk_loaded(kind, b, blen, clears);
+				}
 				break;			/* and look again */
 		}
 	}
@@ -557,8 +580,12 @@ host_load_trust(void *hctx, const ecl_string *did, ecl_trust *out,
 	EclMemoValue mv;
 	DidArgs		args;
 
-	if (trust_from_memo(h, did, out))
+	if (answer_from_memo(h, ECL_MEMO_TRUST, did, h->base.realm,
+						 strlen(h->base.realm), load_realm_trust, &mv))
+	{
+		*out = mv.u.trust;
 		return ECL_OK;
+	}
 	/* a revoked identity has the zero vector, whatever rows it kept */
 	if (ecl_did_revoked(did->data, did->len))
 		memset(out, 0, sizeof(*out));
@@ -578,73 +605,21 @@ host_load_trust(void *hctx, const ecl_string *did, ecl_trust *out,
 	return ECL_OK;
 }
 
-/* ecl_credential_holders' callback: a holder of the schema in arg */
-static void
-put_holder(const char *subject, size_t len, void *arg)
-{
-	const ecl_string *schema = (const ecl_string *) arg;
-	EclMemoValue mv;
-
-	memset(&mv, 0, sizeof(mv));
-	mv.flag = true;
-	ecl_memo_put(ECL_MEMO_CREDENTIAL, subject, len, schema->data, schema->len, &mv);
-}
-
-/* The memo's answer, or after a whole set was read, the default one. */
-static bool
-credential_from_memo(EclTableHost *h, const ecl_string *did,
-					 const ecl_string *schema, bool *out)
-{
-	EclMemoValue mv;
-
-	for (int attempt = 0; attempt < 2; attempt++)
-	{
-		if (ecl_memo_get(ECL_MEMO_CREDENTIAL, did->data, did->len,
-						 schema->data, schema->len, &mv))
-		{
-			*out = mv.flag;
-			return true;
-		}
-		/* the probe reads both as C strings: a NUL is not a key the set has */
-		if (attempt > 0 || !bulk_possible(h) ||
-			memchr(schema->data, '\0', schema->len) != NULL ||
-			memchr(did->data, '\0', did->len) != NULL)
-			return false;
-		switch (ecl_memo_bulk_miss(ECL_MEMO_CREDENTIAL, schema->data, schema->len))
-		{
-			case ECL_MEMO_BULK_NOT_YET:
-				return false;
-			case ECL_MEMO_BULK_COMPLETE:
-				memset(&mv, 0, sizeof(mv));
-				ecl_memo_put(ECL_MEMO_CREDENTIAL, did->data, did->len,
-							 schema->data, schema->len, &mv);
-				*out = false;
-				return true;
-			case ECL_MEMO_BULK_DUE:
-				{
-					uint64		clears = ecl_memo_clears();
-
-					if (ecl_credential_holders(schema->data,
-											   GetCurrentTransactionStartTimestamp(),
-											   BULK_MAX_ROWS, put_holder,
-											   (void *) schema))
-						ecl_memo_bulk_loaded(ECL_MEMO_CREDENTIAL, schema->data,
-											 schema->len, clears);
-				}
-				break;			/* and look again */
-		}
-	}
-	return false;
-}
-
 static ecl_status
 host_has_credential(void *hctx, const ecl_string *did,
 					const ecl_string *schema, bool *out, ecl_error *err)
 {
 	EclMemoValue mv;
 
-	if (credential_from_memo((EclTableHost *) hctx, did, schema, out))
+	/* the probe reads both as C strings: a NUL is not a key a set has */
+	if (memchr(schema->data, '\0', schema->len) == NULL &&
+		memchr(did->data, '\0', did->len) == NULL &&
+		answer_from_memo((EclTableHost *) hctx, ECL_MEMO_CREDENTIAL, did,
+						 schema->data, schema->len, load_holders, &mv))
+	{
+		*out = mv.flag;
 		return ECL_OK;
+	}
 
 	/*
 	 * identity.c owns the validity rule (expiry, revocation, the Ed25519
