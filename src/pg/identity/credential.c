@@ -411,6 +411,14 @@ issuer_facts(CredentialFacts *c)
 	}
 }
 
+/* Neither revoked nor expired at now (one row of credential_table)? */
+static bool
+credential_row_live(Datum *values, bool *isnull, TimestampTz now)
+{
+	return (isnull[5] || DatumGetTimestampTz(values[5]) > now) &&
+		(isnull[4] || DatumGetTimestampTz(values[4]) > now);
+}
+
 /*
  * One row of credential_table, for a subject found unrevoked: valid at now?
  * Allocates in CurrentMemoryContext.
@@ -420,15 +428,14 @@ credential_row_valid(Datum *values, bool *isnull, TimestampTz now)
 {
 	CredentialFacts c;
 
+	/* what the SQL query filters out before reading the row */
+	if (!credential_row_live(values, isnull, now))
+		return false;
 	memset(&c, 0, sizeof(c));
 	c.revoked = !isnull[5];
 	c.revoked_at = c.revoked ? DatumGetTimestampTz(values[5]) : 0;
 	c.expires = !isnull[4];
 	c.expires_at = c.expires ? DatumGetTimestampTz(values[4]) : 0;
-	/* what the SQL query filters out before reading the row */
-	if ((c.revoked && c.revoked_at <= now) ||
-		(c.expires && c.expires_at <= now))
-		return false;
 
 	c.subject = TextDatumGetCString(values[0]);
 	c.schema = TextDatumGetCString(values[1]);
@@ -525,8 +532,7 @@ report_holder(Datum *values, bool *isnull, void *arg)
 		return true;
 
 	/* revoked or expired: nothing else to ask (the probe filters these too) */
-	if ((!isnull[5] && DatumGetTimestampTz(values[5]) <= scan->now) ||
-		(!isnull[4] && DatumGetTimestampTz(values[4]) <= scan->now))
+	if (!credential_row_live(values, isnull, scan->now))
 		return true;
 
 	old = MemoryContextSwitchTo(scan->row_cxt);
