@@ -22,7 +22,6 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -34,6 +33,7 @@
 
 #include "ecl/did_key.h"
 #include "ecl_pg.h"
+#include "did_index.h"
 #include "direct_lookup.h"
 #include "statement_memo.h"
 #include "identity.h"
@@ -245,22 +245,13 @@ typedef enum
 	REVOKED_SET_UNUSABLE		/* too many revoked DIDs for this statement */
 } RevokedSetState;
 
-typedef struct RevokedSlot
-{
-	uint32		hash;
-	uint32		len;
-	char	   *did;			/* NULL: empty slot */
-} RevokedSlot;
-
 static struct
 {
 	uint64		generation;
 	RevokedSetState state;
 	int			probes;
 	MemoryContext cxt;
-	RevokedSlot *slots;			/* open addressing, nslots a power of 2 */
-	uint32		nslots;
-	uint32		nentries;
+	EclDidIndex dids;			/* when LOADED */
 } revoked_set;
 
 static SPIPlanPtr revoked_plan = NULL;
@@ -269,7 +260,6 @@ static void
 work_revoked_set(void *arg)
 {
 	uint64		n;
-	MemoryContext old;
 
 	n = ecl_owner_select(&revoked_plan, "SELECT i.did FROM ecl.identities i"
 						 " WHERE i.revoked",
@@ -283,60 +273,22 @@ work_revoked_set(void *arg)
 												"ecl revoked identities",
 												ALLOCSET_SMALL_SIZES);
 	MemoryContextReset(revoked_set.cxt);
-	old = MemoryContextSwitchTo(revoked_set.cxt);
-	revoked_set.nslots = 16;
-	while (revoked_set.nslots < 2 * n)
-		revoked_set.nslots *= 2;
-	revoked_set.slots = palloc0(sizeof(RevokedSlot) * revoked_set.nslots);
-	revoked_set.nentries = 0;
+	ecl_did_index_init(&revoked_set.dids, revoked_set.cxt, (uint32) n);
 	for (uint64 i = 0; i < n; i++)
 	{
 		bool		isnull;
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
 									  SPI_tuptable->tupdesc, 1, &isnull);
 		text	   *t;
-		uint32		len,
-					hash,
-					slot;
+		bool		added;
 
 		if (isnull)
 			continue;
 		t = DatumGetTextPP(d);
-		len = VARSIZE_ANY_EXHDR(t);
-		hash = hash_bytes((const unsigned char *) VARDATA_ANY(t), (int) len);
-		slot = hash & (revoked_set.nslots - 1);
-		while (revoked_set.slots[slot].did != NULL)
-			slot = (slot + 1) & (revoked_set.nslots - 1);
-		revoked_set.slots[slot].hash = hash;
-		revoked_set.slots[slot].len = len;
-		revoked_set.slots[slot].did = palloc(len + 1);
-		memcpy(revoked_set.slots[slot].did, VARDATA_ANY(t), len);
-		revoked_set.slots[slot].did[len] = '\0';
-		revoked_set.nentries++;
+		ecl_did_index_enter_copy(&revoked_set.dids, VARDATA_ANY(t),
+								 VARSIZE_ANY_EXHDR(t), &added);
 	}
-	MemoryContextSwitchTo(old);
 	revoked_set.state = REVOKED_SET_LOADED;
-}
-
-static bool
-revoked_set_contains(const char *did, size_t len)
-{
-	uint32		hash,
-				slot;
-
-	if (revoked_set.nentries == 0)
-		return false;
-	hash = hash_bytes((const unsigned char *) did, (int) len);
-	for (slot = hash & (revoked_set.nslots - 1);
-		 revoked_set.slots[slot].did != NULL;
-		 slot = (slot + 1) & (revoked_set.nslots - 1))
-	{
-		RevokedSlot *e = &revoked_set.slots[slot];
-
-		if (e->hash == hash && e->len == len && memcmp(e->did, did, len) == 0)
-			return true;
-	}
-	return false;
 }
 
 /* the statement's state of the revoked set, started afresh per statement */
@@ -378,7 +330,7 @@ ecl_did_revoked(const char *did, size_t len)
 		ecl_as_owner(work_revoked_set, NULL);
 	}
 	if (revoked_set.state == REVOKED_SET_LOADED)
-		return revoked_set_contains(did, len);
+		return ecl_did_index_find(&revoked_set.dids, did, (uint32) len) != NULL;
 
 	identity_facts_probe(did, len, &f);
 	return f.revoked;

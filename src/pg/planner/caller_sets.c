@@ -31,7 +31,6 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "funcapi.h"
 #include "nodes/primnodes.h"
 #include "utils/array.h"
@@ -40,6 +39,7 @@
 
 #include "ecl/host.h"
 
+#include "did_index.h"
 #include "host_tables.h"
 #include "identity.h"
 #include "planner_support.h"
@@ -49,81 +49,33 @@ PG_FUNCTION_INFO_V1(ecl_policy_in_set);
 
 typedef struct CallerFacts
 {
-	char	   *did;
+	const char *did;
 	uint32		len;
 	bool		has_trust;
 	ecl_trust	trust;
 	int64		held;			/* bit k: a valid credential of schemas[k] */
 } CallerFacts;
 
-/*
- * The DIDs met so far: facts in one dense array, found through a small
- * open-addressing index (hash, position + 1; at most half full) — a scan
- * meets every DID once or twice, and the index stays small enough to be
- * zeroed and grown cheaply.
- */
-typedef struct CallerSlot
-{
-	uint32		hash;
-	uint32		position;		/* in facts, plus one; 0: empty */
-} CallerSlot;
-
+/* The DIDs met so far: their facts in one dense array, found by DID. */
 typedef struct CallerTable
 {
-	CallerSlot *slots;
-	uint32		nslots;			/* a power of 2 */
+	EclDidIndex positions;		/* DID -> its place in facts */
 	CallerFacts *facts;
 	uint32		nfacts;
 	uint32		capacity;
 	int			schema;			/* the schema being read */
 } CallerTable;
 
-static CallerSlot *
-find_slot(CallerTable *table, const char *did, uint32 len, uint32 hash)
-{
-	uint32		mask = table->nslots - 1;
-
-	for (uint32 i = hash & mask;; i = (i + 1) & mask)
-	{
-		CallerSlot *slot = &table->slots[i];
-		CallerFacts *f;
-
-		if (slot->position == 0)
-			return slot;
-		f = &table->facts[slot->position - 1];
-		if (slot->hash == hash && f->len == len && memcmp(f->did, did, len) == 0)
-			return slot;
-	}
-}
-
 static CallerFacts *
 facts_of(CallerTable *table, const char *did, size_t len)
 {
-	uint32		hash = hash_bytes((const unsigned char *) did, (int) len);
-	CallerSlot *slot;
+	bool		added;
+	EclDidSlot *slot = ecl_did_index_enter_copy(&table->positions, did,
+												 (uint32) len, &added);
 	CallerFacts *f;
 
-	if ((table->nfacts + 1) * 2 > table->nslots)
-	{
-		CallerSlot *old = table->slots;
-		uint32		oldn = table->nslots;
-
-		table->nslots = oldn ? oldn * 2 : 4096;
-		table->slots = palloc0(sizeof(CallerSlot) * table->nslots);
-		for (uint32 i = 0; i < oldn; i++)
-			if (old[i].position != 0)
-			{
-				CallerFacts *g = &table->facts[old[i].position - 1];
-
-				*find_slot(table, g->did, g->len, old[i].hash) = old[i];
-			}
-		if (old != NULL)
-			pfree(old);
-	}
-	slot = find_slot(table, did, (uint32) len, hash);
-	if (slot->position != 0)
-		return &table->facts[slot->position - 1];
-
+	if (!added)
+		return &table->facts[slot->value];
 	if (table->nfacts == table->capacity)
 	{
 		table->capacity = table->capacity ? table->capacity * 2 : 2048;
@@ -131,12 +83,11 @@ facts_of(CallerTable *table, const char *did, size_t len)
 			? repalloc(table->facts, sizeof(CallerFacts) * table->capacity)
 			: palloc(sizeof(CallerFacts) * table->capacity);
 	}
+	slot->value = table->nfacts;
 	f = &table->facts[table->nfacts++];
 	memset(f, 0, sizeof(*f));
-	f->did = pnstrdup(did, len);
+	f->did = slot->did;			/* the index's copy, a C string */
 	f->len = (uint32) len;
-	slot->hash = hash;
-	slot->position = table->nfacts;
 	return f;
 }
 
@@ -204,6 +155,7 @@ ecl_policy_callers(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	memset(&table, 0, sizeof(table));
+	ecl_did_index_init(&table.positions, CurrentMemoryContext, 4096);
 
 	if (PG_GETARG_BOOL(1) && !ecl_realm_trust_rows(realm, DBL_MAX, add_trust, &table))
 		elog(ERROR, "ecl.policy_callers: table ecl.trust cannot be read");
@@ -237,72 +189,40 @@ ecl_policy_callers(PG_FUNCTION_ARGS)
 /*
  * ecl.policy_in_set(did text, dids text[]) RETURNS boolean
  *
- * did = ANY(dids), answered from a hash of dids built on the first call:
+ * did = ANY(dids), answered from an index of dids built on the first call:
  * the array is the set of callers a plan computed once (an InitPlan, which
  * a parallel plan hands to its workers), probed once per row.  The array
- * keeps its address for the whole execution, so the hash is rebuilt only
- * when another array arrives.
+ * keeps its address for the whole execution, so the index is rebuilt only
+ * when another array arrives; its keys point into the array.
  */
 typedef struct DidSet
 {
-	const void *array;			/* the array the slots were built from */
-	uint32		nslots;			/* a power of 2, at most half full */
-	struct DidSlot
-	{
-		uint32		hash;
-		uint32		len;		/* 0: empty */
-		const char *did;
-	}		   *slots;
+	const void *array;			/* the array the index was built from */
+	MemoryContext cxt;			/* the index's, reset for another array */
+	EclDidIndex dids;
 } DidSet;
 
-static struct DidSlot *
-did_slot(DidSet *set, const char *did, uint32 len, uint32 hash)
-{
-	uint32		mask = set->nslots - 1;
-
-	for (uint32 i = hash & mask;; i = (i + 1) & mask)
-	{
-		struct DidSlot *slot = &set->slots[i];
-
-		if (slot->len == 0 ||
-			(slot->hash == hash && slot->len == len && memcmp(slot->did, did, len) == 0))
-			return slot;
-	}
-}
-
 static void
-build_did_set(DidSet *set, ArrayType *dids, MemoryContext cxt)
+build_did_set(DidSet *set, ArrayType *dids, MemoryContext fn_cxt)
 {
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
 
+	if (set->cxt == NULL)
+		set->cxt = AllocSetContextCreate(fn_cxt, "ecl caller set", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(set->cxt);
 	deconstruct_array(dids, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	if (set->slots != NULL)
-		pfree(set->slots);
-	set->nslots = 16;
-	while (set->nslots < 2 * (uint32) n)
-		set->nslots *= 2;
-	set->slots = MemoryContextAllocZero(cxt, sizeof(struct DidSlot) * set->nslots);
+	ecl_did_index_init(&set->dids, set->cxt, (uint32) n);
 	for (int i = 0; i < n; i++)
 	{
 		text	   *t;
-		uint32		len;
-		uint32		hash;
-		struct DidSlot *slot;
+		bool		added;
 
 		if (nulls[i])
 			continue;
-		/* the elements point into the array, which outlives the set */
 		t = DatumGetTextPP(elems[i]);
-		len = VARSIZE_ANY_EXHDR(t);
-		if (len == 0)
-			continue;			/* no caller is '' with facts; see below */
-		hash = hash_bytes((const unsigned char *) VARDATA_ANY(t), (int) len);
-		slot = did_slot(set, VARDATA_ANY(t), len, hash);
-		slot->hash = hash;
-		slot->len = len;
-		slot->did = VARDATA_ANY(t);
+		ecl_did_index_enter(&set->dids, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &added);
 	}
 	pfree(elems);
 	pfree(nulls);
@@ -315,7 +235,6 @@ ecl_policy_in_set(PG_FUNCTION_ARGS)
 	text	   *did = PG_GETARG_TEXT_PP(0);
 	ArrayType  *dids = PG_GETARG_ARRAYTYPE_P(1);
 	DidSet	   *set = (DidSet *) fcinfo->flinfo->fn_extra;
-	uint32		len = VARSIZE_ANY_EXHDR(did);
 
 	if (set == NULL)
 	{
@@ -324,19 +243,6 @@ ecl_policy_in_set(PG_FUNCTION_ARGS)
 	}
 	if (set->array != (const void *) dids)
 		build_did_set(set, dids, fcinfo->flinfo->fn_mcxt);
-	if (len == 0)
-	{
-		/* not in the hash: ask the array itself */
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n;
-
-		deconstruct_array(dids, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-		for (int i = 0; i < n; i++)
-			if (!nulls[i] && VARSIZE_ANY_EXHDR(DatumGetTextPP(elems[i])) == 0)
-				PG_RETURN_BOOL(true);
-		PG_RETURN_BOOL(false);
-	}
-	PG_RETURN_BOOL(did_slot(set, VARDATA_ANY(did), len,
-							hash_bytes((const unsigned char *) VARDATA_ANY(did), (int) len))->len != 0);
+	PG_RETURN_BOOL(ecl_did_index_find(&set->dids, VARDATA_ANY(did),
+									  VARSIZE_ANY_EXHDR(did)) != NULL);
 }

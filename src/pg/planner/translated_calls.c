@@ -26,8 +26,6 @@
 #include "access/xact.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
-#include "lib/stringinfo.h"
 #include "nodes/value.h"
 #include "parser/parse_func.h"
 #include "fmgr.h"
@@ -42,6 +40,7 @@
 #include "ecl_pg.h"
 #include "host_tables.h"
 #include "statement_memo.h"
+#include "did_index.h"
 #include "identity.h"
 #include "planner_support.h"
 #include "policy_catalog.h"
@@ -247,22 +246,14 @@ check_execute_as_check(void)
  * DIDs that repeat.  The statement memo answers every host lookup, with
  * entries large enough for any of them; thousands of DIDs spread those over
  * more memory than the CPU caches hold, and the probe of each row then waits
- * on memory.  So each call site keeps a compact open-addressing index of the
- * answers it has already had from the memo — a hash, the DID's bytes in one
- * buffer, the answer — valid exactly while the memo's statement is
+ * on memory.  So each call site keeps a compact index (did_index.h) of the
+ * answers it has already had from the memo, valid exactly while the memo's
+ * statement is
  * (ecl_memo_generation), and only for the realm/dimension or schema of its
  * first call (another one goes the general way).  It lives in the call
  * site's fn_extra, so it ends with the plan's execution.
  */
 #define SITE_MAX_ANSWERS 65536
-
-typedef struct SiteSlot
-{
-	uint32		hash;
-	uint32		len;			/* of the DID; 0: empty slot */
-	uint32		offset;			/* of the DID in keys */
-	double		answer;
-} SiteSlot;
 
 typedef struct FactSite
 {
@@ -270,12 +261,13 @@ typedef struct FactSite
 	bool		question_null;	/* realm or schema argument NULL */
 	int32		dim;
 	text	   *question;		/* realm (trust) or schema (credential) */
-	uint64		generation;
-	SiteSlot   *slots;			/* nslots a power of 2, at most half full */
-	uint32		nslots;
+	uint64		generation;		/* the memo's statement the answers are of */
+	MemoryContext cxt;			/* the call site's */
+	MemoryContext answers_cxt;	/* the index and answers, reset per statement */
+	EclDidIndex dids;			/* DID -> its place in answers */
+	double	   *answers;
 	uint32		nanswers;
-	StringInfoData keys;
-	MemoryContext cxt;
+	uint32		capacity;
 } FactSite;
 
 static FactSite *
@@ -321,94 +313,53 @@ site_asks(FactSite *site, FunctionCallInfo fcinfo, int question_arg, int32 dim)
 		 memcmp(VARDATA_ANY(q), VARDATA_ANY(site->question), VARSIZE_ANY_EXHDR(q)) == 0);
 }
 
-static SiteSlot *
-site_slot(FactSite *site, const char *did, uint32 len, uint32 hash)
-{
-	uint32		mask = site->nslots - 1;
-
-	for (uint32 i = hash & mask;; i = (i + 1) & mask)
-	{
-		SiteSlot   *slot = &site->slots[i];
-
-		if (slot->len == 0 ||
-			(slot->hash == hash && slot->len == len &&
-			 memcmp(site->keys.data + slot->offset, did, len) == 0))
-			return slot;
-	}
-}
-
 static bool
 site_get(FactSite *site, text *did, double *answer)
 {
-	uint32		len = VARSIZE_ANY_EXHDR(did);
-	SiteSlot   *slot;
+	EclDidSlot *slot;
 
-	if (site->nanswers == 0 || site->generation != ecl_memo_generation() || len == 0)
+	if (site->nanswers == 0 || site->generation != ecl_memo_generation())
 		return false;
-	slot = site_slot(site, VARDATA_ANY(did), len,
-					 hash_bytes((const unsigned char *) VARDATA_ANY(did), (int) len));
-	if (slot->len == 0)
+	slot = ecl_did_index_find(&site->dids, VARDATA_ANY(did), VARSIZE_ANY_EXHDR(did));
+	if (slot == NULL)
 		return false;
-	*answer = slot->answer;
+	*answer = site->answers[slot->value];
 	return true;
 }
 
 static void
 site_put(FactSite *site, text *did, double answer)
 {
-	uint32		len = VARSIZE_ANY_EXHDR(did);
 	uint64		generation = ecl_memo_generation();
-	SiteSlot   *slot;
-	uint32		hash;
+	EclDidSlot *slot;
+	bool		added;
 
-	if (len == 0)
-		return;
-	if (site->generation != generation || site->slots == NULL)
+	if (site->generation != generation || site->answers_cxt == NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(site->cxt);
-
-		if (site->slots != NULL)
-		{
-			pfree(site->slots);
-			pfree(site->keys.data);
-		}
-		site->nslots = 1024;
-		site->slots = palloc0(sizeof(SiteSlot) * site->nslots);
+		if (site->answers_cxt == NULL)
+			site->answers_cxt = AllocSetContextCreate(site->cxt, "ecl fact site",
+													  ALLOCSET_DEFAULT_SIZES);
+		MemoryContextReset(site->answers_cxt);
+		ecl_did_index_init(&site->dids, site->answers_cxt, 512);
+		site->capacity = 1024;
+		site->answers = MemoryContextAlloc(site->answers_cxt,
+										   sizeof(double) * site->capacity);
 		site->nanswers = 0;
-		initStringInfo(&site->keys);
 		site->generation = generation;
-		MemoryContextSwitchTo(old);
 	}
 	if (site->nanswers >= SITE_MAX_ANSWERS)
 		return;
-	if ((site->nanswers + 1) * 2 > site->nslots)
-	{
-		SiteSlot   *old_slots = site->slots;
-		uint32		old_n = site->nslots;
-
-		site->nslots *= 2;
-		site->slots = MemoryContextAllocZero(site->cxt, sizeof(SiteSlot) * site->nslots);
-		for (uint32 i = 0; i < old_n; i++)
-			if (old_slots[i].len != 0)
-				*site_slot(site, site->keys.data + old_slots[i].offset,
-						   old_slots[i].len, old_slots[i].hash) = old_slots[i];
-		pfree(old_slots);
-	}
-	hash = hash_bytes((const unsigned char *) VARDATA_ANY(did), (int) len);
-	slot = site_slot(site, VARDATA_ANY(did), len, hash);
-	if (slot->len != 0)
+	slot = ecl_did_index_enter_copy(&site->dids, VARDATA_ANY(did),
+									VARSIZE_ANY_EXHDR(did), &added);
+	if (!added)
 		return;
-	slot->hash = hash;
-	slot->len = len;
-	slot->offset = (uint32) site->keys.len;
-	slot->answer = answer;
+	if (site->nanswers == site->capacity)
 	{
-		MemoryContext old = MemoryContextSwitchTo(site->cxt);
-
-		appendBinaryStringInfo(&site->keys, VARDATA_ANY(did), (int) len);
-		MemoryContextSwitchTo(old);
+		site->capacity *= 2;
+		site->answers = repalloc(site->answers, sizeof(double) * site->capacity);
 	}
-	site->nanswers++;
+	slot->value = site->nanswers;
+	site->answers[site->nanswers++] = answer;
 }
 
 static Datum
