@@ -255,14 +255,6 @@ ecl_memo_bulk_miss(EclMemoKind kind, const char *b, size_t blen)
 		? ECL_MEMO_BULK_DUE : ECL_MEMO_BULK_NOT_YET;
 }
 
-bool
-ecl_memo_bulk_complete(EclMemoKind kind, const char *b, size_t blen)
-{
-	MemoEntry  *e = bulk_marker(kind, b, blen, false);
-
-	return e != NULL && e->val.flag;
-}
-
 void
 ecl_memo_bulk_loaded(EclMemoKind kind, const char *b, size_t blen,
 					 uint64 clears_before)

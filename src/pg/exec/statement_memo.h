@@ -110,8 +110,6 @@ typedef enum EclMemoBulk
 } EclMemoBulk;
 
 EclMemoBulk ecl_memo_bulk_miss(EclMemoKind kind, const char *b, size_t blen);
-/* the set was loaded (without counting a miss) */
-bool		ecl_memo_bulk_complete(EclMemoKind kind, const char *b, size_t blen);
 /* clears_before: ecl_memo_clears() read before the first entry was put */
 void		ecl_memo_bulk_loaded(EclMemoKind kind, const char *b, size_t blen,
 								 uint64 clears_before);

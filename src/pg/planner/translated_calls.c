@@ -175,8 +175,8 @@ ask_host(void *arg)
  * The answer the statement memo already holds: the table host's lookups
  * look there first (host_load_trust, host_has_credential) and do nothing
  * else on a hit, so a row whose caller was seen earlier in the statement
- * needs no host.  The same goes for a DID missing from a whole answer set
- * the statement has read: the host would answer the default.
+ * needs no host.  Anything else (a whole answer set to read, a DID missing
+ * from one) is the host's to decide.
  */
 static bool
 memo_fact(FactCall *c, const char *realm)
@@ -186,23 +186,16 @@ memo_fact(FactCall *c, const char *realm)
 
 	if (c->schema == NULL)
 	{
-		if (ecl_memo_get(ECL_MEMO_TRUST, c->did, len, realm, strlen(realm), &mv))
-			c->trust = mv.u.trust;
-		else if (ecl_memo_bulk_complete(ECL_MEMO_TRUST, realm, strlen(realm)))
-			memset(&c->trust, 0, sizeof(c->trust));
-		else
+		if (!ecl_memo_get(ECL_MEMO_TRUST, c->did, len, realm, strlen(realm), &mv))
 			return false;
+		c->trust = mv.u.trust;
 	}
 	else
 	{
-		if (ecl_memo_get(ECL_MEMO_CREDENTIAL, c->did, len,
-						 c->schema, strlen(c->schema), &mv))
-			c->holds = mv.flag;
-		else if (ecl_memo_bulk_complete(ECL_MEMO_CREDENTIAL, c->schema,
-										strlen(c->schema)))
-			c->holds = false;
-		else
+		if (!ecl_memo_get(ECL_MEMO_CREDENTIAL, c->did, len,
+						  c->schema, strlen(c->schema), &mv))
 			return false;
+		c->holds = mv.flag;
 	}
 	return true;
 }
